@@ -1,0 +1,238 @@
+"""Settings: built-in defaults, then one TOML file, then INDEXER_* environment variables.
+
+The file is the first of: ``--config PATH``, ``$INDEXER_CONFIG``, ``./config.toml``, and
+``config.toml`` in the user's config folder (``$XDG_CONFIG_HOME/indexer``, else ``~/.config/indexer``).
+Relative paths in the file resolve against the file's folder; ``~`` is expanded. Every path the
+program uses is resolved here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from indexer.errors import ConfigError
+from indexer.weights import MODELS, DEFAULT_MODEL
+
+CONFIG_ENV = "INDEXER_CONFIG"
+DATA_DIR_ENV = "INDEXER_DATA_DIR"
+MODELS_DIR_ENV = "INDEXER_MODELS_DIR"
+DATABASE_FILENAME = "indexer.db"
+
+
+def user_config_dir() -> Path:
+    """The folder holding the user's own ``config.toml``."""
+    base = os.environ.get("XDG_CONFIG_HOME") or "~/.config"
+    return Path(base).expanduser() / "indexer"
+
+
+def user_cache_dir() -> Path:
+    """The folder for downloads and model weights, shared by every library of this user."""
+    base = os.environ.get("XDG_CACHE_HOME") or "~/.cache"
+    return Path(base).expanduser() / "indexer"
+
+
+@dataclass(frozen=True)
+class LibraryConfig:
+    roots: tuple[Path, ...] = (Path("~/Pictures").expanduser(),)
+    extensions: frozenset[str] = frozenset({"jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff"})
+    exclude: tuple[str, ...] = ("@eaDir", "#recycle")
+    max_megapixels: float = 120.0
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    data_dir: Path = Path("~/.local/share/indexer").expanduser()
+    database_url: str | None = None
+
+    @property
+    def url(self) -> str:
+        """The SQLAlchemy URL of the database: ``database_url``, else a SQLite file in ``data_dir``."""
+        return self.database_url or f"sqlite:///{self.data_dir / DATABASE_FILENAME}"
+
+    @property
+    def vectors_dir(self) -> Path:
+        """Where the FAISS files live: one per embedding model."""
+        return self.data_dir / "vectors"
+
+
+@dataclass(frozen=True)
+class DetectionConfig:
+    min_face_size: int = 20
+    min_confidence: float = 0.8
+    pnet_threshold: float = 0.6
+    rnet_threshold: float = 0.6
+
+
+@dataclass(frozen=True)
+class EmbeddingConfig:
+    model: str = DEFAULT_MODEL
+    batch_size: int = 32
+    margin: float = 0.1
+    models_dir: Path = field(default_factory=lambda: user_cache_dir() / "models")
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration. ``path`` is the file it was read from, or None for the defaults."""
+
+    path: Path | None = None
+    library: LibraryConfig = field(default_factory=LibraryConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    detection: DetectionConfig = field(default_factory=DetectionConfig)
+    embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
+
+
+def find_config_file(explicit: Path | None = None) -> Path | None:
+    """The config file to read, by the documented lookup order; None when there is none."""
+    if explicit is not None:
+        if not explicit.expanduser().is_file():
+            raise ConfigError(f"config file not found: {explicit}")
+        return explicit.expanduser().absolute()
+    from_env = os.environ.get(CONFIG_ENV)
+    if from_env:
+        path = Path(from_env).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {from_env} (from ${CONFIG_ENV})")
+        return path.absolute()
+    for candidate in (Path.cwd() / "config.toml", user_config_dir() / "config.toml"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(explicit: Path | None = None) -> Config:
+    """Read the configuration by the lookup order, apply INDEXER_* overrides, and check every value."""
+    path = find_config_file(explicit)
+    if path is None:
+        config = Config()
+    else:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as e:
+            raise ConfigError(f"cannot read config file {path}: {e}") from e
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"{path}: not valid TOML: {e}") from e
+        config = parse_config(raw, base_dir=path.parent, path=path)
+    return _apply_environment(config)
+
+
+def parse_config(raw: dict[str, Any], base_dir: Path, path: Path | None = None) -> Config:
+    """Build a Config from a parsed TOML document; relative paths resolve against ``base_dir``."""
+    where = str(path) if path else "config"
+    reader = _Reader(raw, where, base_dir)
+    defaults = Config()
+
+    lib = reader.section("library", LibraryConfig)
+    roots = defaults.library.roots
+    if "roots" in lib:
+        roots = tuple(reader.path("roots", p) for p in reader.strings(lib, "roots", []))
+    library = LibraryConfig(
+        roots=roots,
+        extensions=frozenset(
+            e.lower().lstrip(".") for e in reader.strings(lib, "extensions", sorted(defaults.library.extensions))
+        ),
+        exclude=tuple(reader.strings(lib, "exclude", list(defaults.library.exclude))),
+        max_megapixels=reader.number(lib, "max_megapixels", defaults.library.max_megapixels, low=1),
+    )
+
+    sto = reader.section("storage", StorageConfig)
+    storage = StorageConfig(
+        data_dir=reader.path("data_dir", sto["data_dir"]) if "data_dir" in sto else defaults.storage.data_dir,
+        database_url=reader.string(sto, "database_url", None),
+    )
+
+    det = reader.section("detection", DetectionConfig)
+    detection = DetectionConfig(
+        min_face_size=reader.integer(det, "min_face_size", defaults.detection.min_face_size, low=4),
+        min_confidence=reader.number(det, "min_confidence", defaults.detection.min_confidence, low=0, high=1),
+        pnet_threshold=reader.number(det, "pnet_threshold", defaults.detection.pnet_threshold, low=0, high=1),
+        rnet_threshold=reader.number(det, "rnet_threshold", defaults.detection.rnet_threshold, low=0, high=1),
+    )
+
+    emb = reader.section("embedding", EmbeddingConfig)
+    model = reader.string(emb, "model", defaults.embedding.model)
+    if model not in MODELS:
+        raise ConfigError(f"{where}: [embedding] model = {model!r} is not a known model; known: {', '.join(MODELS)}")
+    embedding = EmbeddingConfig(
+        model=model,
+        batch_size=reader.integer(emb, "batch_size", defaults.embedding.batch_size, low=1, high=1024),
+        margin=reader.number(emb, "margin", defaults.embedding.margin, low=0, high=1),
+        models_dir=reader.path("models_dir", emb["models_dir"])
+        if "models_dir" in emb
+        else defaults.embedding.models_dir,
+    )
+
+    unknown = sorted(set(raw) - {"library", "storage", "detection", "embedding"})
+    if unknown:
+        raise ConfigError(f"{where}: unknown section [{unknown[0]}]")
+    return Config(path=path, library=library, storage=storage, detection=detection, embedding=embedding)
+
+
+def _apply_environment(config: Config) -> Config:
+    """INDEXER_DATA_DIR and INDEXER_MODELS_DIR override the file; relative to the current folder."""
+    data_dir = os.environ.get(DATA_DIR_ENV)
+    if data_dir:
+        config = replace(config, storage=replace(config.storage, data_dir=Path(data_dir).expanduser().absolute()))
+    models_dir = os.environ.get(MODELS_DIR_ENV)
+    if models_dir:
+        config = replace(
+            config, embedding=replace(config.embedding, models_dir=Path(models_dir).expanduser().absolute())
+        )
+    return config
+
+
+class _Reader:
+    """Typed access to a TOML table that names the file and key in every error."""
+
+    def __init__(self, raw: dict[str, Any], where: str, base_dir: Path):
+        self.raw, self.where, self.base_dir = raw, where, base_dir
+
+    def section(self, name: str, settings: type) -> dict[str, Any]:
+        """The table ``[name]``; a key that ``settings`` does not have is an error, not silently ignored."""
+        table = self.raw.get(name, {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"{self.where}: [{name}] must be a table")
+        known = {f.name for f in fields(settings)}
+        unknown = sorted(set(table) - known)
+        if unknown:
+            raise ConfigError(f"{self.where}: unknown key {unknown[0]!r} in [{name}]; known: {', '.join(sorted(known))}")
+        return table
+
+    def _fail(self, key: str, expected: str, value: Any) -> ConfigError:
+        return ConfigError(f"{self.where}: {key} must be {expected}, not {value!r}")
+
+    def string(self, table: dict[str, Any], key: str, default: str | None) -> str | None:
+        value = table.get(key, default)
+        if value is not None and not isinstance(value, str):
+            raise self._fail(key, "a string", value)
+        return value
+
+    def strings(self, table: dict[str, Any], key: str, default: list[str] | None) -> list[str]:
+        value = table.get(key, default)
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise self._fail(key, "a list of non-empty strings", value)
+        return value
+
+    def integer(self, table: dict[str, Any], key: str, default: int, low: int, high: int | None = None) -> int:
+        value = table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+            raise self._fail(key, f"a whole number from {low}" + (f" to {high}" if high is not None else " up"), value)
+        return value
+
+    def number(self, table: dict[str, Any], key: str, default: float, low: float, high: float | None = None) -> float:
+        value = table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < low or (
+            high is not None and value > high
+        ):
+            raise self._fail(key, f"a number from {low}" + (f" to {high}" if high is not None else " up"), value)
+        return float(value)
+
+    def path(self, key: str, value: Any) -> Path:
+        if not isinstance(value, str) or not value:
+            raise self._fail(key, "a path", value)
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else (self.base_dir / path).absolute()

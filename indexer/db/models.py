@@ -1,0 +1,104 @@
+"""The database schema (SQLAlchemy 2 ORM). The database is the source of truth, embeddings included.
+
+Times are stored as naive UTC datetimes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Now, as the naive UTC datetime the database stores."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Photo(Base):
+    """One image file under a library root: indexed (``error`` is None) or failed (``error`` says why)."""
+
+    __tablename__ = "photos"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    path: Mapped[str] = mapped_column(String, unique=True)
+    size: Mapped[int] = mapped_column(BigInteger)  # bytes, as last seen
+    mtime_ns: Mapped[int] = mapped_column(BigInteger)  # modification time, ns since the epoch, as last seen
+    width: Mapped[int | None] = mapped_column(Integer)  # pixels, upright; None when not decoded
+    height: Mapped[int | None] = mapped_column(Integer)
+    indexed_at: Mapped[datetime]  # when the file was last read (successfully or not)
+    error: Mapped[str | None] = mapped_column(String)
+
+    faces: Mapped[list[Face]] = relationship(back_populates="photo", cascade="all, delete-orphan", passive_deletes=True)
+
+
+class Person(Base):
+    """Somebody the user has named."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String, unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Face(Base):
+    """One detected face. Ids are never reused (AUTOINCREMENT): they key the FAISS vectors."""
+
+    __tablename__ = "faces"
+    __table_args__ = (
+        Index("ix_faces_photo_id", "photo_id"),
+        Index("ix_faces_embedding_model", "embedding_model"),
+        Index("ix_faces_person_id", "person_id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"))
+    # Box in pixels of the upright photo.
+    box_x: Mapped[int] = mapped_column(Integer)
+    box_y: Mapped[int] = mapped_column(Integer)
+    box_w: Mapped[int] = mapped_column(Integer)
+    box_h: Mapped[int] = mapped_column(Integer)
+    detection: Mapped[float] = mapped_column(Float)  # detector confidence, 0–1
+    landmarks: Mapped[dict[str, Any]] = mapped_column(JSON)  # name -> [x, y] pixels
+    embedding: Mapped[bytes] = mapped_column(LargeBinary)  # float32, little-endian, unit length
+    embedding_model: Mapped[str] = mapped_column(String)  # a name from indexer.weights.MODELS
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    label_source: Mapped[str | None] = mapped_column(String)  # "manual" or "auto" when person_id is set
+    label_score: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    photo: Mapped[Photo] = relationship(back_populates="faces")
+
+    @property
+    def box(self) -> list[int]:
+        """[x, y, w, h] in pixels of the upright photo."""
+        return [self.box_x, self.box_y, self.box_w, self.box_h]
+
+
+class Run(Base):
+    """One ``indexer index`` run: what it was asked and what it did."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String)  # running, completed, interrupted, failed
+    roots: Mapped[list[str]] = mapped_column(JSON)
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)

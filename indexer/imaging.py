@@ -1,0 +1,99 @@
+"""Pixels: decode a photo upright as 8-bit RGB, refuse what is too large, and cut out face crops.
+
+No ML imports here. Every failure to decode raises UnreadablePhoto with a reason a person understands.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+log = logging.getLogger(__name__)
+
+_HIGH_BIT_MODES = {"I;16", "I;16L", "I;16B", "I;16N", "I", "F"}
+
+
+class UnreadablePhoto(Exception):
+    """A file that cannot be decoded as a photo. ``str(e)`` is the reason, for the errors list."""
+
+
+def load_photo(path: str | Path, max_megapixels: float) -> np.ndarray:
+    """Decode ``path`` as an upright (EXIF orientation applied) RGB uint8 array of shape (height, width, 3).
+
+    Images above ``max_megapixels`` (million pixels) are refused from their header, before any decoding,
+    so a decompression bomb costs no memory. Raises UnreadablePhoto.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                width, height = image.size
+                if width * height > max_megapixels * 1_000_000:
+                    raise UnreadablePhoto(
+                        f"image too large: {width}×{height} is {width * height / 1e6:.0f} megapixels, "
+                        f"over the limit of {max_megapixels:g} ([library] max_megapixels)"
+                    )
+                image.load()
+                return np.asarray(to_rgb(_upright(image)))
+    except UnreadablePhoto:
+        raise
+    except Image.DecompressionBombError as e:
+        raise UnreadablePhoto(f"image too large: {e}") from e
+    except FileNotFoundError as e:
+        raise UnreadablePhoto("file disappeared while being indexed") from e
+    except PermissionError as e:
+        raise UnreadablePhoto("cannot read file: permission denied") from e
+    except UnidentifiedImageError as e:
+        raise UnreadablePhoto("not an image (no decoder recognises its content)") from e
+    except IsADirectoryError as e:
+        raise UnreadablePhoto("is a folder, not a file") from e
+    except OSError as e:
+        raise UnreadablePhoto(f"damaged or truncated image: {e}") from e
+    except (ValueError, SyntaxError, EOFError, MemoryError) as e:
+        raise UnreadablePhoto(f"cannot decode image: {e}") from e
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    """Apply the EXIF orientation; a damaged EXIF block leaves the image as stored."""
+    try:
+        return ImageOps.exif_transpose(image)
+    except Exception as e:  # Pillow raises many kinds for broken EXIF; the pixels are still good.
+        log.debug("ignoring unusable EXIF orientation: %s", e)
+        return image
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """8-bit RGB from any mode: transparency over white, 16-bit and float scaled down, CMYK converted."""
+    if image.mode == "RGB":
+        return image
+    if image.mode in _HIGH_BIT_MODES:
+        values = np.asarray(image, dtype=np.float64)
+        top = 65535.0 if image.mode.startswith("I;16") or values.max(initial=0) > 255 else 255.0
+        if image.mode == "F" and values.max(initial=0) <= 1.0:
+            top = 1.0
+        gray = np.clip(values * (255.0 / top), 0, 255).astype(np.uint8)
+        return Image.fromarray(gray, "L").convert("RGB")
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+def crop_face(pixels: np.ndarray, box: tuple[int, int, int, int], margin: float, size: int) -> np.ndarray:
+    """The face in ``box`` ([x, y, w, h], pixels) widened by ``margin`` × w (and × h) on each side, clipped
+    to the photo, resized to ``size``×``size``. Returns a (size, size, 3) uint8 array."""
+    x, y, w, h = box
+    height, width = pixels.shape[:2]
+    left = max(0, int(round(x - margin * w)))
+    top = max(0, int(round(y - margin * h)))
+    right = min(width, int(round(x + w + margin * w)))
+    bottom = min(height, int(round(y + h + margin * h)))
+    if right <= left or bottom <= top:
+        raise ValueError(f"face box {list(box)} lies outside the {width}×{height} photo")
+    face = Image.fromarray(np.ascontiguousarray(pixels[top:bottom, left:right]))
+    return np.asarray(face.resize((size, size), Image.Resampling.BILINEAR))

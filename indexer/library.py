@@ -1,0 +1,137 @@
+"""The face index on disk: the database (the truth), the FAISS vectors (a cache of it), and the
+models that fill it. Commands open a Library and call one method or one service function on it."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy.orm import Session, sessionmaker
+
+from indexer.config import Config, user_cache_dir
+from indexer.db import queries
+from indexer.db.session import make_engine, upgrade_to_head
+from indexer.detect import FaceDetector
+from indexer.embed import FaceEmbedder
+from indexer.weights import ModelSpec, get_model
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LastRun:
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    summary: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class LibraryStatus:
+    """Counts, as ``indexer status`` shows them. ``vectors`` is what the FAISS file of the configured
+    model holds, so a mismatch with ``faces`` shows."""
+
+    photos: int
+    faces: int
+    people: int
+    labelled_faces: int
+    vectors: int
+    errors: int
+    last_run: LastRun | None
+
+
+class Library:
+    """One configured face index. Opening it creates or upgrades the database schema.
+
+    ``detector`` and ``embedder`` replace the real models (tests use small fakes); by default they are
+    built on first use, and TensorFlow is imported only then.
+    """
+
+    def __init__(self, config: Config, detector: FaceDetector | None = None, embedder: FaceEmbedder | None = None):
+        self.config = config
+        self.engine = make_engine(config.storage.url)
+        upgrade_to_head(self.engine)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._detector = detector
+        self._embedder = embedder
+
+    @property
+    def model(self) -> ModelSpec:
+        """The configured embedding model."""
+        return get_model(self.config.embedding.model)
+
+    @property
+    def downloads_dir(self) -> Path:
+        return user_cache_dir() / "downloads"
+
+    def session(self) -> Session:
+        return self.sessions()
+
+    def detector(self) -> FaceDetector:
+        if self._detector is None:
+            from indexer.detect import MtcnnDetector
+
+            self._detector = MtcnnDetector(self.config.detection)
+        return self._detector
+
+    def embedder(self) -> FaceEmbedder:
+        """The configured embedder; its weights are verified (and fetched when missing) here, before any work."""
+        if self._embedder is None:
+            from indexer.embed import FacenetEmbedder
+            from indexer.weights import verified_weights
+
+            path = verified_weights(self.model, self.config.embedding.models_dir, self.downloads_dir)
+            self._embedder = FacenetEmbedder(self.model, lambda: path, self.config.embedding.batch_size)
+        return self._embedder
+
+    def vectors_path(self, model_name: str) -> Path:
+        return self.config.storage.vectors_dir / f"{model_name}.faiss"
+
+    def vectors(self, model: str, dimensions: int):
+        """The FAISS index of ``model``'s faces, rebuilt from the database when it is missing, damaged or
+        holds other ids than the database (after a crash, say)."""
+        from indexer.vectors import VectorIndex
+
+        path = self.vectors_path(model)
+        index = VectorIndex.read(path, dimensions)
+        with self.session() as session:
+            expected = queries.face_ids(session, model)
+            if index is not None and np.array_equal(np.sort(index.ids()), expected):
+                return index
+            if index is None and len(expected) == 0:
+                return VectorIndex(dimensions)
+            log.info(
+                "rebuilding the vector index of %s from the database (%d faces; the file had %s)",
+                model, len(expected), "none" if index is None else f"{len(index)} other vectors",
+            )
+            index = VectorIndex(dimensions)
+            for ids, vectors in queries.embeddings(session, model, dimensions):
+                index.add(ids, vectors)
+        index.save(path)
+        return index
+
+    def vector_count(self) -> int:
+        """How many vectors the configured model's FAISS file holds (0 when there is no file)."""
+        from indexer.vectors import VectorIndex
+
+        index = VectorIndex.read(self.vectors_path(self.model.name), self.model.dimensions)
+        return 0 if index is None else len(index)
+
+    def status(self) -> LibraryStatus:
+        with self.session() as session:
+            counts = queries.counts(session)
+            run = queries.last_run(session)
+        last_run = run and LastRun(run.started_at, run.finished_at, run.status, run.summary)
+        return LibraryStatus(
+            photos=counts.photos,
+            faces=counts.faces,
+            people=counts.people,
+            labelled_faces=counts.labelled_faces,
+            vectors=self.vector_count(),
+            errors=counts.errors,
+            last_run=last_run,
+        )

@@ -1,0 +1,257 @@
+"""The indexing run: scan → decode → detect → crop → embed (batched) → store → vectors.
+
+Incremental: a file whose size and modification time are unchanged is not opened. A changed file has
+its faces replaced; a file gone from a scanned root loses its faces and vectors. A file that cannot be
+indexed is stored with the reason and counted; the run goes on. Work is committed every few photos, so
+an interrupted run loses at most one batch and the next run carries on.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from indexer.db import queries
+from indexer.db.models import Face, Photo, Run, utcnow
+from indexer.detect import DetectedFace
+from indexer.errors import IndexerError, RootNotFound
+from indexer.imaging import UnreadablePhoto, crop_face, load_photo
+from indexer.library import Library
+from indexer.scanner import LibraryScan, ScannedFile
+
+log = logging.getLogger(__name__)
+
+COMMIT_EVERY_PHOTOS = 32
+
+
+@dataclass
+class IndexSummary:
+    """What one run did. ``scanned`` = new + changed + unchanged image files found under the roots;
+    ``errors`` counts the new or changed files that could not be indexed; ``seconds`` is wall time."""
+
+    scanned: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    faces_added: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, int | float]:
+        return asdict(self)
+
+
+def resolve_roots(roots: list[Path] | tuple[Path, ...]) -> tuple[Path, ...]:
+    """Absolute, existing folders, without any that lies inside another (it would be walked twice)."""
+    resolved = []
+    for root in roots:
+        path = Path(root).expanduser()
+        if not path.exists():
+            raise RootNotFound(f"folder to index does not exist: {root}")
+        if not path.is_dir():
+            raise RootNotFound(f"not a folder: {root}")
+        resolved.append(path.resolve())
+    unique = sorted(set(resolved), key=lambda p: len(p.parts))
+    return tuple(p for i, p in enumerate(unique) if not any(p.is_relative_to(q) for q in unique[:i]))
+
+
+def _is_under(path: str, folders: tuple[str, ...]) -> bool:
+    return any(path.startswith(folder) for folder in folders)
+
+
+@dataclass
+class _Analysed:
+    """One file after decoding and detection, waiting for its embeddings to be written."""
+
+    file: ScannedFile
+    known: queries.KnownPhoto | None
+    error: str | None = None
+    width: int | None = None
+    height: int | None = None
+    faces: list[DetectedFace] = field(default_factory=list)
+    crops: list[np.ndarray] = field(default_factory=list)
+
+
+def index_library(library: Library, roots: list[Path] | None = None, progress: bool | None = None) -> IndexSummary:
+    """Bring the index up to date with the files under ``roots`` (default: the configured roots).
+
+    ``progress``: True or False to show or hide the progress bars on stderr; None shows them on a terminal.
+    """
+    config_roots = library.config.library.roots
+    chosen = roots if roots else config_roots
+    if not chosen:
+        where = library.config.path or "the configuration"
+        raise IndexerError(f"no folders to index: name one, or set [library] roots in {where}")
+    resolved = resolve_roots(chosen)
+    with library.session() as session, session.begin():
+        run = Run(status="running", roots=[str(r) for r in resolved])
+        session.add(run)
+    job = _IndexRun(library, resolved, progress)
+    status = "failed"
+    try:
+        job.run()
+        status = "completed"
+    except KeyboardInterrupt:
+        status = "interrupted"
+        raise
+    finally:
+        job.summary.seconds = round(time.monotonic() - job.started, 1)
+        job.save_vectors()
+        with library.session() as session, session.begin():
+            finished = session.get(Run, run.id)
+            finished.status, finished.finished_at, finished.summary = status, utcnow(), job.summary.as_dict()
+    return job.summary
+
+
+class _IndexRun:
+    def __init__(self, library: Library, roots: tuple[Path, ...], progress: bool | None):
+        self.library = library
+        self.config = library.config
+        self.roots = roots
+        self.model = library.model
+        self.bars_disabled = None if progress is None else not progress
+        self.summary = IndexSummary()
+        self.started = time.monotonic()
+        self._vectors = None
+        self._vectors_dirty = False
+
+    @property
+    def vectors(self):
+        if self._vectors is None:
+            self._vectors = self.library.vectors(self.model.name, self.model.dimensions)
+        return self._vectors
+
+    def save_vectors(self) -> None:
+        if self._vectors is not None and self._vectors_dirty:
+            self._vectors.save(self.library.vectors_path(self.model.name))
+            self._vectors_dirty = False
+
+    def run(self) -> None:
+        scan = LibraryScan(self.roots, self.config.library.extensions, self.config.library.exclude)
+        with tqdm(desc="scanning", unit=" files", disable=self.bars_disabled, leave=False) as bar:
+            files = []
+            for found in scan:
+                files.append(found)
+                bar.update()
+        todo = self._compare(files, scan.unlisted_dirs)
+        if todo:
+            self._analyse(todo)
+
+    def _compare(self, files: list[ScannedFile], unlisted_dirs: list[str]) -> list[tuple[ScannedFile, queries.KnownPhoto | None]]:
+        """Count new, changed and unchanged files; delete what is gone; return what must be read."""
+        folders = tuple(os.path.join(str(root), "") for root in self.roots)
+        unlisted = tuple(os.path.join(folder, "") for folder in unlisted_dirs)
+        with self.library.session() as session:
+            known = {p: k for p, k in queries.known_photos(session).items() if _is_under(p, folders)}
+            stale = queries.photo_ids_with_other_models(session, self.model.name)
+        todo = []
+        for found in files:
+            before = known.pop(found.path, None)
+            if before and (before.size, before.mtime_ns) == (found.size, found.mtime_ns) and before.id not in stale:
+                self.summary.unchanged += 1
+                continue
+            if before is None:
+                self.summary.new += 1
+            else:
+                self.summary.changed += 1
+            todo.append((found, before))
+        self.summary.scanned = len(files)
+        gone = [k.id for k in known.values() if not _is_under(k.path, unlisted)]
+        if gone:
+            with self.library.session() as session, session.begin():
+                face_ids = queries.delete_photos(session, gone)
+            self._forget_vectors(face_ids)
+            self.summary.removed = len(gone)
+            log.info("removed %d photo(s) no longer on disk (%d faces)", len(gone), len(face_ids))
+        return todo
+
+    def _forget_vectors(self, face_ids: list[int]) -> None:
+        if face_ids:
+            self.vectors.remove(face_ids)
+            self._vectors_dirty = True
+
+    def _analyse(self, todo: list[tuple[ScannedFile, queries.KnownPhoto | None]]) -> None:
+        detector = self.library.detector()
+        embedder = self.library.embedder()
+        if (embedder.model_name, embedder.dimensions) != (self.model.name, self.model.dimensions):
+            raise RuntimeError(f"embedder {embedder.model_name} does not match the configured model {self.model.name}")
+        self.vectors  # loaded (or rebuilt) before anything is stored
+        margin = self.config.embedding.margin
+        max_megapixels = self.config.library.max_megapixels
+        batch_size = self.config.embedding.batch_size
+        pending: list[_Analysed] = []
+        with tqdm(total=len(todo), desc="indexing", unit=" photos", disable=self.bars_disabled) as bar:
+            for found, before in todo:
+                item = _Analysed(found, before, error=found.problem)
+                if item.error is None:
+                    try:
+                        pixels = load_photo(found.path, max_megapixels)
+                        item.height, item.width = pixels.shape[:2]
+                        item.faces = detector.detect(pixels)
+                        item.crops = [crop_face(pixels, f.box, margin, embedder.input_size) for f in item.faces]
+                    except UnreadablePhoto as e:
+                        item.error = str(e)
+                    except Exception as e:  # one photo must never stop the night's run
+                        log.debug("face detection failed on %s", found.path, exc_info=True)
+                        item.error = f"face detection failed: {type(e).__name__}: {e}"
+                        item.faces, item.crops = [], []
+                pending.append(item)
+                bar.update()
+                if sum(len(p.crops) for p in pending) >= batch_size or len(pending) >= COMMIT_EVERY_PHOTOS:
+                    self._store(pending, embedder)
+                    pending = []
+                    bar.set_postfix(faces=self.summary.faces_added, errors=self.summary.errors)
+            self._store(pending, embedder)
+            bar.set_postfix(faces=self.summary.faces_added, errors=self.summary.errors)
+
+    def _store(self, items: list[_Analysed], embedder) -> None:
+        """Embed the crops of ``items`` in one batch and write them in one transaction."""
+        if not items:
+            return
+        crops = [crop for item in items for crop in item.crops]
+        embeddings = embedder.embed(crops)
+        added: list[Face] = []
+        replaced: list[int] = []
+        assert len(embeddings) == len(crops)
+        with self.library.session() as session, session.begin():
+            offset = 0
+            for item in items:
+                if item.known is None:
+                    photo = Photo(path=item.file.path)
+                    session.add(photo)
+                else:
+                    photo = session.get(Photo, item.known.id)
+                    replaced += queries.delete_faces_of(session, [photo.id])
+                photo.size, photo.mtime_ns, photo.indexed_at = item.file.size, item.file.mtime_ns, utcnow()
+                photo.width, photo.height, photo.error = item.width, item.height, item.error
+                for face in item.faces:
+                    vector = embeddings[offset]
+                    offset += 1
+                    row = Face(
+                        photo=photo,
+                        box_x=face.box[0], box_y=face.box[1], box_w=face.box[2], box_h=face.box[3],
+                        detection=face.confidence,
+                        landmarks={name: list(point) for name, point in face.landmarks.items()},
+                        embedding=vector.astype("<f4").tobytes(),
+                        embedding_model=self.model.name,
+                    )
+                    session.add(row)
+                    added.append(row)
+            session.flush()
+            new_ids = np.asarray([row.id for row in added], dtype=np.int64)
+        self._forget_vectors(replaced)
+        if len(new_ids):
+            self.vectors.add(new_ids, embeddings)
+            self._vectors_dirty = True
+        self.summary.faces_added += len(new_ids)
+        for item in items:
+            if item.error is not None:
+                self.summary.errors += 1
+                log.warning("skipped %s: %s", item.file.path, item.error)

@@ -1,0 +1,58 @@
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from indexer.db.models import Base
+from indexer.db.session import current_revision, make_engine, upgrade_to_head
+from indexer.errors import DatabaseError
+
+
+def test_an_empty_database_migrates_to_head_and_matches_the_models(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'new' / 'indexer.db'}")
+    assert current_revision(engine) is None
+    upgrade_to_head(engine)
+    assert current_revision(engine) == "0001"
+    assert set(inspect(engine).get_table_names()) >= {"photos", "faces", "people", "runs"}
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
+
+
+def test_upgrading_twice_changes_nothing(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'indexer.db'}")
+    upgrade_to_head(engine)
+    upgrade_to_head(engine)
+    assert current_revision(engine) == "0001"
+
+
+def test_face_ids_are_never_reused_after_a_delete(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'indexer.db'}")
+    upgrade_to_head(engine)
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO photos (id, path, size, mtime_ns, indexed_at) VALUES (1, '/a.jpg', 1, 1, '2026-01-01')"))
+        insert = text(
+            "INSERT INTO faces (photo_id, box_x, box_y, box_w, box_h, detection, landmarks, embedding, embedding_model,"
+            " created_at) VALUES (1, 0, 0, 1, 1, 1.0, '{}', x'00', 'm', '2026-01-01') RETURNING id"
+        )
+        first = c.execute(insert).scalar()
+        c.execute(text("DELETE FROM faces"))
+        second = c.execute(insert).scalar()
+    assert second == first + 1
+
+
+def test_a_database_from_a_newer_indexer_is_refused(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'indexer.db'}")
+    upgrade_to_head(engine)
+    with engine.begin() as c:
+        c.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(DatabaseError, match=r"made by a newer version of indexer \(schema revision 9999\)"):
+        upgrade_to_head(engine)
+
+
+def test_sqlite_enforces_foreign_keys_and_uses_wal(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'indexer.db'}")
+    upgrade_to_head(engine)
+    with engine.begin() as c:
+        assert c.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert c.execute(text("PRAGMA journal_mode")).scalar() == "wal"
