@@ -232,7 +232,8 @@ def status(ctx: typer.Context, json_output: JsonOption = False) -> None:
         last_text = f"{last.started_at:%Y-%m-%d %H:%M:%S} UTC, {last.status}{took}"
         if last.summary:
             last_text += ": " + _describe_summary(last.summary)
-    _print_table([*((k, v) for k, v in report.items() if k != "last_run"), ("last_run", last_text)])
+    counts = [(k, report[k]) for k in ("photos", "faces", "people", "labelled_faces", "vectors", "errors")]
+    _print_table([*counts, ("last_run", last_text), ("model", report["model"]), ("data_dir", report["data_dir"])])
 
 
 @models_app.command("list")

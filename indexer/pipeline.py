@@ -140,6 +140,7 @@ class _IndexRun:
             for found in scan:
                 files.append(found)
                 bar.update()
+        self.vectors  # checked against the database (and rebuilt if they disagree) on every run
         todo = self._compare(files, scan.unlisted_dirs)
         if todo:
             self._analyse(todo)
@@ -182,7 +183,6 @@ class _IndexRun:
         embedder = self.library.embedder()
         if (embedder.model_name, embedder.dimensions) != (self.model.name, self.model.dimensions):
             raise RuntimeError(f"embedder {embedder.model_name} does not match the configured model {self.model.name}")
-        self.vectors  # loaded (or rebuilt) before anything is stored
         margin = self.config.embedding.margin
         max_megapixels = self.config.library.max_megapixels
         batch_size = self.config.embedding.batch_size
