@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import signal
 import sys
 from dataclasses import dataclass
 from datetime import datetime
@@ -174,6 +175,10 @@ def init(ctx: typer.Context, json_output: JsonOption = False) -> None:
     ])
 
 
+def _stop_like_interrupt(_signum, _frame) -> None:
+    raise KeyboardInterrupt
+
+
 @app.command()
 @command
 def index(
@@ -194,6 +199,7 @@ def index(
 
     settings: Settings = ctx.obj
     library = settings.library()
+    signal.signal(signal.SIGTERM, _stop_like_interrupt)  # a stopped cron job or service ends its run cleanly
     with logging_redirect_tqdm(loggers=[log]):
         summary = index_library(library, roots, progress=False if settings.quiet else progress).as_dict()
     if json_output:
@@ -277,16 +283,16 @@ def models_fetch(
     json_output: JsonOption = False,
 ) -> None:
     """Put a model's weights into the models folder, checked by sha256. Already there: just verified."""
-    from indexer.config import user_cache_dir
+    from indexer.config import downloads_dir
     from indexer.weights import fetch_weights, get_model, verified_weights
 
     config = ctx.obj.config()
     spec = get_model(model or config.embedding.model)
-    models_dir, downloads_dir = config.embedding.models_dir, user_cache_dir() / "downloads"
+    models_dir = config.embedding.models_dir
     if from_file is not None:
-        path = fetch_weights(spec, models_dir, downloads_dir, from_file=from_file)
+        path = fetch_weights(spec, models_dir, downloads_dir(), from_file=from_file)
     else:
-        path = verified_weights(spec, models_dir, downloads_dir)
+        path = verified_weights(spec, models_dir, downloads_dir())
     if json_output:
         _print_json({"model": spec.name, "path": str(path), "sha256": spec.sha256})
         return

@@ -35,10 +35,17 @@ def user_cache_dir() -> Path:
     return Path(base).expanduser() / "indexer"
 
 
+def downloads_dir() -> Path:
+    """Where archives fetched from the package registry are kept (verified by sha256; safe to delete)."""
+    return user_cache_dir() / "downloads"
+
+
 @dataclass(frozen=True)
 class LibraryConfig:
     roots: tuple[Path, ...] = (Path("~/Pictures").expanduser(),)
-    extensions: frozenset[str] = frozenset({"jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff"})
+    extensions: frozenset[str] = frozenset(
+        {"jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff", "heic", "heif", "avif"}
+    )
     exclude: tuple[str, ...] = ("@eaDir", "#recycle")
     max_megapixels: float = 120.0
 
@@ -125,6 +132,9 @@ def parse_config(raw: dict[str, Any], base_dir: Path, path: Path | None = None) 
     where = str(path) if path else "config"
     reader = _Reader(raw, where, base_dir)
     defaults = Config()
+    unknown = sorted(set(raw) - {"library", "storage", "detection", "embedding"})
+    if unknown:
+        raise ConfigError(f"{where}: unknown section [{unknown[0]}]")
 
     lib = reader.section("library", LibraryConfig)
     roots = defaults.library.roots
@@ -166,9 +176,6 @@ def parse_config(raw: dict[str, Any], base_dir: Path, path: Path | None = None) 
         else defaults.embedding.models_dir,
     )
 
-    unknown = sorted(set(raw) - {"library", "storage", "detection", "embedding"})
-    if unknown:
-        raise ConfigError(f"{where}: unknown section [{unknown[0]}]")
     return Config(path=path, library=library, storage=storage, detection=detection, embedding=embedding)
 
 

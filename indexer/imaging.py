@@ -10,9 +10,12 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pillow_heif
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 log = logging.getLogger(__name__)
+
+pillow_heif.register_heif_opener()  # HEIC/HEIF from phones; Pillow reads JPEG, PNG, WebP, AVIF, TIFF, BMP itself
 
 _HIGH_BIT_MODES = {"I;16", "I;16L", "I;16B", "I;16N", "I", "F"}
 

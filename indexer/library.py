@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
-from indexer.config import Config, user_cache_dir
+from indexer.config import Config, downloads_dir
 from indexer.db import queries
 from indexer.db.session import make_engine, upgrade_to_head
 from indexer.detect import FaceDetector
@@ -53,6 +53,8 @@ class Library:
 
     def __init__(self, config: Config, detector: FaceDetector | None = None, embedder: FaceEmbedder | None = None):
         self.config = config
+        # Face embeddings are biometric data: a new data folder is readable by its owner only.
+        config.storage.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.engine = make_engine(config.storage.url)
         upgrade_to_head(self.engine)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -63,10 +65,6 @@ class Library:
     def model(self) -> ModelSpec:
         """The configured embedding model."""
         return get_model(self.config.embedding.model)
-
-    @property
-    def downloads_dir(self) -> Path:
-        return user_cache_dir() / "downloads"
 
     def session(self) -> Session:
         return self.sessions()
@@ -84,7 +82,7 @@ class Library:
             from indexer.embed import FacenetEmbedder
             from indexer.weights import verified_weights
 
-            path = verified_weights(self.model, self.config.embedding.models_dir, self.downloads_dir)
+            path = verified_weights(self.model, self.config.embedding.models_dir, downloads_dir())
             self._embedder = FacenetEmbedder(self.model, lambda: path, self.config.embedding.batch_size)
         return self._embedder
 

@@ -33,7 +33,8 @@ COMMIT_EVERY_PHOTOS = 32
 @dataclass
 class IndexSummary:
     """What one run did. ``scanned`` = new + changed + unchanged image files found under the roots;
-    ``errors`` counts the new or changed files that could not be indexed; ``seconds`` is wall time."""
+    ``errors`` counts the files this run could not index (a file that failed before is tried again on
+    every run, and counted again if it fails again); ``seconds`` is wall time."""
 
     scanned: int = 0
     new: int = 0
@@ -119,18 +120,12 @@ class _IndexRun:
         self.bars_disabled = None if progress is None else not progress
         self.summary = IndexSummary()
         self.started = time.monotonic()
-        self._vectors = None
+        self.vectors = None
         self._vectors_dirty = False
 
-    @property
-    def vectors(self):
-        if self._vectors is None:
-            self._vectors = self.library.vectors(self.model.name, self.model.dimensions)
-        return self._vectors
-
     def save_vectors(self) -> None:
-        if self._vectors is not None and self._vectors_dirty:
-            self._vectors.save(self.library.vectors_path(self.model.name))
+        if self.vectors is not None and self._vectors_dirty:
+            self.vectors.save(self.library.vectors_path(self.model.name))
             self._vectors_dirty = False
 
     def run(self) -> None:
@@ -140,7 +135,8 @@ class _IndexRun:
             for found in scan:
                 files.append(found)
                 bar.update()
-        self.vectors  # checked against the database (and rebuilt if they disagree) on every run
+        # Checked against the database (and rebuilt where they disagree) on every run.
+        self.vectors = self.library.vectors(self.model.name, self.model.dimensions)
         todo = self._compare(files, scan.unlisted_dirs)
         if todo:
             self._analyse(todo)
@@ -155,13 +151,15 @@ class _IndexRun:
         todo = []
         for found in files:
             before = known.pop(found.path, None)
-            if before and (before.size, before.mtime_ns) == (found.size, found.mtime_ns) and before.id not in stale:
-                self.summary.unchanged += 1
-                continue
             if before is None:
                 self.summary.new += 1
-            else:
+            elif (before.size, before.mtime_ns) != (found.size, found.mtime_ns) or before.id in stale:
                 self.summary.changed += 1
+            else:
+                self.summary.unchanged += 1
+                if not before.failed:
+                    continue
+                # A file that failed is tried again every run: permissions get fixed, disks come back.
             todo.append((found, before))
         self.summary.scanned = len(files)
         gone = [k.id for k in known.values() if not _is_under(k.path, unlisted)]

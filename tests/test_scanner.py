@@ -3,6 +3,8 @@ from pathlib import Path
 
 from indexer.scanner import LibraryScan, is_excluded
 
+from conftest import refuse_to_list
+
 EXTENSIONS = frozenset({"jpg", "jpeg", "png"})
 
 
@@ -76,14 +78,7 @@ def test_a_file_name_that_is_not_utf8_is_reported_not_crashed_on(tmp_path):
 def test_a_folder_that_cannot_be_listed_is_remembered(tmp_path, monkeypatch):
     touch(tmp_path / "ok" / "a.jpg")
     touch(tmp_path / "locked" / "b.jpg")
-    real_scandir = os.scandir
-
-    def scandir(path):
-        if str(path).endswith("locked"):
-            raise PermissionError(13, "Permission denied")
-        return real_scandir(path)
-
-    monkeypatch.setattr(os, "scandir", scandir)
+    refuse_to_list(monkeypatch, "locked")
     found, walk = scan(tmp_path)
     assert [Path(f.path).name for f in found] == ["a.jpg"]
     assert walk.unlisted_dirs == [str(tmp_path / "locked")]

@@ -20,12 +20,13 @@ class KnownPhoto:
     path: str
     size: int
     mtime_ns: int
+    failed: bool  # it could not be indexed last time
 
 
 def known_photos(session: Session) -> dict[str, KnownPhoto]:
     """Every file the database knows (indexed or failed), by path."""
-    rows = session.execute(select(Photo.id, Photo.path, Photo.size, Photo.mtime_ns))
-    return {row.path: KnownPhoto(row.id, row.path, row.size, row.mtime_ns) for row in rows}
+    rows = session.execute(select(Photo.id, Photo.path, Photo.size, Photo.mtime_ns, Photo.error.is_not(None)))
+    return {row[1]: KnownPhoto(*row) for row in rows}
 
 
 def photo_ids_with_other_models(session: Session, model: str) -> set[int]:
