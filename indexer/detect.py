@@ -49,6 +49,10 @@ class MtcnnDetector:
         return self._mtcnn
 
     def detect(self, pixels: np.ndarray) -> list[DetectedFace]:
+        return [face for face in self.candidates(pixels) if self.keeps(face)]
+
+    def candidates(self, pixels: np.ndarray) -> list[DetectedFace]:
+        """Every box MTCNN reports with these thresholds, before the size and score cut, left to right."""
         height, width = pixels.shape[:2]
         if min(height, width) < self.config.min_face_size:
             return []
@@ -59,12 +63,17 @@ class MtcnnDetector:
             threshold_rnet=self.config.rnet_threshold,
             threshold_onet=self.config.min_confidence,
         )
-        faces = []
-        for found in raw:
-            x, y, w, h = (int(v) for v in found["box"])
-            confidence = float(found["confidence"])
-            if w <= 0 or h <= 0 or max(w, h) < self.config.min_face_size or confidence < self.config.min_confidence:
-                continue
-            landmarks = {name: (int(p[0]), int(p[1])) for name, p in found["keypoints"].items()}
-            faces.append(DetectedFace(box=(x, y, w, h), confidence=confidence, landmarks=landmarks))
+        faces = [
+            DetectedFace(
+                box=tuple(int(v) for v in found["box"]),
+                confidence=float(found["confidence"]),
+                landmarks={name: (int(p[0]), int(p[1])) for name, p in found["keypoints"].items()},
+            )
+            for found in raw
+        ]
         return sorted(faces, key=lambda f: (f.box[0], f.box[1]))
+
+    def keeps(self, face: DetectedFace) -> bool:
+        """Whether a candidate is reported: at least ``min_face_size`` px (longer side) and ``min_confidence``."""
+        _, _, w, h = face.box
+        return w > 0 and h > 0 and max(w, h) >= self.config.min_face_size and face.confidence >= self.config.min_confidence
