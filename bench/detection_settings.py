@@ -56,7 +56,7 @@ def main() -> None:
     detector = MtcnnDetector(config.detection)
     spec = get_model(config.embedding.model)
     weights = verified_weights(spec, config.embedding.models_dir, downloads_dir())
-    embedder = FacenetEmbedder(spec, lambda: weights)
+    embedder = FacenetEmbedder(spec, weights)
     largest = {}
     for path in photos:
         faces = detector.detect(pixels[path])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import signal
 import sys
 from dataclasses import dataclass
@@ -102,7 +103,12 @@ def command(function):
             typer.echo("indexer: interrupted", err=True)
             raise typer.Exit(130) from None
         except BrokenPipeError:
-            sys.stderr.close()
+            # The reader went away (`indexer status | head -1`): stop quietly, and keep Python's final
+            # flush of stdout from complaining about the closed pipe.
+            try:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            except (OSError, ValueError):
+                pass
             raise typer.Exit(0) from None
         except Exception as e:
             if verbose:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -43,10 +43,10 @@ def l2_normalize(vectors: np.ndarray) -> np.ndarray:
 class FacenetEmbedder:
     """FaceNet on TensorFlow, built and loaded on the first ``embed``; runs ``batch_size`` crops per call.
 
-    ``weights`` returns the path of verified weights; it is called once, when the network is built.
+    ``weights`` is the path of the (verified) weights file for ``spec``.
     """
 
-    def __init__(self, spec: ModelSpec, weights: Callable[[], Path], batch_size: int = 32):
+    def __init__(self, spec: ModelSpec, weights: Path, batch_size: int = 32):
         self.spec = spec
         self.model_name = spec.name
         self.dimensions = spec.dimensions
@@ -65,7 +65,7 @@ class FacenetEmbedder:
 
                 size = self.spec.input_size
                 network = InceptionResNetV1(input_shape=(size, size, 3), classes=self.spec.dimensions)
-                network.load_weights(str(self._weights()))
+                network.load_weights(str(self._weights))
             self._network = network
         return self._network
 

@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,6 +18,9 @@ from indexer.db.session import make_engine, upgrade_to_head
 from indexer.detect import FaceDetector
 from indexer.embed import FaceEmbedder
 from indexer.weights import ModelSpec, get_model
+
+if TYPE_CHECKING:
+    from indexer.vectors import VectorIndex
 
 log = logging.getLogger(__name__)
 
@@ -83,13 +86,13 @@ class Library:
             from indexer.weights import verified_weights
 
             path = verified_weights(self.model, self.config.embedding.models_dir, downloads_dir())
-            self._embedder = FacenetEmbedder(self.model, lambda: path, self.config.embedding.batch_size)
+            self._embedder = FacenetEmbedder(self.model, path, self.config.embedding.batch_size)
         return self._embedder
 
     def vectors_path(self, model_name: str) -> Path:
         return self.config.storage.vectors_dir / f"{model_name}.faiss"
 
-    def vectors(self, model: str, dimensions: int):
+    def vectors(self, model: str, dimensions: int) -> VectorIndex:
         """The FAISS index of ``model``'s faces, rebuilt from the database when it is missing, damaged or
         holds other ids than the database (after a crash, say)."""
         from indexer.vectors import VectorIndex
@@ -103,8 +106,8 @@ class Library:
             if index is None and len(expected) == 0:
                 return VectorIndex(dimensions)
             log.info(
-                "rebuilding the vector index of %s from the database (%d faces; the file had %s)",
-                model, len(expected), "none" if index is None else f"{len(index)} other vectors",
+                "rebuilding the vector index of %s from the database (%d faces; the file %s)",
+                model, len(expected), "was missing or unreadable" if index is None else f"held {len(index)} vectors",
             )
             index = VectorIndex(dimensions)
             for ids, vectors in queries.embeddings(session, model, dimensions):
