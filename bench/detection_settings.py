@@ -15,20 +15,12 @@ from dataclasses import replace
 
 import numpy as np
 
-from indexer.config import Config, downloads_dir, user_cache_dir
+from indexer.config import Config, downloads_dir
 from indexer.detect import MtcnnDetector
 from indexer.embed import FacenetEmbedder
 from indexer.imaging import crop_face, load_photo
-from indexer.sample import SampleLibrary, build_sample_library
+from indexer.sample import cached_sample_library
 from indexer.weights import get_model, verified_weights
-
-
-def sample_library() -> SampleLibrary:
-    root = user_cache_dir() / "sample-library"
-    if not (root / ".complete").is_file():
-        build_sample_library(root)
-        (root / ".complete").touch()
-    return SampleLibrary(root)
 
 
 def describe(faces) -> str:
@@ -36,7 +28,7 @@ def describe(faces) -> str:
 
 
 def main() -> None:
-    sample = sample_library()
+    sample = cached_sample_library()
     config = Config()
     photos = sample.photos("train") + sample.photos("val")
     pixels = {path: load_photo(path, config.library.max_megapixels) for path in [*photos, sample.group_photo]}

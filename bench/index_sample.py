@@ -20,16 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from indexer.config import user_cache_dir
-from indexer.sample import SampleLibrary, build_sample_library
-
-
-def sample_library() -> SampleLibrary:
-    root = user_cache_dir() / "sample-library"
-    if not (root / ".complete").is_file():
-        build_sample_library(root)
-        (root / ".complete").touch()
-    return SampleLibrary(root)
+from indexer.sample import cached_sample_library
 
 
 def timed(command: list[str], env: dict[str, str]) -> tuple[float, str]:
@@ -43,7 +34,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each cold-start command (median shown)")
     args = parser.parse_args()
 
-    sample = sample_library()
+    sample = cached_sample_library()
     with tempfile.TemporaryDirectory() as tmp:
         library = Path(tmp) / "library"
         shutil.copytree(sample.root, library, ignore=shutil.ignore_patterns(".complete"))

