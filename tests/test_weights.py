@@ -8,6 +8,7 @@ import pytest
 
 from indexer.errors import ModelUnavailable
 from indexer.fetch import FetchFailed, Sdist, extract_tree, fetch_sdist
+from indexer.sample import INSIGHTFACE
 from indexer.weights import MODELS, FromSdist, FromUrl, fetch_weights, get_model, verified_weights
 
 WEIGHTS = b"pretend these are 92 MB of FaceNet weights"
@@ -89,6 +90,13 @@ def test_pip_download_failure_is_reported(tmp_path):
     missing = Sdist(name="indexer-test-no-such-package", version="0.0.0", sha256="0" * 64, size_mb=0)
     with pytest.raises(FetchFailed, match="pip download indexer-test-no-such-package==0.0.0` failed"):
         fetch_sdist(missing, tmp_path)
+
+
+def test_pip_refuses_an_archive_whose_hash_is_not_the_pinned_one(tmp_path):
+    tampered = replace(INSIGHTFACE, sha256="0" * 64)  # a real, small archive with a wrong pin
+    with pytest.raises(FetchFailed, match="failed"):
+        fetch_sdist(tampered, tmp_path)
+    assert not (tmp_path / tampered.filename).exists()
 
 
 def test_extracting_a_tree_refuses_paths_that_climb_out(tmp_path):
