@@ -52,7 +52,8 @@ class MtcnnDetector:
         return [face for face in self.candidates(pixels) if self.keeps(face)]
 
     def candidates(self, pixels: np.ndarray) -> list[DetectedFace]:
-        """Every box MTCNN reports with these thresholds, before the size and score cut, left to right."""
+        """Every box MTCNN reports with these thresholds (its last stage applies ``min_confidence``),
+        before the size cut, left to right."""
         height, width = pixels.shape[:2]
         if min(height, width) < self.config.min_face_size:
             return []
