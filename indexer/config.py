@@ -157,7 +157,7 @@ def parse_config(raw: dict[str, Any], base_dir: Path, path: Path | None = None) 
 
     det = reader.section("detection", DetectionConfig)
     detection = DetectionConfig(
-        min_face_size=reader.integer(det, "min_face_size", defaults.detection.min_face_size, low=4),
+        min_face_size=reader.integer(det, "min_face_size", defaults.detection.min_face_size, low=10),
         min_confidence=reader.number(det, "min_confidence", defaults.detection.min_confidence, low=0, high=1),
         pnet_threshold=reader.number(det, "pnet_threshold", defaults.detection.pnet_threshold, low=0, high=1),
         rnet_threshold=reader.number(det, "rnet_threshold", defaults.detection.rnet_threshold, low=0, high=1),

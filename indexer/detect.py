@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+from PIL import Image
 
 from indexer.config import DetectionConfig
 
@@ -24,6 +25,13 @@ class FaceDetector(Protocol):
     def detect(self, pixels: np.ndarray) -> list[DetectedFace]:
         """Every face in an RGB uint8 image of shape (height, width, 3), left to right."""
         ...
+
+
+# mtcnn 1.0 sizes its image pyramid for min_face_size=20 only: with any other value a level can fall
+# below PNet's 12 px window, TensorFlow raises, and mtcnn reports "no faces" for the whole photo (seen on
+# the group photo for every value from 24 to 80). So MTCNN always runs at 20, and another minimum is
+# reached by scaling the photo by 20 / min_face_size first, which is what the pyramid would have done.
+MTCNN_FACE_SIZE = 20
 
 
 class MtcnnDetector:
@@ -53,22 +61,24 @@ class MtcnnDetector:
 
     def candidates(self, pixels: np.ndarray) -> list[DetectedFace]:
         """Every box MTCNN reports with these thresholds (its last stage applies ``min_confidence``),
-        before the size cut, left to right."""
+        before the size cut, left to right, in pixels of ``pixels``."""
         height, width = pixels.shape[:2]
         if min(height, width) < self.config.min_face_size:
             return []
+        scale = MTCNN_FACE_SIZE / self.config.min_face_size
+        image = pixels if scale == 1 else _resized(pixels, scale)
         raw = self._load().detect_faces(
-            pixels,
-            min_face_size=self.config.min_face_size,
+            image,
+            min_face_size=MTCNN_FACE_SIZE,
             threshold_pnet=self.config.pnet_threshold,
             threshold_rnet=self.config.rnet_threshold,
             threshold_onet=self.config.min_confidence,
         )
         faces = [
             DetectedFace(
-                box=tuple(int(v) for v in found["box"]),
+                box=_box_in_original(found["box"], scale, width, height),
                 confidence=float(found["confidence"]),
-                landmarks={name: (int(p[0]), int(p[1])) for name, p in found["keypoints"].items()},
+                landmarks={name: (round(p[0] / scale), round(p[1] / scale)) for name, p in found["keypoints"].items()},
             )
             for found in raw
         ]
@@ -78,3 +88,16 @@ class MtcnnDetector:
         """Whether a candidate is reported: at least ``min_face_size`` px (longer side) and ``min_confidence``."""
         _, _, w, h = face.box
         return w > 0 and h > 0 and max(w, h) >= self.config.min_face_size and face.confidence >= self.config.min_confidence
+
+
+def _resized(pixels: np.ndarray, scale: float) -> np.ndarray:
+    height, width = pixels.shape[:2]
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return np.asarray(Image.fromarray(pixels).resize(size, Image.Resampling.BILINEAR))
+
+
+def _box_in_original(box, scale: float, width: int, height: int) -> tuple[int, int, int, int]:
+    """A box [x, y, w, h] found on the image scaled by ``scale``, in pixels of the original, clipped to it."""
+    x0, y0 = max(0, round(box[0] / scale)), max(0, round(box[1] / scale))
+    x1, y1 = min(width, round((box[0] + box[2]) / scale)), min(height, round((box[1] + box[3]) / scale))
+    return (x0, y0, x1 - x0, y1 - y0)
