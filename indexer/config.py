@@ -92,6 +92,16 @@ class Config:
     detection: DetectionConfig = field(default_factory=DetectionConfig)
     embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
 
+    @property
+    def analysis(self) -> str:
+        """The settings that decide which faces a photo yields and their vectors, as one string. Each photo
+        records the one it was indexed with; a photo indexed with other settings is indexed again."""
+        d, e = self.detection, self.embedding
+        return (
+            f"model={e.model} margin={e.margin:g} min_face_size={d.min_face_size} "
+            f"min_confidence={d.min_confidence:g} pnet={d.pnet_threshold:g} rnet={d.rnet_threshold:g}"
+        )
+
 
 def find_config_file(explicit: Path | None = None) -> Path | None:
     """The config file to read, by the documented lookup order; None when there is none."""

@@ -147,13 +147,18 @@ class _IndexRun:
         unlisted = tuple(os.path.join(folder, "") for folder in unlisted_dirs)
         with self.library.session() as session:
             known = {p: k for p, k in queries.known_photos(session).items() if _is_under(p, folders)}
-            stale = queries.photo_ids_with_other_models(session, self.model.name)
+        analysis = self.config.analysis
+        outdated = sum(1 for k in known.values() if not k.failed and k.analysis != analysis)
+        if outdated:
+            log.info("%d photo(s) were indexed with other settings (model, detection or margin): indexing them again", outdated)
         todo = []
         for found in files:
             before = known.pop(found.path, None)
             if before is None:
                 self.summary.new += 1
-            elif (before.size, before.mtime_ns) != (found.size, found.mtime_ns) or before.id in stale:
+            elif (before.size, before.mtime_ns) != (found.size, found.mtime_ns) or (
+                not before.failed and before.analysis != analysis
+            ):
                 self.summary.changed += 1
             else:
                 self.summary.unchanged += 1
@@ -229,6 +234,7 @@ class _IndexRun:
                     replaced += queries.delete_faces_of(session, [photo.id])
                 photo.size, photo.mtime_ns, photo.indexed_at = item.file.size, item.file.mtime_ns, utcnow()
                 photo.width, photo.height, photo.error = item.width, item.height, item.error
+                photo.analysis = self.config.analysis
                 for face in item.faces:
                     vector = embeddings[offset]
                     offset += 1

@@ -179,7 +179,7 @@ def test_photos_indexed_by_another_model_are_indexed_again(fake_library, photos)
     other = fake_library('[embedding]\nmodel = "keras-facenet-20180402-114759"\n')
     other._embedder = FakeEmbedder("keras-facenet-20180402-114759", 512)
     summary = index_library(other, [photos], progress=False)
-    assert (summary.changed, summary.unchanged, summary.faces_added) == (3, 1, 6)
+    assert (summary.changed, summary.unchanged, summary.faces_added) == (4, 0, 6)
     with other.session() as session:
         assert set(session.scalars(select(Face.embedding_model))) == {"keras-facenet-20180402-114759"}
     assert len(other.vectors("keras-facenet-20180402-114759", 512)) == 6
@@ -251,3 +251,14 @@ def test_a_file_that_could_not_be_read_is_indexed_once_it_can_be_even_if_unchang
     summary = index_library(library, [photos], progress=False)
     assert (summary.unchanged, summary.errors, summary.faces_added) == (4, 0, 2)
     assert library.status().errors == 0
+
+
+def test_photos_are_indexed_again_when_a_detection_setting_changes_but_not_for_batch_size(fake_library, photos, count_decodes):
+    index_library(fake_library(), [photos], progress=False)
+    count_decodes.clear()
+    summary = index_library(fake_library("[embedding]\nbatch_size = 4\n"), [photos], progress=False)
+    assert (summary.unchanged, summary.changed) == (4, 0) and count_decodes == []
+    summary = index_library(fake_library("[detection]\nmin_face_size = 30\n"), [photos], progress=False)
+    assert (summary.unchanged, summary.changed, summary.faces_added) == (0, 4, 6)
+    summary = index_library(fake_library("[detection]\nmin_face_size = 30\n"), [photos], progress=False)
+    assert (summary.unchanged, summary.changed) == (4, 0)

@@ -42,6 +42,7 @@ class Photo(Base):
     height: Mapped[int | None] = mapped_column(Integer)
     indexed_at: Mapped[datetime]  # when the file was last read (successfully or not)
     error: Mapped[str | None] = mapped_column(String)
+    analysis: Mapped[str | None] = mapped_column(String)  # the settings it was indexed with (Config.analysis)
 
     faces: Mapped[list[Face]] = relationship(back_populates="photo", cascade="all, delete-orphan", passive_deletes=True)
 

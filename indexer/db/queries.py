@@ -21,17 +21,15 @@ class KnownPhoto:
     size: int
     mtime_ns: int
     failed: bool  # it could not be indexed last time
+    analysis: str | None  # the settings it was indexed with
 
 
 def known_photos(session: Session) -> dict[str, KnownPhoto]:
     """Every file the database knows (indexed or failed), by path."""
-    rows = session.execute(select(Photo.id, Photo.path, Photo.size, Photo.mtime_ns, Photo.error.is_not(None)))
+    rows = session.execute(
+        select(Photo.id, Photo.path, Photo.size, Photo.mtime_ns, Photo.error.is_not(None), Photo.analysis)
+    )
     return {row[1]: KnownPhoto(*row) for row in rows}
-
-
-def photo_ids_with_other_models(session: Session, model: str) -> set[int]:
-    """Photos holding faces embedded by a model other than ``model``: they must be indexed again."""
-    return set(session.scalars(select(Face.photo_id).where(Face.embedding_model != model).distinct()))
 
 
 def face_ids(session: Session, model: str) -> np.ndarray:

@@ -32,6 +32,7 @@ def upgrade() -> None:
     sa.Column('height', sa.Integer(), nullable=True),
     sa.Column('indexed_at', sa.DateTime(), nullable=False),
     sa.Column('error', sa.String(), nullable=True),
+    sa.Column('analysis', sa.String(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_photos')),
     sa.UniqueConstraint('path', name=op.f('uq_photos_path'))
     )
