@@ -104,10 +104,16 @@ def index_library(library: Library, roots: list[Path] | None = None, progress: b
         raise
     finally:
         job.summary.seconds = round(time.monotonic() - job.started, 1)
-        job.save_vectors()
-        with library.session() as session, session.begin():
-            finished = session.get(Run, run.id)
-            finished.status, finished.finished_at, finished.summary = status, utcnow(), job.summary.as_dict()
+        try:
+            job.save_vectors()
+            with library.session() as session, session.begin():
+                finished = session.get(Run, run.id)
+                finished.status, finished.finished_at, finished.summary = status, utcnow(), job.summary.as_dict()
+        except Exception:
+            if status == "completed":
+                raise
+            # Already stopping for another reason, which is the one to report; the next run repairs the rest.
+            log.warning("could not record the end of the %s run", status, exc_info=log.isEnabledFor(logging.DEBUG))
     return job.summary
 
 

@@ -286,9 +286,12 @@ def test_sigterm_stops_a_run_cleanly_and_the_next_run_finishes_it(sample, tmp_pa
     database = tmp_path / "data" / "indexer.db"
     # wait until the first batch is committed, then stop the run
     for _ in range(600):
-        if database.exists() and indexer.query("SELECT count(*) FROM photos")[0][0] > 0:
-            break
         time.sleep(0.1)
+        try:
+            if database.exists() and indexer.query("SELECT count(*) FROM photos")[0][0] > 0:
+                break
+        except sqlite3.OperationalError:  # the schema is still being created
+            continue
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130 and "interrupted" in stderr
