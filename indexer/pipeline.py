@@ -123,6 +123,7 @@ class _IndexRun:
         self.config = library.config
         self.roots = roots
         self.model = library.model
+        self.analysis = library.config.analysis  # recorded on every photo this run indexes
         self.bars_disabled = None if progress is None else not progress
         self.summary = IndexSummary()
         self.started = time.monotonic()
@@ -153,25 +154,25 @@ class _IndexRun:
         unlisted = tuple(os.path.join(folder, "") for folder in unlisted_dirs)
         with self.library.session() as session:
             known = {p: k for p, k in queries.known_photos(session).items() if _is_under(p, folders)}
-        analysis = self.config.analysis
-        outdated = sum(1 for k in known.values() if not k.failed and k.analysis != analysis)
-        if outdated:
-            log.info("%d photo(s) were indexed with other settings (model, detection or margin): indexing them again", outdated)
         todo = []
+        outdated = 0
         for found in files:
             before = known.pop(found.path, None)
             if before is None:
                 self.summary.new += 1
-            elif (before.size, before.mtime_ns) != (found.size, found.mtime_ns) or (
-                not before.failed and before.analysis != analysis
-            ):
+            elif (before.size, before.mtime_ns) != (found.size, found.mtime_ns):
                 self.summary.changed += 1
+            elif not before.failed and before.analysis != self.analysis:
+                self.summary.changed += 1
+                outdated += 1
             else:
                 self.summary.unchanged += 1
                 if not before.failed:
                     continue
                 # A file that failed is tried again every run: permissions get fixed, disks come back.
             todo.append((found, before))
+        if outdated:
+            log.info("%d photo(s) were indexed with other settings (model, detection or margin): indexing them again", outdated)
         self.summary.scanned = len(files)
         gone = [k.id for k in known.values() if not _is_under(k.path, unlisted)]
         if gone:
@@ -240,7 +241,7 @@ class _IndexRun:
                     replaced += queries.delete_faces_of(session, [photo.id])
                 photo.size, photo.mtime_ns, photo.indexed_at = item.file.size, item.file.mtime_ns, utcnow()
                 photo.width, photo.height, photo.error = item.width, item.height, item.error
-                photo.analysis = self.config.analysis
+                photo.analysis = self.analysis
                 for face in item.faces:
                     vector = embeddings[offset]
                     offset += 1
