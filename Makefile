@@ -19,10 +19,18 @@ $(INSTALLED): pyproject.toml constraints.txt
 models: $(INSTALLED)
 	$(BIN)/indexer models fetch
 
-# The 5-celebrity photos and a group photo, indexed into a throw-away data folder.
+# The sample library into a throw-away data folder: index the val photos and the group photo, enroll
+# the five celebrities from their train folders, train, then ask who is in the group photo (six
+# strangers) and in a photo of Madonna, and list her photos.
 demo: setup
-	$(BIN)/python -m indexer.sample $(DEMO)/library
+	$(BIN)/python -m indexer.sample $(DEMO)/sample
+	mkdir -p $(DEMO)/library
+	cp -Rp $(DEMO)/sample/celebrities/val $(DEMO)/sample/group $(DEMO)/library/
 	INDEXER_DATA_DIR=$(DEMO)/data $(BIN)/indexer index $(DEMO)/library
+	INDEXER_DATA_DIR=$(DEMO)/data $(BIN)/indexer enroll --folders $(DEMO)/sample/celebrities/train
+	INDEXER_DATA_DIR=$(DEMO)/data $(BIN)/indexer train
+	INDEXER_DATA_DIR=$(DEMO)/data $(BIN)/indexer who-is $(DEMO)/library/group/t1.jpg $(DEMO)/sample/celebrities/val/madonna/httpecximagesamazoncomimagesIfmaBKWLACULSRjpg.jpg --annotate $(DEMO)/annotated
+	INDEXER_DATA_DIR=$(DEMO)/data $(BIN)/indexer find madonna
 	INDEXER_DATA_DIR=$(DEMO)/data $(BIN)/indexer status
 
 test: setup

@@ -119,6 +119,13 @@ def command(function):
     return wrapper
 
 
+def _tqdm_logging():
+    """Log lines printed above the progress bars instead of through them."""
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    return logging_redirect_tqdm(loggers=[log])
+
+
 def _print_json(value: Any) -> None:
     typer.echo(json.dumps(value, default=_json_default, ensure_ascii=False))
 
@@ -141,7 +148,7 @@ def _describe_summary(summary: dict[str, Any]) -> str:
     return (
         f"{summary['scanned']} scanned: {summary['new']} new, {summary['changed']} changed, "
         f"{summary['unchanged']} unchanged, {summary['removed']} removed; "
-        f"{summary['faces_added']} faces added, {summary['errors']} errors"
+        f"{summary['faces_added']} faces added ({summary.get('faces_named', 0)} named), {summary['errors']} errors"
     )
 
 
@@ -199,15 +206,13 @@ def index(
     ] = None,
 ) -> None:
     """Find and embed every face in the photos under the roots; only new and changed files are read."""
-    from tqdm.contrib.logging import logging_redirect_tqdm
-
     from indexer.pipeline import index_library
 
     settings: Settings = ctx.obj
     library = settings.library()
     signal.signal(signal.SIGTERM, _stop_like_interrupt)  # a stopped cron job or service ends its run cleanly
-    with logging_redirect_tqdm(loggers=[log]):
-        summary = index_library(library, roots, progress=False if settings.quiet else progress).as_dict()
+    with _tqdm_logging():
+        summary = index_library(library, roots, progress=_progress(settings, progress)).as_dict()
     if json_output:
         _print_json(summary)
         return
@@ -246,6 +251,258 @@ def status(ctx: typer.Context, json_output: JsonOption = False) -> None:
             last_text += ": " + _describe_summary(last.summary)
     counts = [(k, report[k]) for k in ("photos", "faces", "people", "labelled_faces", "vectors", "errors")]
     _print_table([*counts, ("last_run", last_text), ("model", report["model"]), ("data_dir", report["data_dir"])])
+
+
+def _progress(settings: Settings, progress: bool | None = None) -> bool | None:
+    return False if settings.quiet else progress
+
+
+def _box(box: list[int]) -> str:
+    return ",".join(str(v) for v in box)
+
+
+@app.command()
+@command
+def enroll(
+    ctx: typer.Context,
+    name_and_photos: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[NAME PHOTO...]", help="A person's name and photos that show them.", show_default=False),
+    ] = None,
+    folders: Annotated[
+        list[Path] | None,
+        typer.Option("--folders", help="A folder with one sub-folder per person, named after them (repeatable).", show_default=False),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Name people from photos of them: the largest face of each photo is labelled by hand.
+
+    The photos are indexed too (every face in them). Then run `indexer train`.
+    """
+    from indexer.enroll import absolute, enroll as enroll_people, people_folders
+
+    settings: Settings = ctx.obj
+    if folders and name_and_photos:
+        raise typer.BadParameter("give either --folders DIR or NAME PHOTO..., not both")
+    library = settings.library()
+    if folders:
+        photos_by_person = people_folders(folders, library.config.library.extensions)
+    elif name_and_photos and len(name_and_photos) >= 2:
+        photos_by_person = {name_and_photos[0]: [absolute(p) for p in name_and_photos[1:]]}
+    else:
+        raise typer.BadParameter("give --folders DIR, or a NAME and at least one PHOTO")
+    with _tqdm_logging():
+        report = enroll_people(library, photos_by_person, _progress(settings))
+    for path in report.no_face:
+        log.warning("no face found in %s", path)
+    for path, reason in report.failed:
+        log.error("%s: %s", path, reason)
+    if json_output:
+        _print_json({
+            "enrolled": [{"person": person, "photo": photo, "face_id": face_id} for person, photo, face_id in report.enrolled],
+            "no_face": report.no_face,
+            "failed": [{"photo": photo, "reason": reason} for photo, reason in report.failed],
+        })
+    else:
+        counts = report.people()
+        typer.echo(f"enrolled {len(report.enrolled)} photo(s) of {len(counts)} person(s)"
+                   + (": " + ", ".join(f"{name} ({n})" for name, n in counts.items()) if counts else ""))
+        if report.no_face or report.failed:
+            typer.echo(f"{len(report.no_face)} photo(s) without a face, {len(report.failed)} unreadable")
+        if counts:
+            typer.echo("next: `indexer train` to recognise them in the library")
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+@command
+def label(
+    ctx: typer.Context,
+    face_id: Annotated[int, typer.Argument(help="The face's id (shown by who-is, find and --json outputs).")],
+    name: Annotated[str | None, typer.Argument(help="The person's name (created if new).", show_default=False)] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Remove the face's name; recognition will not name it again.")] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Name one face by hand, or clear its name. Names given by hand are never changed automatically."""
+    from indexer.people import label_face
+
+    if clear == (name is not None):
+        raise typer.BadParameter("give a NAME, or --clear")
+    result = label_face(ctx.obj.library(), face_id, None if clear else name)
+    if json_output:
+        _print_json({"face_id": result.face_id, "photo": result.photo, "box": result.box,
+                     "person": result.person, "previous": result.previous})
+        return
+    was = f" (was {result.previous})" if result.previous and result.previous != result.person else ""
+    now = result.person if result.person else "unknown, by hand"
+    typer.echo(f"face {result.face_id} in {result.photo}: {now}{was}")
+
+
+@app.command()
+@command
+def rename(
+    ctx: typer.Context,
+    old: Annotated[str, typer.Argument(help="The person's current name.")],
+    new: Annotated[str, typer.Argument(help="The new name.")],
+) -> None:
+    """Rename a person; all their faces keep the name."""
+    from indexer.people import rename as rename_person
+
+    before, after = rename_person(ctx.obj.library(), old, new)
+    typer.echo(f"renamed {before} to {after}")
+
+
+@app.command()
+@command
+def merge(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(metavar="FROM", help="The person to merge away.")],
+    target: Annotated[str, typer.Argument(metavar="INTO", help="The person who keeps all the faces.")],
+    json_output: JsonOption = False,
+) -> None:
+    """Make two people one: every face of FROM is named INTO, and FROM is removed. Then run `indexer train`."""
+    from indexer.people import merge as merge_people
+
+    result = merge_people(ctx.obj.library(), source, target)
+    if json_output:
+        _print_json({"from": result.source, "into": result.target, "faces_moved": result.faces_moved,
+                     "faces": result.target_faces})
+        return
+    typer.echo(f"merged {result.source} into {result.target}: {result.faces_moved} face(s) moved, "
+               f"{result.target} has {result.target_faces}")
+
+
+@app.command()
+@command
+def people(ctx: typer.Context, json_output: JsonOption = False) -> None:
+    """Everyone named, with how many faces and photos show them (one JSON object per line with --json)."""
+    from indexer.people import people as list_people
+
+    everyone = list_people(ctx.obj.library())
+    if json_output:
+        for person in everyone:
+            _print_json({"name": person.name, "faces": person.faces, "photos": person.photos,
+                         "named_by_hand": person.manual_faces})
+        return
+    if not everyone:
+        log.info("nobody is named yet: use `indexer enroll` or `indexer label`")
+        return
+    width = max(len("name"), *(len(p.name) for p in everyone))
+    typer.echo(f"{'name':<{width}}  {'faces':>6}  {'photos':>6}  {'by hand':>7}")
+    for person in everyone:
+        typer.echo(f"{person.name:<{width}}  {person.faces:>6}  {person.photos:>6}  {person.manual_faces:>7}")
+
+
+@app.command()
+@command
+def train(
+    ctx: typer.Context,
+    json_output: JsonOption = False,
+    progress: Annotated[
+        bool | None, typer.Option("--progress/--no-progress", help="Progress bars on stderr (default: on a terminal).")
+    ] = None,
+) -> None:
+    """Learn the people named by hand, report cross-validated accuracy and the thresholds, and name the
+    faces of the whole library again (names given by hand stay)."""
+    from indexer.training import train as train_library
+
+    settings: Settings = ctx.obj
+    with _tqdm_logging():
+        report = train_library(settings.library(), _progress(settings, progress)).as_dict()
+    if json_output:
+        _print_json(report)
+        return
+    rows = report["people"]
+    width = max(len("person"), *(len(r["name"]) for r in rows))
+    typer.echo(f"{'person':<{width}}  {'faces':>5}  {'right':>5}  {'wrong':>5}  {'unknown':>7}  accuracy")
+    total = {key: sum(r[key] for r in rows) for key in ("faces", "right", "wrong", "unknown")}
+    for r in [*rows, {"name": "all", **total}]:
+        share = f"{r['right'] / r['faces']:.1%}" if r["faces"] else "-"
+        typer.echo(f"{r['name']:<{width}}  {r['faces']:>5}  {r['right']:>5}  {r['wrong']:>5}  {r['unknown']:>7}  {share}")
+    typer.echo(f"(each face named by the rule fitted on the others: {report['folds']}-fold cross-validation)")
+    for person in report["left_out"]:
+        typer.echo(f"not learnt: {person['name']} has {person['faces']} named face(s); 3 are needed")
+    t = report["thresholds"]
+    strangers = report["strangers"]
+    _print_table([
+        ("max_distance", f"{t['max_distance']}  ({t['max_distance_from']})"),
+        ("min_probability", f"{t['min_probability']}  ({t['min_probability_from']})"),
+        ("neighbours", t["neighbours"]),
+        ("strangers", f"{strangers['named']} of {strangers['tested']} left-out faces wrongly named"),
+        ("classifier", report["classifier"] or "(none: one person, nearest neighbours alone decide)"),
+        ("relabelled", f"{report['relabelled']['named']} of {report['relabelled']['faces']} faces named automatically "
+                       f"({report['relabelled']['changed']} changed)"),
+    ])
+
+
+@app.command("who-is")
+@command
+def who_is(
+    ctx: typer.Context,
+    photos: Annotated[list[str], typer.Argument(metavar="PHOTO...", help="Photos, in the library or not.")],
+    json_output: Annotated[bool, typer.Option("--json", help="One JSON object per photo per line.")] = False,
+    annotate: Annotated[
+        Path | None,
+        typer.Option("--annotate", metavar="OUT", help="Write a copy with boxes and names drawn: a file, or a folder for several photos."),
+    ] = None,
+) -> None:
+    """Every face of each photo, left to right: its box, its name or unknown, and the score.
+
+    Exit status 1 when a photo could not be read (the others are still answered).
+    """
+    from indexer.whois import WhoIs, annotation_targets
+
+    library = ctx.obj.library()
+    targets = annotation_targets(photos, annotate) if annotate is not None else {}
+    failed = 0
+    with _tqdm_logging():
+        for answer in WhoIs(library).answer(photos, keep_pixels=bool(targets)):
+            if answer.error is not None:
+                failed += 1
+                typer.echo(f"indexer: error: {answer.photo}: {answer.error}", err=True)
+                continue
+            if json_output:
+                _print_json(answer.as_dict())
+            elif not answer.faces:
+                typer.echo(f"{answer.photo}\t(no faces)")
+            for face in [] if json_output else answer.faces:
+                score = f"{face.score:.2f}" if face.score is not None else "-"
+                face_id = f"face {face.face_id}" if face.face_id is not None else "-"
+                typer.echo(f"{answer.photo}\t{face.person or 'unknown'}\t{score}\t{_box(face.box)}\t{face_id}")
+            if answer.photo in targets:
+                from indexer.annotate import annotate as draw
+
+                draw(answer.pixels, answer.faces, targets[answer.photo])
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+@command
+def find(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The person's name (case does not matter).")],
+    json_output: Annotated[bool, typer.Option("--json", help="One JSON object per photo per line.")] = False,
+    min_score: Annotated[
+        float,
+        typer.Option("--min-score", min=0.0, max=1.0, help="Leave out faces scoring below this (0–1; names given by hand score 1)."),
+    ] = 0.0,
+) -> None:
+    """The library's photos that show NAME, best first: path, face box, score, and whether named by hand."""
+    from indexer.people import photos_of
+
+    person, photos = photos_of(ctx.obj.library(), name, min_score)
+    if not photos:
+        log.info("no photos of %s%s", person, f" scoring at least {min_score}" if min_score else "")
+    for photo in photos:
+        if json_output:
+            _print_json({"photo": photo.path, "faces": [
+                {"face_id": f.face_id, "box": f.box, "score": round(f.score, 4), "source": f.source} for f in photo.faces
+            ]})
+            continue
+        for f in photo.faces:
+            typer.echo(f"{photo.path}\t{_box(f.box)}\t{f.score:.2f}\t{f.source}")
 
 
 @models_app.command("list")

@@ -1,9 +1,10 @@
 """The indexing run: scan → decode → detect → crop → embed (batched) → store → vectors.
 
 Incremental: a file whose size and modification time are unchanged is not opened. A changed file has
-its faces replaced; a file gone from a scanned root loses its faces and vectors. A file that cannot be
-indexed is stored with the reason and counted; the run goes on. Work is committed every few photos, so
-an interrupted run loses at most one batch and the next run carries on.
+its faces replaced, and the names given by hand move to the new face at the same place; a file gone from
+a scanned root loses its faces and vectors. A file that cannot be indexed is stored with the reason and
+counted; the run goes on. Work is committed every few photos, so an interrupted run loses at most one
+batch and the next run carries on. Once ``indexer train`` has run, new faces are named as they are stored.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+from sqlalchemy import select
 from tqdm import tqdm
 
 from indexer.db import queries
@@ -23,7 +25,8 @@ from indexer.detect import DetectedFace
 from indexer.errors import IndexerError, RootNotFound
 from indexer.imaging import UnreadablePhoto, crop_face, load_photo
 from indexer.library import Library
-from indexer.scanner import LibraryScan, ScannedFile
+from indexer.recognize import one_name_per_photo
+from indexer.scanner import LibraryScan, ScannedFile, look_at
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +36,9 @@ COMMIT_EVERY_PHOTOS = 32
 @dataclass
 class IndexSummary:
     """What one run did. ``scanned`` = new + changed + unchanged image files found under the roots;
-    ``errors`` counts the files this run could not index (a file that failed before is tried again on
-    every run, and counted again if it fails again); ``seconds`` is wall time."""
+    ``faces_named`` counts new faces recognition named; ``errors`` counts the files this run could not
+    index (a file that failed before is tried again on every run, and counted again if it fails again);
+    ``seconds`` is wall time."""
 
     scanned: int = 0
     new: int = 0
@@ -42,6 +46,7 @@ class IndexSummary:
     unchanged: int = 0
     removed: int = 0
     faces_added: int = 0
+    faces_named: int = 0
     errors: int = 0
     seconds: float = 0.0
 
@@ -78,6 +83,42 @@ class _Analysed:
     height: int | None = None
     faces: list[DetectedFace] = field(default_factory=list)
     crops: list[np.ndarray] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class IndexedFile:
+    """A file ``index_files`` was given: its photo id, or why it could not be indexed."""
+
+    path: str
+    photo_id: int | None
+    error: str | None
+
+
+def index_files(library: Library, paths: list[str], progress: bool | None = None) -> list[IndexedFile]:
+    """Index exactly these files (absolute paths), wherever they are, reading only the new and changed
+    ones; nothing else is scanned or removed. Used to enroll photos."""
+    job = _IndexRun(library, (), progress)
+    job.vectors = library.vectors(job.model.name, job.model.dimensions)
+    with library.session() as session:
+        known = queries.known_photos(session, paths)
+    todo = []
+    for path in dict.fromkeys(paths):
+        found = look_at(path)
+        before = known.get(path)
+        if before is None or before.failed or (before.size, before.mtime_ns, before.analysis) != (found.size, found.mtime_ns, job.analysis):
+            todo.append((found, before))
+    try:
+        if todo:
+            job.analyse(todo)
+    finally:
+        job.save_vectors()
+    with library.session() as session:
+        after = queries.known_photos(session, paths)
+        errors = dict(session.execute(select(Photo.path, Photo.error).where(Photo.path.in_(list(after)))).all())
+    return [
+        IndexedFile(path, after[path].id if path in after and not after[path].failed else None, errors.get(path))
+        for path in paths
+    ]
 
 
 def index_library(library: Library, roots: list[Path] | None = None, progress: bool | None = None) -> IndexSummary:
@@ -129,6 +170,22 @@ class _IndexRun:
         self.started = time.monotonic()
         self.vectors = None
         self._vectors_dirty = False
+        self._recognizer = None
+        self._recognizer_loaded = False
+
+    def recognizer(self):
+        """The trained labelling rule, loaded on first need; None before `indexer train` (or when its
+        file is unusable: then new faces stay unnamed and the run goes on)."""
+        if not self._recognizer_loaded:
+            from indexer.classifier import ClassifierUnusable
+            from indexer.training import load_recognizer
+
+            self._recognizer_loaded = True
+            try:
+                self._recognizer = load_recognizer(self.library)
+            except ClassifierUnusable as e:
+                log.warning("new faces are not named: %s", e)
+        return self._recognizer
 
     def save_vectors(self) -> None:
         if self.vectors is not None and self._vectors_dirty:
@@ -146,7 +203,7 @@ class _IndexRun:
         self.vectors = self.library.vectors(self.model.name, self.model.dimensions)
         todo = self._compare(files, scan.unlisted_dirs)
         if todo:
-            self._analyse(todo)
+            self.analyse(todo)
 
     def _compare(self, files: list[ScannedFile], unlisted_dirs: list[str]) -> list[tuple[ScannedFile, queries.KnownPhoto | None]]:
         """Count new, changed and unchanged files; delete what is gone; return what must be read."""
@@ -188,7 +245,8 @@ class _IndexRun:
             self.vectors.remove(face_ids)
             self._vectors_dirty = True
 
-    def _analyse(self, todo: list[tuple[ScannedFile, queries.KnownPhoto | None]]) -> None:
+    def analyse(self, todo: list[tuple[ScannedFile, queries.KnownPhoto | None]]) -> None:
+        """Read, detect, embed and store these files (with what the database knew of each, if anything)."""
         detector = self.library.detector()
         embedder = self.library.embedder()
         if (embedder.model_name, embedder.dimensions) != (self.model.name, self.model.dimensions):
@@ -232,16 +290,20 @@ class _IndexRun:
         assert len(embeddings) == len(crops)
         with self.library.session() as session, session.begin():
             offset = 0
+            stored: list[tuple[Photo, list[Face], list[queries.ManualLabel]]] = []
             for item in items:
+                kept: list[queries.ManualLabel] = []
                 if item.known is None:
                     photo = Photo(path=item.file.path)
                     session.add(photo)
                 else:
                     photo = session.get(Photo, item.known.id)
+                    kept = queries.manual_labels_of(session, photo.id)
                     replaced += queries.delete_faces_of(session, [photo.id])
                 photo.size, photo.mtime_ns, photo.indexed_at = item.file.size, item.file.mtime_ns, utcnow()
                 photo.width, photo.height, photo.error = item.width, item.height, item.error
                 photo.analysis = self.analysis
+                rows = []
                 for face in item.faces:
                     vector = embeddings[offset]
                     offset += 1
@@ -254,15 +316,71 @@ class _IndexRun:
                         embedding_model=self.model.name,
                     )
                     session.add(row)
-                    added.append(row)
+                    rows.append(row)
+                added += rows
+                stored.append((photo, rows, kept))
             session.flush()
             new_ids = np.asarray([row.id for row in added], dtype=np.int64)
+            for photo, rows, kept in stored:
+                _carry_over(kept, rows, photo.path)
+            self._name_new_faces(added, embeddings)
         self._forget_vectors(replaced)
         if len(new_ids):
             self.vectors.add(new_ids, embeddings)
             self._vectors_dirty = True
         self.summary.faces_added += len(new_ids)
+        self.summary.faces_named += sum(row.label_source == "auto" for row in added)
         for item in items:
             if item.error is not None:
                 self.summary.errors += 1
                 log.warning("skipped %s: %s", item.file.path, item.error)
+
+    def _name_new_faces(self, faces: list[Face], embeddings: np.ndarray) -> None:
+        """Name the new faces not labelled by hand with the trained rule (one name per photo)."""
+        if not faces or self.recognizer() is None:
+            return
+        open_rows = [i for i, face in enumerate(faces) if face.label_source is None]
+        answers = self.recognizer().match(embeddings[open_rows]) if open_rows else []
+        taken = {(face.photo_id, face.person_id) for face in faces if face.label_source == "manual" and face.person_id}
+        decided = one_name_per_photo(
+            ((i, faces[i].photo_id, answer) for i, answer in zip(open_rows, answers, strict=True)), taken
+        )
+        for i, match in decided.items():
+            if match is not None:
+                faces[i].person_id, faces[i].label_source, faces[i].label_score = match.person_id, "auto", match.score
+
+
+# A face counts as the same face after re-indexing when the boxes overlap this much (intersection over union).
+SAME_FACE_OVERLAP = 0.5
+
+
+def _carry_over(labels: list[queries.ManualLabel], faces: list[Face], path: str) -> None:
+    """Give the names given by hand to the faces of a re-indexed photo to the new faces at the same
+    place (best overlap first); a name whose face is no longer found is reported."""
+    pairs = sorted(
+        ((box_overlap(label.box, face.box), i, j) for i, label in enumerate(labels) for j, face in enumerate(faces)),
+        reverse=True,
+    )
+    placed_labels, placed_faces = set(), set()
+    for overlap, i, j in pairs:
+        if overlap < SAME_FACE_OVERLAP:
+            break
+        if i in placed_labels or j in placed_faces:
+            continue
+        placed_labels.add(i)
+        placed_faces.add(j)
+        faces[j].person_id, faces[j].label_source, faces[j].label_score = labels[i].person_id, "manual", labels[i].score
+    lost = len(labels) - len(placed_labels)
+    if lost:
+        log.warning("%s changed: %d face(s) named by hand are no longer found in it", path, lost)
+
+
+def box_overlap(a, b) -> float:
+    """Intersection over union of two [x, y, w, h] boxes, 0–1."""
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    width = max(0, min(ax + aw, bx + bw) - max(ax, bx))
+    height = max(0, min(ay + ah, by + bh) - max(ay, by))
+    inter = width * height
+    union = aw * ah + bw * bh - inter
+    return inter / union if union > 0 else 0.0

@@ -89,11 +89,20 @@ class LibraryScan:
 
 
 def _look_at(entry: os.DirEntry) -> ScannedFile:
-    path = storable(entry.path)
+    return _describe(entry.path, entry.stat)  # DirEntry.stat follows a link to the file it points at
+
+
+def look_at(path: str) -> ScannedFile:
+    """One file the user named (``indexer enroll``), described as the scan would describe it."""
+    return _describe(path, lambda: os.stat(path))
+
+
+def _describe(raw_path: str, stat_of) -> ScannedFile:
+    path = storable(raw_path)
     if path is None:
-        return ScannedFile(_shown(entry.path), 0, 0, "file name is not valid UTF-8; rename it")
+        return ScannedFile(_shown(raw_path), 0, 0, "file name is not valid UTF-8; rename it")
     try:
-        st = entry.stat()  # follows a link to the file it points at
+        st = stat_of()
     except FileNotFoundError:
         return ScannedFile(path, 0, 0, "broken symbolic link: its target does not exist")
     except OSError as e:

@@ -56,6 +56,13 @@ class ModelSpec:
 
     ``standardization`` is how a 160×160 RGB crop is scaled before the network: ``per_image`` is
     (x − mean) / max(std, 1/√size) over the crop; ``fixed`` is (x − 127.5) / 127.5.
+
+    ``max_distance`` (L2 between unit vectors, 0–2) is the loosest match recognition ever accepts:
+    ``indexer train`` calibrates a threshold from the user's named faces but never above this, and uses
+    it as is when there are too few faces to calibrate. For facenet128 it is measured on the sample
+    library: holding out each of the 93 train faces in turn, its nearest face of the same person is at
+    most 1.015 away (95 % within 0.948); the group photo's strangers are at least 1.063 from every
+    train face. The other models are not measured here; 1.0 is a guess for them.
     """
 
     name: str
@@ -65,6 +72,7 @@ class ModelSpec:
     sha256: str
     source: FromSdist | FromUrl
     input_size: int = 160
+    max_distance: float = 1.0
 
     @property
     def filename(self) -> str:

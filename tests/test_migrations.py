@@ -7,13 +7,15 @@ from indexer.db.models import Base
 from indexer.db.session import current_revision, make_engine, upgrade_to_head
 from indexer.errors import DatabaseError
 
+HEAD = "0002"
+
 
 def test_an_empty_database_migrates_to_head_and_matches_the_models(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'new' / 'indexer.db'}")
     assert current_revision(engine) is None
     upgrade_to_head(engine)
-    assert current_revision(engine) == "0001"
-    assert set(inspect(engine).get_table_names()) >= {"photos", "faces", "people", "runs"}
+    assert current_revision(engine) == HEAD
+    assert set(inspect(engine).get_table_names()) >= {"photos", "faces", "people", "runs", "classifiers"}
     with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert differences == []
@@ -23,7 +25,7 @@ def test_upgrading_twice_changes_nothing(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'indexer.db'}")
     upgrade_to_head(engine)
     upgrade_to_head(engine)
-    assert current_revision(engine) == "0001"
+    assert current_revision(engine) == HEAD
 
 
 def test_face_ids_are_never_reused_after_a_delete(tmp_path):
@@ -56,3 +58,25 @@ def test_sqlite_enforces_foreign_keys_and_uses_wal(tmp_path):
     with engine.begin() as c:
         assert c.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert c.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+
+
+def test_a_database_of_the_first_release_upgrades_in_place_and_keeps_its_faces(tmp_path):
+    from alembic import command
+
+    from indexer.db.session import _alembic_config
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'indexer.db'}")
+    with engine.begin() as connection:
+        command.upgrade(_alembic_config(connection), "0001")
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO photos (id, path, size, mtime_ns, indexed_at) VALUES (1, '/a.jpg', 1, 1, '2026-01-01')"))
+        c.execute(text("INSERT INTO people (id, name, created_at) VALUES (1, 'Ann', '2026-01-01')"))
+        c.execute(text(
+            "INSERT INTO faces (photo_id, box_x, box_y, box_w, box_h, detection, landmarks, embedding, embedding_model,"
+            " person_id, label_source, created_at) VALUES (1, 0, 0, 1, 1, 1.0, '{}', x'00', 'm', 1, 'manual', '2026-01-01')"
+        ))
+    assert current_revision(engine) == "0001"
+    upgrade_to_head(engine)
+    assert current_revision(engine) == HEAD
+    with engine.connect() as c:
+        assert c.execute(text("SELECT person_id, label_source FROM faces")).all() == [(1, "manual")]

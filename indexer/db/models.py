@@ -65,6 +65,7 @@ class Face(Base):
         Index("ix_faces_photo_id", "photo_id"),
         Index("ix_faces_embedding_model", "embedding_model"),
         Index("ix_faces_person_id", "person_id"),
+        Index("ix_faces_label_source", "label_source"),
         {"sqlite_autoincrement": True},
     )
 
@@ -80,8 +81,10 @@ class Face(Base):
     embedding: Mapped[bytes] = mapped_column(LargeBinary)  # float32, little-endian, unit length
     embedding_model: Mapped[str] = mapped_column(String)  # a name from indexer.weights.MODELS
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
-    label_source: Mapped[str | None] = mapped_column(String)  # "manual" or "auto" when person_id is set
-    label_score: Mapped[float | None] = mapped_column(Float)
+    # "manual": the user named the face (person_id set) or said it is nobody they named (person_id None);
+    # nothing automatic changes it. "auto": named by recognition. None: not named.
+    label_source: Mapped[str | None] = mapped_column(String)
+    label_score: Mapped[float | None] = mapped_column(Float)  # 0–1; 1.0 for manual names
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     photo: Mapped[Photo] = relationship(back_populates="faces")
@@ -103,3 +106,21 @@ class Run(Base):
     status: Mapped[str] = mapped_column(String)  # running, completed, interrupted, failed
     roots: Mapped[list[str]] = mapped_column(JSON)
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Classifier(Base):
+    """One ``indexer train``: the thresholds of the labelling rule, and the SVM's file under data_dir
+    (``file`` and ``sha256`` are None when fewer than two people were trained: no SVM)."""
+
+    __tablename__ = "classifiers"
+    __table_args__ = (Index("ix_classifiers_embedding_model", "embedding_model"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    embedding_model: Mapped[str] = mapped_column(String)
+    file: Mapped[str | None] = mapped_column(String)  # a file name inside data_dir/classifiers
+    sha256: Mapped[str | None] = mapped_column(String)
+    people: Mapped[list[int]] = mapped_column(JSON)  # person ids the classifier can name
+    thresholds: Mapped[dict[str, Any]] = mapped_column(JSON)
+    report: Mapped[dict[str, Any]] = mapped_column(JSON)  # cross-validation figures, as `indexer train` shows them
+    versions: Mapped[dict[str, str]] = mapped_column(JSON)  # library versions it was trained with

@@ -24,12 +24,16 @@ class KnownPhoto:
     analysis: str | None  # the settings it was indexed with
 
 
-def known_photos(session: Session) -> dict[str, KnownPhoto]:
-    """Every file the database knows (indexed or failed), by path."""
-    rows = session.execute(
-        select(Photo.id, Photo.path, Photo.size, Photo.mtime_ns, Photo.error.is_not(None), Photo.analysis)
-    )
-    return {row[1]: KnownPhoto(*row) for row in rows}
+def known_photos(session: Session, paths: Iterable[str] | None = None) -> dict[str, KnownPhoto]:
+    """Every file the database knows (indexed or failed), by path; only ``paths`` when given."""
+    query = select(Photo.id, Photo.path, Photo.size, Photo.mtime_ns, Photo.error.is_not(None), Photo.analysis)
+    if paths is None:
+        return {row[1]: KnownPhoto(*row) for row in session.execute(query)}
+    paths = list(paths)
+    found = {}
+    for start in range(0, len(paths), 500):
+        found |= {row[1]: KnownPhoto(*row) for row in session.execute(query.where(Photo.path.in_(paths[start : start + 500])))}
+    return found
 
 
 def face_ids(session: Session, model: str) -> np.ndarray:
@@ -54,6 +58,22 @@ def embeddings(session: Session, model: str, dimensions: int, chunk: int = 20_00
         vectors = np.frombuffer(b"".join(r.embedding for r in rows), dtype="<f4").reshape(len(rows), dimensions)
         yield ids, vectors
         last_id = int(ids[-1])
+
+
+@dataclass(frozen=True)
+class ManualLabel:
+    box: tuple[int, int, int, int]
+    person_id: int | None
+    score: float | None
+
+
+def manual_labels_of(session: Session, photo_id: int) -> list[ManualLabel]:
+    """The labels the user gave faces of this photo by hand, with the faces' boxes."""
+    rows = session.execute(
+        select(Face.box_x, Face.box_y, Face.box_w, Face.box_h, Face.person_id, Face.label_score)
+        .where(Face.photo_id == photo_id, Face.label_source == "manual")
+    )
+    return [ManualLabel((r[0], r[1], r[2], r[3]), r[4], r[5]) for r in rows]
 
 
 def delete_faces_of(session: Session, photo_ids: Iterable[int]) -> list[int]:
@@ -99,3 +119,115 @@ def counts(session: Session) -> Counts:
 def last_run(session: Session) -> Run | None:
     """The most recently started index run."""
     return session.scalars(select(Run).order_by(Run.id.desc()).limit(1)).first()
+
+
+def named_faces(session: Session, model: str, dimensions: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The faces of ``model`` the user named by hand: (face ids, person ids, vectors (n, dimensions))."""
+    rows = session.execute(
+        select(Face.id, Face.person_id, Face.embedding)
+        .where(Face.embedding_model == model, Face.label_source == "manual", Face.person_id.is_not(None))
+        .order_by(Face.id)
+    ).all()
+    face_ids = np.fromiter((r.id for r in rows), dtype=np.int64, count=len(rows))
+    person_ids = np.fromiter((r.person_id for r in rows), dtype=np.int64, count=len(rows))
+    vectors = np.frombuffer(b"".join(r.embedding for r in rows), dtype="<f4").reshape(len(rows), dimensions)
+    return face_ids, person_ids, vectors
+
+
+@dataclass(frozen=True)
+class UnnamedFaces:
+    """A chunk of faces that recognition may name: ids, their photos, their current labels, vectors."""
+
+    ids: np.ndarray
+    photo_ids: np.ndarray
+    person_ids: list[int | None]
+    scores: list[float | None]
+    vectors: np.ndarray
+
+
+def faces_to_label(session: Session, model: str, dimensions: int, chunk: int = 20_000) -> Iterator[UnnamedFaces]:
+    """Every face of ``model`` not labelled by hand, ``chunk`` at a time."""
+    last_id = 0
+    while True:
+        rows = session.execute(
+            select(Face.id, Face.photo_id, Face.person_id, Face.label_score, Face.embedding)
+            .where(Face.embedding_model == model, Face.id > last_id, Face.label_source.is_distinct_from("manual"))
+            .order_by(Face.id)
+            .limit(chunk)
+        ).all()
+        if not rows:
+            return
+        yield UnnamedFaces(
+            ids=np.fromiter((r.id for r in rows), dtype=np.int64, count=len(rows)),
+            photo_ids=np.fromiter((r.photo_id for r in rows), dtype=np.int64, count=len(rows)),
+            person_ids=[r.person_id for r in rows],
+            scores=[r.label_score for r in rows],
+            vectors=np.frombuffer(b"".join(r.embedding for r in rows), dtype="<f4").reshape(len(rows), dimensions),
+        )
+        last_id = int(rows[-1].id)
+
+
+def manual_names_by_photo(session: Session, model: str) -> set[tuple[int, int]]:
+    """(photo id, person id) for every face of ``model`` named by hand."""
+    rows = session.execute(
+        select(Face.photo_id, Face.person_id)
+        .where(Face.embedding_model == model, Face.label_source == "manual", Face.person_id.is_not(None))
+    )
+    return {(r.photo_id, r.person_id) for r in rows}
+
+
+@dataclass(frozen=True)
+class PersonCounts:
+    id: int
+    name: str
+    faces: int
+    photos: int
+    manual_faces: int  # named by hand (the references recognition learns from)
+
+
+def people_with_counts(session: Session) -> list[PersonCounts]:
+    """Every person, with how many faces and photos show them, by name."""
+    faces = func.count(Face.id)
+    rows = session.execute(
+        select(
+            Person.id, Person.name, faces, func.count(func.distinct(Face.photo_id)),
+            func.count(Face.id).filter(Face.label_source == "manual"),
+        )
+        .join(Face, Face.person_id == Person.id, isouter=True)
+        .group_by(Person.id)
+        .order_by(func.lower(Person.name), Person.name)
+    )
+    return [PersonCounts(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class FaceOfPerson:
+    face_id: int
+    photo_path: str
+    box: list[int]
+    score: float
+    source: str
+
+
+def faces_of_person(session: Session, person_id: int, min_score: float = 0.0) -> list[FaceOfPerson]:
+    """The faces named ``person_id`` with a score of at least ``min_score`` (manual names count as 1.0),
+    best first."""
+    score = func.coalesce(Face.label_score, 1.0)
+    rows = session.execute(
+        select(Face.id, Photo.path, Face.box_x, Face.box_y, Face.box_w, Face.box_h, score, Face.label_source)
+        .join(Photo, Photo.id == Face.photo_id)
+        .where(Face.person_id == person_id, score >= min_score)
+        .order_by(score.desc(), Photo.path, Face.id)
+    )
+    return [FaceOfPerson(r[0], r[1], [r[2], r[3], r[4], r[5]], float(r[6]), r[7]) for r in rows]
+
+
+def stored_faces(session: Session, photo_id: int) -> list[tuple[Face, str | None]]:
+    """The faces of one photo, left to right, each with its person's name (None when unnamed)."""
+    rows = session.execute(
+        select(Face, Person.name)
+        .join(Person, Person.id == Face.person_id, isouter=True)
+        .where(Face.photo_id == photo_id)
+        .order_by(Face.box_x, Face.box_y, Face.id)
+    )
+    return [(face, name) for face, name in rows]

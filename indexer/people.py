@@ -1,0 +1,186 @@
+"""People and the names on faces: who exists, labelling by hand, rename, merge, and which photos show whom.
+
+Answers come from the database alone: nothing here imports TensorFlow, FAISS or scikit-learn.
+A person's name is unique regardless of case ("lloyd" finds "Lloyd").
+"""
+
+from __future__ import annotations
+
+import difflib
+import unicodedata
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from indexer.db import queries
+from indexer.db.models import Face, Person
+from indexer.errors import IndexerError
+from indexer.library import Library
+
+MAX_NAME_LENGTH = 200
+
+
+class PersonNotFound(IndexerError):
+    """No person has that name; the message suggests the closest names."""
+
+
+class FaceNotFound(IndexerError):
+    """No face has that id."""
+
+
+def clean_name(name: str) -> str:
+    """``name`` with surrounding space removed; refuses empty, over-long or control-character names."""
+    cleaned = unicodedata.normalize("NFC", name).strip()
+    if not cleaned:
+        raise IndexerError("a person's name cannot be empty")
+    if len(cleaned) > MAX_NAME_LENGTH:
+        raise IndexerError(f"a person's name can have at most {MAX_NAME_LENGTH} characters")
+    if any(unicodedata.category(ch).startswith("C") for ch in cleaned):
+        raise IndexerError(f"a person's name cannot contain control characters: {cleaned!r}")
+    return cleaned
+
+
+def lookup(session: Session, name: str) -> Person | None:
+    """The person called ``name``: exactly, else the one whose name matches ignoring case."""
+    name = unicodedata.normalize("NFC", name).strip()
+    exact = session.scalars(select(Person).where(Person.name == name)).first()
+    if exact is not None:
+        return exact
+    folded = name.casefold()
+    matches = [p for p in session.scalars(select(Person)) if p.name.casefold() == folded]
+    return matches[0] if len(matches) == 1 else None
+
+
+def require(session: Session, name: str) -> Person:
+    """The person called ``name``, or PersonNotFound naming the closest names."""
+    person = lookup(session, name)
+    if person is not None:
+        return person
+    names = session.scalars(select(Person.name)).all()
+    by_fold = {n.casefold(): n for n in names}
+    close = [by_fold[n] for n in difflib.get_close_matches(name.casefold(), list(by_fold), n=3, cutoff=0.5)]
+    if close:
+        hint = "closest: " + ", ".join(close)
+    elif names:
+        hint = "`indexer people` lists everyone"
+    else:
+        hint = "nobody is named yet: use `indexer enroll` or `indexer label`"
+    raise PersonNotFound(f"no person named {name!r} ({hint})")
+
+
+def get_or_create(session: Session, name: str) -> Person:
+    """The person called ``name`` (ignoring case), created when there is none."""
+    name = clean_name(name)
+    person = lookup(session, name)
+    if person is None:
+        person = Person(name=name)
+        session.add(person)
+        session.flush()
+    return person
+
+
+def name_face(session: Session, face: Face, person: Person | None) -> None:
+    """Label ``face`` by hand: ``person``, or None for "nobody I have named" (kept off automatic names).
+    Another face of the same photo that recognition had given this person loses the name: a person is
+    named once per photo, and a name given by hand wins."""
+    face.person_id = person.id if person is not None else None
+    face.label_source = "manual"
+    face.label_score = 1.0 if person is not None else None
+    if person is not None:
+        session.execute(
+            update(Face)
+            .where(Face.photo_id == face.photo_id, Face.person_id == person.id, Face.label_source == "auto", Face.id != face.id)
+            .values(person_id=None, label_source=None, label_score=None)
+        )
+
+
+@dataclass(frozen=True)
+class FaceLabel:
+    face_id: int
+    photo: str
+    box: list[int]
+    person: str | None
+    previous: str | None
+
+
+def label_face(library: Library, face_id: int, name: str | None) -> FaceLabel:
+    """Name face ``face_id`` by hand (creating the person if new); ``name`` None clears its name and
+    keeps recognition from naming it again."""
+    with library.session() as session, session.begin():
+        face = session.get(Face, face_id)
+        if face is None:
+            raise FaceNotFound(f"no face with id {face_id} (`indexer who-is PHOTO` shows the faces of a photo with their ids)")
+        previous = session.get(Person, face.person_id).name if face.person_id is not None else None
+        person = get_or_create(session, name) if name is not None else None
+        name_face(session, face, person)
+        return FaceLabel(face.id, face.photo.path, face.box, person.name if person else None, previous)
+
+
+def rename(library: Library, old: str, new: str) -> tuple[str, str]:
+    """Rename a person; every face keeps its label. Returns (old name, new name)."""
+    with library.session() as session, session.begin():
+        person = require(session, old)
+        new = clean_name(new)
+        other = lookup(session, new)
+        if other is not None and other.id != person.id:
+            raise IndexerError(
+                f"{other.name!r} already exists: to make them one person, use `indexer merge {person.name!r} {other.name!r}`"
+            )
+        before = person.name
+        person.name = new
+        return before, new
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    source: str
+    target: str
+    faces_moved: int
+    target_faces: int
+
+
+def merge(library: Library, source: str, target: str) -> MergeResult:
+    """Make ``source`` and ``target`` one person, called ``target``: every face of ``source`` keeps its
+    label source and score and is named ``target``; ``source`` is deleted."""
+    with library.session() as session, session.begin():
+        giving, keeping = require(session, source), require(session, target)
+        if giving.id == keeping.id:
+            raise IndexerError(f"{giving.name!r} and {keeping.name!r} are the same person")
+        moved = session.execute(update(Face).where(Face.person_id == giving.id).values(person_id=keeping.id)).rowcount
+        session.delete(giving)
+        session.flush()
+        total = session.scalar(select(func.count()).select_from(Face).where(Face.person_id == keeping.id)) or 0
+        return MergeResult(giving.name, keeping.name, moved, total)
+
+
+def people(library: Library) -> list[queries.PersonCounts]:
+    """Everyone, by name, with how many faces and photos show them."""
+    with library.session() as session:
+        return queries.people_with_counts(session)
+
+
+@dataclass(frozen=True)
+class PhotoOfPerson:
+    """A photo showing the person: its path and their faces in it, best score first."""
+
+    path: str
+    faces: list[queries.FaceOfPerson]
+
+    @property
+    def score(self) -> float:
+        return self.faces[0].score
+
+
+def photos_of(library: Library, name: str, min_score: float = 0.0) -> tuple[str, list[PhotoOfPerson]]:
+    """The photos that show the person called ``name``, best first (by their best face's score; manual
+    names score 1.0). Returns (the person's name as stored, photos)."""
+    with library.session() as session:
+        person = require(session, name)
+        faces = queries.faces_of_person(session, person.id, min_score)
+    grouped: dict[str, list[queries.FaceOfPerson]] = {}
+    for face in faces:
+        grouped.setdefault(face.photo_path, []).append(face)
+    photos = [PhotoOfPerson(path, found) for path, found in grouped.items()]
+    photos.sort(key=lambda p: (-p.score, p.path))
+    return person.name, photos

@@ -1,0 +1,165 @@
+"""``indexer who-is``: the faces of any photo, each with a name or unknown.
+
+A photo the library has indexed as it is now is answered from the database (names given by hand
+included, no model loaded); any other photo is read, its faces detected and embedded, and the trained
+labelling rule applied.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import select
+
+from indexer.db import queries
+from indexer.db.models import Person
+from indexer.enroll import absolute
+from indexer.errors import IndexerError
+from indexer.imaging import UnreadablePhoto, crop_face, load_photo
+from indexer.library import Library
+from indexer.recognize import Recognizer, one_name_per_photo
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FaceAnswer:
+    """One face: ``box`` [x, y, w, h] in pixels of the upright photo, detector confidence (0–1), the
+    person's name or None (unknown), the score (0–1, None when unknown); ``face_id`` and ``source``
+    ("manual" or "auto") when the answer comes from the index."""
+
+    box: list[int]
+    detection: float
+    person: str | None
+    score: float | None
+    face_id: int | None = None
+    source: str | None = None
+
+    def as_dict(self) -> dict:
+        shown = {"box": self.box, "detection": round(self.detection, 4), "person": self.person, "score": self.score}
+        if self.face_id is not None:
+            shown |= {"face_id": self.face_id, "source": self.source}
+        return shown
+
+
+@dataclass
+class PhotoAnswer:
+    """The answer for one photo, as the user named it; ``error`` when it could not be read."""
+
+    photo: str
+    faces: list[FaceAnswer] = field(default_factory=list)
+    error: str | None = None
+    pixels: np.ndarray | None = None  # the upright photo, kept only when asked for (to draw on)
+
+    def as_dict(self) -> dict:
+        return {"photo": self.photo, "faces": [face.as_dict() for face in self.faces]}
+
+
+class WhoIs:
+    """Answers photo after photo; models and the labelling rule load on the first photo that needs them."""
+
+    def __init__(self, library: Library):
+        self.library = library
+        self._recognizer: Recognizer | None = None
+        self._recognizer_loaded = False
+        self._names: dict[int, str] | None = None
+
+    def answer(self, photos: list[str], keep_pixels: bool = False) -> Iterator[PhotoAnswer]:
+        for photo in photos:
+            yield self.answer_one(photo, keep_pixels)
+
+    def answer_one(self, photo: str, keep_pixels: bool = False) -> PhotoAnswer:
+        answer = PhotoAnswer(photo)
+        try:
+            if not os.path.exists(photo):
+                raise UnreadablePhoto("no such file")
+            if os.path.isdir(photo):
+                raise UnreadablePhoto("is a folder, not a photo")
+            answer.faces = self._from_index(photo)
+            if answer.faces is None or keep_pixels:
+                pixels = load_photo(photo, self.library.config.library.max_megapixels)
+                if answer.faces is None:
+                    answer.faces = self._from_pixels(pixels)
+                if keep_pixels:
+                    answer.pixels = pixels
+        except UnreadablePhoto as e:
+            answer.faces, answer.error = [], str(e)
+        return answer
+
+    def _from_index(self, photo: str) -> list[FaceAnswer] | None:
+        """The stored faces when the library holds this file as it is now, indexed with today's settings."""
+        path = absolute(photo)
+        with self.library.session() as session:
+            known = queries.known_photos(session, [path]).get(path)
+            if known is None or known.failed or known.analysis != self.library.config.analysis:
+                return None
+            try:
+                st = os.stat(path)
+            except OSError:
+                return None  # read it the ordinary way, which says what is wrong
+            if (st.st_size, st.st_mtime_ns) != (known.size, known.mtime_ns):
+                return None
+            return [
+                FaceAnswer(face.box, face.detection, name, face.label_score if name else None, face.id, face.label_source if name else None)
+                for face, name in queries.stored_faces(session, known.id)
+            ]
+
+    def _from_pixels(self, pixels: np.ndarray) -> list[FaceAnswer]:
+        faces = self.library.detector().detect(pixels)
+        if not faces:
+            return []
+        embedder = self.library.embedder()
+        margin = self.library.config.embedding.margin
+        vectors = embedder.embed([crop_face(pixels, f.box, margin, embedder.input_size) for f in faces])
+        recognizer = self.recognizer()
+        matches = recognizer.match(vectors) if recognizer is not None else [None] * len(faces)
+        decided = one_name_per_photo((i, 0, match) for i, match in enumerate(matches))
+        names = self.names()
+        answers = []
+        for i, face in enumerate(faces):
+            match = decided[i]
+            answers.append(FaceAnswer(list(face.box), face.confidence, names.get(match.person_id) if match else None,
+                                      match.score if match else None))
+        return answers
+
+    def recognizer(self) -> Recognizer | None:
+        if not self._recognizer_loaded:
+            from indexer.training import load_recognizer
+
+            self._recognizer_loaded = True
+            self._recognizer = load_recognizer(self.library)
+            if self._recognizer is None:
+                log.warning("no one can be recognised yet: name people (`indexer enroll`), then run `indexer train`")
+        return self._recognizer
+
+    def names(self) -> dict[int, str]:
+        if self._names is None:
+            with self.library.session() as session:
+                self._names = dict(session.execute(select(Person.id, Person.name)).all())
+        return self._names
+
+
+def annotation_targets(photos: list[str], out: Path) -> dict[str, Path]:
+    """Where each annotated copy goes: ``out`` itself for one photo (unless it is a folder), else
+    ``out/<name>`` (made unique when two photos share a name)."""
+    if len(photos) == 1 and not out.is_dir():
+        return {photos[0]: out}
+    if out.exists() and not out.is_dir():
+        raise IndexerError(f"--annotate {out}: give a folder when asking about several photos")
+    targets: dict[str, Path] = {}
+    used: set[str] = set()
+    for photo in photos:
+        name = Path(photo).name
+        stem, suffix = os.path.splitext(name)
+        candidate, n = name, 1
+        while candidate in used:
+            n += 1
+            candidate = f"{stem}-{n}{suffix}"
+        used.add(candidate)
+        targets[photo] = out / candidate
+    return targets
