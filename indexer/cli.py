@@ -236,12 +236,15 @@ def status(ctx: typer.Context, json_output: JsonOption = False) -> None:
         "errors": state.errors,
         "last_run": last
         and {"started_at": last.started_at, "finished_at": last.finished_at, "status": last.status, "summary": last.summary},
+        "trained": state.trained_at and {"at": state.trained_at, "people": state.trained_people},
         "model": library.model.name,
         "data_dir": str(library.config.storage.data_dir),
     }
     if json_output:
         _print_json(report)
         return
+    trained = "never (`indexer train`)" if state.trained_at is None else (
+        f"{state.trained_at:%Y-%m-%d %H:%M:%S} UTC, {state.trained_people} people")
     if last is None:
         last_text = "never"
     else:
@@ -250,7 +253,8 @@ def status(ctx: typer.Context, json_output: JsonOption = False) -> None:
         if last.summary:
             last_text += ": " + _describe_summary(last.summary)
     counts = [(k, report[k]) for k in ("photos", "faces", "people", "labelled_faces", "vectors", "errors")]
-    _print_table([*counts, ("last_run", last_text), ("model", report["model"]), ("data_dir", report["data_dir"])])
+    _print_table([*counts, ("last_run", last_text), ("trained", trained), ("model", report["model"]),
+                  ("data_dir", report["data_dir"])])
 
 
 def _progress(settings: Settings, progress: bool | None = None) -> bool | None:

@@ -45,6 +45,8 @@ class LibraryStatus:
     vectors: int
     errors: int
     last_run: LastRun | None
+    trained_at: datetime | None  # when `indexer train` last ran for the configured model
+    trained_people: int  # how many people it learnt
 
 
 class Library:
@@ -126,6 +128,7 @@ class Library:
         with self.session() as session:
             counts = queries.counts(session)
             run = queries.last_run(session)
+            training = queries.last_training(session, self.model.name)
         last_run = run and LastRun(run.started_at, run.finished_at, run.status, run.summary)
         return LibraryStatus(
             photos=counts.photos,
@@ -135,4 +138,6 @@ class Library:
             vectors=self.vector_count(),
             errors=counts.errors,
             last_run=last_run,
+            trained_at=training.created_at if training else None,
+            trained_people=len(training.people) if training else 0,
         )

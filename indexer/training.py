@@ -173,9 +173,7 @@ def load_recognizer(library: Library) -> Recognizer | None:
     missing or does not match its checksum."""
     model = library.model
     with library.session() as session:
-        row = session.scalars(
-            select(Classifier).where(Classifier.embedding_model == model.name).order_by(Classifier.id.desc()).limit(1)
-        ).first()
+        row = queries.last_training(session, model.name)
         if row is None:
             return None
         _, person_ids, vectors = queries.named_faces(session, model.name, model.dimensions)

@@ -122,7 +122,7 @@ def test_an_unreadable_photo_in_an_enrolment_is_reported_and_the_others_are_enro
     assert report["failed"] == [{"photo": str(enrol / "bob" / "broken.jpg"), "reason": "not an image (no decoder recognises its content)"}]
 
 
-def test_train_reports_accuracy_and_thresholds_and_keeps_the_classifier_in_data_dir_with_its_checksum(trained, config, tmp_path):
+def test_train_reports_accuracy_and_thresholds_and_keeps_the_classifier_in_data_dir_with_its_checksum(trained, run, config, tmp_path):
     report = json.loads(trained.stdout)
     assert [(p["name"], p["faces"], p["right"]) for p in report["people"]] == [("ann", 4, 4), ("bob", 4, 4), ("cy", 4, 4)]
     assert report["accuracy"] == 1.0 and report["folds"] == 4
@@ -137,6 +137,8 @@ def test_train_reports_accuracy_and_thresholds_and_keeps_the_classifier_in_data_
 
     assert row.sha256 == hashlib.sha256(path.read_bytes()).hexdigest() and row.file == path.name
     assert row.report["accuracy"] == 1.0 and row.versions["scikit-learn"]
+    status = json.loads(run("status", "--json").stdout)
+    assert status["trained"]["people"] == 3 and status["people"] == 3
 
 
 def test_train_names_the_library_one_name_per_photo_and_a_stranger_stays_unknown(trained, config):

@@ -9,7 +9,7 @@ import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from indexer.db.models import Face, Person, Photo, Run
+from indexer.db.models import Classifier, Face, Person, Photo, Run
 
 
 @dataclass(frozen=True)
@@ -114,6 +114,13 @@ def counts(session: Session) -> Counts:
         labelled_faces=session.scalar(select(func.count()).select_from(Face).where(Face.person_id.is_not(None))) or 0,
         errors=session.scalar(select(func.count()).select_from(Photo).where(Photo.error.is_not(None))) or 0,
     )
+
+
+def last_training(session: Session, model: str) -> Classifier | None:
+    """The classifier ``indexer train`` last made for ``model``."""
+    return session.scalars(
+        select(Classifier).where(Classifier.embedding_model == model).order_by(Classifier.id.desc()).limit(1)
+    ).first()
 
 
 def last_run(session: Session) -> Run | None:
