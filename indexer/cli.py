@@ -1,7 +1,8 @@
 """The ``indexer`` command: parse options, call one library function, print the result.
 
 Results go to stdout (plain text, or JSON with ``--json``); progress and messages go to stderr.
-Exit status: 0 done, 1 the request cannot be done (one line says why), 2 bad usage, 130 interrupted.
+Exit status: 0 done, 1 the request cannot be done (one line says why), 2 bad usage, 75 another writer holds
+the index (try later), 130 interrupted.
 No TensorFlow, FAISS or SQL is imported here; commands import what they need when they run.
 """
 
@@ -98,7 +99,7 @@ def command(function):
             if verbose:
                 log.exception("traceback:")
             typer.echo(f"indexer: error: {e}", err=True)
-            raise typer.Exit(1) from None
+            raise typer.Exit(e.exit_code) from None
         except KeyboardInterrupt:
             typer.echo("indexer: interrupted", err=True)
             raise typer.Exit(130) from None
@@ -204,15 +205,22 @@ def index(
     progress: Annotated[
         bool | None, typer.Option("--progress/--no-progress", help="Progress bars on stderr (default: on a terminal).")
     ] = None,
+    max_minutes: Annotated[
+        float | None,
+        typer.Option("--max-minutes", min=0.0, help="Stop reading photos after this many minutes; the next run goes on from there."),
+    ] = None,
 ) -> None:
-    """Find and embed every face in the photos under the roots; only new and changed files are read."""
+    """Find and embed every face in the photos under the roots; only new and changed files are read.
+
+    Exit status 75 when another index, enroll or train is writing to the same index.
+    """
     from indexer.pipeline import index_library
 
     settings: Settings = ctx.obj
     library = settings.library()
     signal.signal(signal.SIGTERM, _stop_like_interrupt)  # a stopped cron job or service ends its run cleanly
     with _tqdm_logging():
-        summary = index_library(library, roots, progress=_progress(settings, progress)).as_dict()
+        summary = index_library(library, roots, progress=_progress(settings, progress), max_minutes=max_minutes).as_dict()
     if json_output:
         _print_json(summary)
         return
@@ -507,6 +515,87 @@ def find(
             continue
         for f in photo.faces:
             typer.echo(f"{photo.path}\t{_box(f.box)}\t{f.score:.2f}\t{f.source}")
+
+
+@app.command()
+@command
+def check(
+    ctx: typer.Context,
+    repair: Annotated[bool, typer.Option("--repair", help="Rebuild the vector files from the database.")] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Check that the database, the vector files, the photo files and the classifier agree.
+
+    Exit status 0 when consistent, 1 otherwise (after --repair: when something is still wrong).
+    """
+    from indexer.check import check_library
+
+    report = check_library(ctx.obj.library(), repair)
+    if json_output:
+        _print_json(report.as_dict())
+    else:
+        faces = ", ".join(f"{n} {model}" for model, n in sorted(report.faces.items())) or "0"
+        vectors = ", ".join(f"{n} {model}" for model, n in sorted(report.vectors.items())) or "0"
+        _print_table([("photos", report.photos), ("failed", report.failed), ("faces", faces), ("vectors", vectors)])
+        for line in report.repaired:
+            typer.echo(f"repaired: {line}")
+        for line in report.problems:
+            typer.echo(f"problem: {line}")
+        typer.echo("consistent" if report.consistent else f"not consistent: {len(report.problems)} problem(s)")
+    if not report.consistent:
+        raise typer.Exit(1)
+
+
+@app.command()
+@command
+def errors(ctx: typer.Context, json_output: JsonOption = False) -> None:
+    """The files that could not be indexed, with the reason and when they were last tried."""
+    from indexer.db import queries
+
+    library = ctx.obj.library()
+    with library.session() as session:
+        failed = queries.failed_photos(session)
+    if json_output:
+        _print_json([{"path": path, "reason": reason, "tried_at": when} for path, reason, when in failed])
+        return
+    for path, reason, when in failed:
+        typer.echo(f"{path}\t{reason}\t{when:%Y-%m-%d %H:%M:%S} UTC")
+    if not failed:
+        log.info("no errors: every file found was indexed")
+
+
+@app.command()
+@command
+def show(
+    ctx: typer.Context,
+    photo: Annotated[str, typer.Argument(help="A photo in the index.")],
+    json_output: JsonOption = False,
+) -> None:
+    """What the index knows about one photo: its faces, with ids, boxes, names and scores (no model is loaded)."""
+    from indexer.db import queries
+    from indexer.enroll import absolute
+
+    library = ctx.obj.library()
+    with library.session() as session:
+        found = queries.photo_by_path(session, absolute(photo))
+        if found is None:
+            raise IndexerError(f"not in the index: {photo} (`indexer index` its folder, or ask `indexer who-is`)")
+        faces = [
+            {"face_id": face.id, "box": face.box, "detection": round(face.detection, 4), "person": name,
+             "score": face.label_score if name else None, "source": face.label_source}
+            for face, name in queries.stored_faces(session, found.id)
+        ]
+        report = {"photo": found.path, "width": found.width, "height": found.height, "size": found.size,
+                  "indexed_at": found.indexed_at, "error": found.error, "faces": faces}
+    if json_output:
+        _print_json(report)
+        return
+    state = f"not indexed: {found.error}" if found.error else f"{found.width}×{found.height}, {len(faces)} face(s)"
+    typer.echo(f"{found.path}: {state}; read {found.indexed_at:%Y-%m-%d %H:%M:%S} UTC")
+    for face in faces:
+        score = f"{face['score']:.2f}" if face["score"] is not None else "-"
+        typer.echo(f"face {face['face_id']}\t{_box(face['box'])}\t{face['detection']:.2f}\t{face['person'] or 'unknown'}"
+                   f"\t{score}\t{face['source'] or '-'}")
 
 
 @models_app.command("list")

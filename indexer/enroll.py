@@ -15,6 +15,7 @@ from sqlalchemy import select
 from indexer.db.models import Face
 from indexer.errors import IndexerError
 from indexer.library import Library
+from indexer.lock import writer_lock
 from indexer.people import clean_name, get_or_create, name_face
 from indexer.pipeline import index_files
 
@@ -76,6 +77,13 @@ def enroll(library: Library, photos_by_person: dict[str, list[str]], progress: b
     for path in paths:
         if not os.path.lexists(path):
             raise IndexerError(f"no such file: {path}")
+    with writer_lock(library.config.storage.data_dir, "enroll"):
+        _index_and_name(library, cleaned, paths, report, progress)
+    return report
+
+
+def _index_and_name(library: Library, cleaned: dict[str, list[str]], paths: list[str], report: EnrollReport,
+                    progress: bool | None) -> None:
     indexed = {result.path: result for result in index_files(library, paths, progress)}
     with library.session() as session, session.begin():
         for name, photos in cleaned.items():
@@ -93,4 +101,3 @@ def enroll(library: Library, photos_by_person: dict[str, list[str]], progress: b
                 person = person or get_or_create(session, name)
                 name_face(session, largest, person)
                 report.enrolled.append((person.name, path, largest.id))
-    return report

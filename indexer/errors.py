@@ -4,7 +4,10 @@ from __future__ import annotations
 
 
 class IndexerError(Exception):
-    """The user asked for something that cannot be done. The message is one line, shown as is."""
+    """The user asked for something that cannot be done. The message is one line, shown as is;
+    ``exit_code`` is the command's exit status."""
+
+    exit_code = 1
 
 
 class ConfigError(IndexerError):
@@ -21,3 +24,10 @@ class ModelUnavailable(IndexerError):
 
 class DatabaseError(IndexerError):
     """The database cannot be used by this version of indexer."""
+
+
+class AlreadyRunning(IndexerError):
+    """Another process is writing to the same index (an `index`, `enroll` or `train`). Exit status 75
+    (EX_TEMPFAIL: try again later), so a cron wrapper can tell it from a failure."""
+
+    exit_code = 75

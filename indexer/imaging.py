@@ -16,6 +16,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 log = logging.getLogger(__name__)
 
 pillow_heif.register_heif_opener()  # HEIC/HEIF from phones; Pillow reads JPEG, PNG, WebP, AVIF, TIFF, BMP itself
+# load_photo refuses big images from their header against [library] max_megapixels, which the user may set
+# above Pillow's own fixed limit (179 megapixels); Pillow's check would also word the refusal its own way.
+Image.MAX_IMAGE_PIXELS = None
 
 _HIGH_BIT_MODES = {"I;16", "I;16L", "I;16B", "I;16N", "I", "F"}
 

@@ -16,15 +16,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import select, update
 from tqdm import tqdm
 
 from indexer.db import queries
 from indexer.db.models import Face, Photo, Run, utcnow
 from indexer.detect import DetectedFace
 from indexer.errors import IndexerError, RootNotFound
+from indexer.fetch import sha256_file
 from indexer.imaging import UnreadablePhoto, crop_face, load_photo
 from indexer.library import Library
+from indexer.lock import writer_lock
 from indexer.recognize import one_name_per_photo
 from indexer.scanner import LibraryScan, ScannedFile, look_at
 
@@ -35,9 +37,11 @@ COMMIT_EVERY_PHOTOS = 32
 
 @dataclass
 class IndexSummary:
-    """What one run did. ``scanned`` = new + changed + unchanged image files found under the roots;
-    ``faces_named`` counts new faces recognition named; ``errors`` counts the files this run could not
-    index (a file that failed before is tried again on every run, and counted again if it fails again);
+    """What one run did. ``scanned`` = new + changed + unchanged + moved image files found under the
+    roots; ``moved`` counts photos found under a new path with the same content (they keep their faces
+    and names); ``faces_named`` counts new faces recognition named; ``errors`` counts the files this run
+    could not index (a file that failed before is tried again on every run, and counted again if it fails
+    again); ``remaining`` counts the files left for the next run when the time budget ran out;
     ``seconds`` is wall time."""
 
     scanned: int = 0
@@ -45,31 +49,39 @@ class IndexSummary:
     changed: int = 0
     unchanged: int = 0
     removed: int = 0
+    moved: int = 0
     faces_added: int = 0
     faces_named: int = 0
     errors: int = 0
+    remaining: int = 0
     seconds: float = 0.0
 
     def as_dict(self) -> dict[str, int | float]:
         return asdict(self)
 
 
-def resolve_roots(roots: list[Path] | tuple[Path, ...]) -> tuple[Path, ...]:
-    """Absolute, existing folders, without any that lies inside another (it would be walked twice)."""
-    resolved = []
+def resolve_roots(roots: list[Path] | tuple[Path, ...]) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
+    """(existing folders, missing ones), absolute, without any folder that lies inside another (it would
+    be walked twice). A root that exists but is not a folder raises RootNotFound."""
+    present, missing = [], []
     for root in roots:
         path = Path(root).expanduser()
         if not path.exists():
-            raise RootNotFound(f"folder to index does not exist: {root}")
-        if not path.is_dir():
+            missing.append(path.resolve())
+        elif not path.is_dir():
             raise RootNotFound(f"not a folder: {root}")
-        resolved.append(path.resolve())
-    unique = sorted(set(resolved), key=lambda p: len(p.parts))
-    return tuple(p for i, p in enumerate(unique) if not any(p.is_relative_to(q) for q in unique[:i]))
+        else:
+            present.append(path.resolve())
+    unique = sorted(set(present), key=lambda p: len(p.parts))
+    return tuple(p for i, p in enumerate(unique) if not any(p.is_relative_to(q) for q in unique[:i])), tuple(missing)
 
 
 def _is_under(path: str, folders: tuple[str, ...]) -> bool:
     return any(path.startswith(folder) for folder in folders)
+
+
+def _as_prefix(folder: str | Path) -> str:
+    return os.path.join(str(folder), "")
 
 
 @dataclass
@@ -83,6 +95,7 @@ class _Analysed:
     height: int | None = None
     faces: list[DetectedFace] = field(default_factory=list)
     crops: list[np.ndarray] = field(default_factory=list)
+    content_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,25 +134,47 @@ def index_files(library: Library, paths: list[str], progress: bool | None = None
     ]
 
 
-def index_library(library: Library, roots: list[Path] | None = None, progress: bool | None = None) -> IndexSummary:
+def index_library(
+    library: Library, roots: list[Path] | None = None, progress: bool | None = None, max_minutes: float | None = None
+) -> IndexSummary:
     """Bring the index up to date with the files under ``roots`` (default: the configured roots).
 
     ``progress``: True or False to show or hide the progress bars on stderr; None shows them on a terminal.
+    ``max_minutes``: stop reading new photos after this many minutes (what is done is kept; the next run
+    goes on from there). Holds the writer lock (AlreadyRunning when another writer has it).
     """
     config_roots = library.config.library.roots
     chosen = roots if roots else config_roots
     if not chosen:
         where = library.config.path or "the configuration"
         raise IndexerError(f"no folders to index: name one, or set [library] roots in {where}")
-    resolved = resolve_roots(chosen)
+    present, missing = resolve_roots(chosen)
+    with writer_lock(library.config.storage.data_dir, "index"):
+        _check_missing_roots(library, missing)
+        return _run(library, present, missing, progress, max_minutes)
+
+
+def _check_missing_roots(library: Library, missing: tuple[Path, ...]) -> None:
+    """A missing root the index holds photos from is an unmounted disk: warn and leave its photos alone.
+    One it holds nothing from is a mistake in the command: raise RootNotFound."""
+    for root in missing:
+        with library.session() as session:
+            held = queries.count_photos_under(session, _as_prefix(root))
+        if not held:
+            raise RootNotFound(f"folder to index does not exist: {root}")
+        log.warning("folder %s is missing (a disk not mounted?): its %d photo(s) in the index are left alone", root, held)
+
+
+def _run(library: Library, present: tuple[Path, ...], missing: tuple[Path, ...], progress: bool | None,
+         max_minutes: float | None) -> IndexSummary:
     with library.session() as session, session.begin():
-        run = Run(status="running", roots=[str(r) for r in resolved])
+        run = Run(status="running", roots=[str(r) for r in (*present, *missing)])
         session.add(run)
-    job = _IndexRun(library, resolved, progress)
+    job = _IndexRun(library, present, progress, max_minutes)
     status = "failed"
     try:
         job.run()
-        status = "completed"
+        status = "out of time" if job.summary.remaining else "completed"
     except KeyboardInterrupt:
         status = "interrupted"
         raise
@@ -151,7 +186,7 @@ def index_library(library: Library, roots: list[Path] | None = None, progress: b
                 finished = session.get(Run, run.id)
                 finished.status, finished.finished_at, finished.summary = status, utcnow(), job.summary.as_dict()
         except Exception:
-            if status == "completed":
+            if status != "interrupted":
                 raise
             # Already stopping for another reason, which is the one to report; the next run repairs the rest.
             log.warning("could not record the end of the %s run", status, exc_info=log.isEnabledFor(logging.DEBUG))
@@ -159,7 +194,7 @@ def index_library(library: Library, roots: list[Path] | None = None, progress: b
 
 
 class _IndexRun:
-    def __init__(self, library: Library, roots: tuple[Path, ...], progress: bool | None):
+    def __init__(self, library: Library, roots: tuple[Path, ...], progress: bool | None, max_minutes: float | None = None):
         self.library = library
         self.config = library.config
         self.roots = roots
@@ -168,6 +203,8 @@ class _IndexRun:
         self.bars_disabled = None if progress is None else not progress
         self.summary = IndexSummary()
         self.started = time.monotonic()
+        self.deadline = None if max_minutes is None else self.started + 60 * max_minutes
+        self.hashes: dict[str, str] = {}  # content hashes computed while matching moves, by path
         self.vectors = None
         self._vectors_dirty = False
         self._recognizer = None
@@ -201,14 +238,29 @@ class _IndexRun:
                 bar.update()
         # Checked against the database (and rebuilt where they disagree) on every run.
         self.vectors = self.library.vectors(self.model.name, self.model.dimensions)
-        todo = self._compare(files, scan.unlisted_dirs)
+        todo = self._compare(files, [*scan.unlisted_dirs, *self._empty_roots(files)])
         if todo:
             self.analyse(todo)
 
+    def _empty_roots(self, files: list[ScannedFile]) -> list[str]:
+        """Roots in which nothing was found although the index holds photos from them: an unmounted disk
+        looks like this, so nothing under them is taken for deleted."""
+        empty = []
+        for root in self.roots:
+            prefix = _as_prefix(root)
+            if any(f.path.startswith(prefix) for f in files):
+                continue
+            with self.library.session() as session:
+                held = queries.count_photos_under(session, prefix)
+            if held:
+                log.warning("folder %s is empty (a disk not mounted?): its %d photo(s) in the index are left alone", root, held)
+                empty.append(str(root))
+        return empty
+
     def _compare(self, files: list[ScannedFile], unlisted_dirs: list[str]) -> list[tuple[ScannedFile, queries.KnownPhoto | None]]:
         """Count new, changed and unchanged files; delete what is gone; return what must be read."""
-        folders = tuple(os.path.join(str(root), "") for root in self.roots)
-        unlisted = tuple(os.path.join(folder, "") for folder in unlisted_dirs)
+        folders = tuple(_as_prefix(root) for root in self.roots)
+        unlisted = tuple(_as_prefix(folder) for folder in unlisted_dirs)
         with self.library.session() as session:
             known = {p: k for p, k in queries.known_photos(session).items() if _is_under(p, folders)}
         todo = []
@@ -231,7 +283,9 @@ class _IndexRun:
         if outdated:
             log.info("%d photo(s) were indexed with other settings (model, detection or margin): indexing them again", outdated)
         self.summary.scanned = len(files)
-        gone = [k.id for k in known.values() if not _is_under(k.path, unlisted)]
+        gone = {k.id: k for k in known.values() if not _is_under(k.path, unlisted)}
+        todo = self._recognise_moves(todo, gone)
+        gone = list(gone)
         if gone:
             with self.library.session() as session, session.begin():
                 face_ids = queries.delete_photos(session, gone)
@@ -239,6 +293,54 @@ class _IndexRun:
             self.summary.removed = len(gone)
             log.info("removed %d photo(s) no longer on disk (%d faces)", len(gone), len(face_ids))
         return todo
+
+    def _recognise_moves(self, todo: list[tuple[ScannedFile, queries.KnownPhoto | None]],
+                         gone: dict[int, queries.KnownPhoto]) -> list[tuple[ScannedFile, queries.KnownPhoto | None]]:
+        """Match new files to photos gone from their old path, by content: the photo row (faces, ids,
+        names) moves to the new path and nothing is read again. ``gone`` loses the matched photos;
+        returns what is still to be read. Photos indexed before content hashes were kept match by size,
+        modification time and file name."""
+        by_size: dict[int, list[queries.KnownPhoto]] = {}
+        for photo in gone.values():
+            if not photo.failed:
+                by_size.setdefault(photo.size, []).append(photo)
+        if not by_size:
+            return todo
+        moves: list[tuple[ScannedFile, queries.KnownPhoto]] = []
+        still = []
+        for found, before in todo:
+            match = None
+            if before is None and found.problem is None and by_size.get(found.size):
+                match = self._same_content(found, by_size[found.size])
+            if match is None:
+                still.append((found, before))
+                continue
+            by_size[found.size].remove(match)
+            del gone[match.id]
+            moves.append((found, match))
+        if moves:
+            with self.library.session() as session, session.begin():
+                for found, photo in moves:
+                    session.execute(
+                        update(Photo).where(Photo.id == photo.id).values(path=found.path, size=found.size, mtime_ns=found.mtime_ns)
+                    )
+            self.summary.moved += len(moves)
+            self.summary.new -= len(moves)
+            log.info("%d photo(s) moved or renamed: their faces and names moved with them", len(moves))
+        return still
+
+    def _same_content(self, found: ScannedFile, candidates: list[queries.KnownPhoto]) -> queries.KnownPhoto | None:
+        name = os.path.basename(found.path)
+        for photo in candidates:
+            if photo.content_hash is None and (photo.mtime_ns, os.path.basename(photo.path)) == (found.mtime_ns, name):
+                return photo
+        if not any(photo.content_hash for photo in candidates):
+            return None
+        try:
+            digest = self.hashes[found.path] = sha256_file(Path(found.path))
+        except OSError:
+            return None  # reading it will say what is wrong
+        return next((photo for photo in candidates if photo.content_hash == digest), None)
 
     def _forget_vectors(self, face_ids: list[int]) -> None:
         if face_ids:
@@ -256,11 +358,16 @@ class _IndexRun:
         batch_size = self.config.embedding.batch_size
         pending: list[_Analysed] = []
         with tqdm(total=len(todo), desc="indexing", unit=" photos", disable=self.bars_disabled) as bar:
-            for found, before in todo:
+            for done, (found, before) in enumerate(todo):
+                if self.deadline is not None and time.monotonic() >= self.deadline:
+                    self.summary.remaining = len(todo) - done
+                    log.warning("time budget used up: %d photo(s) left for the next run", self.summary.remaining)
+                    break
                 item = _Analysed(found, before, error=found.problem)
                 if item.error is None:
                     try:
                         pixels = load_photo(found.path, max_megapixels)
+                        item.content_hash = self._read_whole(found)
                         item.height, item.width = pixels.shape[:2]
                         item.faces = detector.detect(pixels)
                         item.crops = [crop_face(pixels, f.box, margin, embedder.input_size) for f in item.faces]
@@ -278,6 +385,18 @@ class _IndexRun:
                     bar.set_postfix(faces=self.summary.faces_added, errors=self.summary.errors)
             self._store(pending, embedder)
             bar.set_postfix(faces=self.summary.faces_added, errors=self.summary.errors)
+
+    def _read_whole(self, found: ScannedFile) -> str:
+        """The file's sha256, after checking it has not changed since the scan (a photo still being
+        copied in is read again next run rather than stored half-written)."""
+        try:
+            digest = self.hashes.pop(found.path, None) or sha256_file(Path(found.path))
+            now = os.stat(found.path)
+        except OSError as e:
+            raise UnreadablePhoto(f"cannot read file: {e.strerror}") from e
+        if (now.st_size, now.st_mtime_ns) != (found.size, found.mtime_ns):
+            raise UnreadablePhoto("the file changed while it was being read (still being copied?); it is read again next run")
+        return digest
 
     def _store(self, items: list[_Analysed], embedder) -> None:
         """Embed the crops of ``items`` in one batch and write them in one transaction."""
@@ -303,6 +422,7 @@ class _IndexRun:
                 photo.size, photo.mtime_ns, photo.indexed_at = item.file.size, item.file.mtime_ns, utcnow()
                 photo.width, photo.height, photo.error = item.width, item.height, item.error
                 photo.analysis = self.analysis
+                photo.content_hash = item.content_hash
                 rows = []
                 for face in item.faces:
                     vector = embeddings[offset]

@@ -8,6 +8,7 @@ nothing under it is taken for deleted.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import stat
@@ -81,9 +82,12 @@ class LibraryScan:
                     is_folder = entry.is_dir(follow_symlinks=False)
                 except OSError:
                     is_folder = False
+                named_like_photo = os.path.splitext(entry.name)[1][1:].lower() in self.extensions
                 if is_folder:
                     subfolders.append(entry.path)
-                elif os.path.splitext(entry.name)[1][1:].lower() in self.extensions:
+                    if named_like_photo:  # recorded, so the user hears of it; what is inside is still indexed
+                        yield ScannedFile(_shown(entry.path), 0, 0, "a folder named like a photo, not a photo")
+                elif named_like_photo:
                     yield _look_at(entry)
             pending.extend(reversed(subfolders))
 
@@ -104,11 +108,19 @@ def _describe(raw_path: str, stat_of) -> ScannedFile:
     try:
         st = stat_of()
     except FileNotFoundError:
-        return ScannedFile(path, 0, 0, "broken symbolic link: its target does not exist")
+        if os.path.islink(raw_path):
+            return ScannedFile(path, 0, 0, "broken symbolic link: its target does not exist")
+        return ScannedFile(path, 0, 0, "no such file")
     except OSError as e:
+        if e.errno == errno.ELOOP:
+            return ScannedFile(path, 0, 0, "symbolic link loop: the link leads back to itself")
         return ScannedFile(path, 0, 0, f"cannot look at file: {e.strerror}")
+    if stat.S_ISDIR(st.st_mode):
+        return ScannedFile(path, 0, 0, "a folder named like a photo, not a photo")
     if not stat.S_ISREG(st.st_mode):
-        return ScannedFile(path, 0, 0, "not a regular file")
+        return ScannedFile(path, 0, 0, "not a regular file (a device, pipe or socket)")
+    if st.st_size == 0:
+        return ScannedFile(path, 0, st.st_mtime_ns, "empty file (0 bytes)")
     return ScannedFile(path, st.st_size, st.st_mtime_ns)
 
 

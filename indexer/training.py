@@ -23,6 +23,7 @@ from indexer.db import queries
 from indexer.db.models import Classifier, Face, Person, utcnow
 from indexer.errors import IndexerError
 from indexer.library import Library
+from indexer.lock import writer_lock
 from indexer.recognize import (
     MIN_FACES_PER_PERSON,
     Calibration,
@@ -89,7 +90,12 @@ class TrainingReport:
 
 def train(library: Library, progress: bool | None = None) -> TrainingReport:
     """Fit the rule on every face named by hand (of the configured model), save it, and relabel the
-    automatic names of the whole library with it."""
+    automatic names of the whole library with it. Holds the writer lock."""
+    with writer_lock(library.config.storage.data_dir, "train"):
+        return _train(library, progress)
+
+
+def _train(library: Library, progress: bool | None) -> TrainingReport:
     started = time.monotonic()
     model = library.model
     with library.session() as session:

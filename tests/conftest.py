@@ -122,6 +122,28 @@ class PeopleEmbedder(FakeEmbedder):
         return l2_normalize(np.asarray(vectors, dtype=np.float32).reshape(-1, self.dimensions))
 
 
+@pytest.fixture
+def config(write_config) -> Path:
+    """A config file whose data_dir is tmp_path/data."""
+    return write_config()
+
+
+@pytest.fixture
+def run(config):
+    """Run the CLI in-process with ``config``: ``run(*args, expect=0)`` asserts the exit status (None: any)."""
+    from typer.testing import CliRunner
+
+    from indexer.cli import app
+
+    def invoke(*args: str, expect: int | None = 0):
+        result = CliRunner().invoke(app, ["--config", str(config), *args], catch_exceptions=False)
+        if expect is not None:
+            assert result.exit_code == expect, f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
+        return result
+
+    return invoke
+
+
 def patch_models(monkeypatch, embedder: FakeEmbedder) -> tuple[FakeDetector, FakeEmbedder]:
     """Make every Library opened from now on (the CLI's too) use FakeDetector and ``embedder``."""
     detector = FakeDetector()

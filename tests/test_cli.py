@@ -11,7 +11,8 @@ from indexer.cli import app
 
 from conftest import make_photo
 
-SUMMARY_KEYS = ["scanned", "new", "changed", "unchanged", "removed", "faces_added", "faces_named", "errors", "seconds"]
+SUMMARY_KEYS = ["scanned", "new", "changed", "unchanged", "removed", "moved", "faces_added", "faces_named", "errors",
+                "remaining", "seconds"]
 STATUS_KEYS = {"photos", "faces", "people", "labelled_faces", "vectors", "errors", "last_run"}
 
 
@@ -97,7 +98,7 @@ def test_init_creates_the_database_and_tells_where_things_live(run, tmp_path):
     result = run("init", "--json")
     assert result.exit_code == 0
     report = json.loads(result.stdout)
-    assert report["schema"] == "0002" and report["data_dir"] == str(tmp_path / "data")
+    assert report["schema"] == "0003" and report["data_dir"] == str(tmp_path / "data")
     assert (tmp_path / "data" / "indexer.db").is_file()
     assert (tmp_path / "data").stat().st_mode & 0o777 == 0o700  # embeddings are biometric data
     assert report["model"] == "facenet128"

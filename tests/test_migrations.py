@@ -7,7 +7,7 @@ from indexer.db.models import Base
 from indexer.db.session import current_revision, make_engine, upgrade_to_head
 from indexer.errors import DatabaseError
 
-HEAD = "0002"
+HEAD = "0003"
 
 
 def test_an_empty_database_migrates_to_head_and_matches_the_models(tmp_path):
@@ -80,3 +80,14 @@ def test_a_database_of_the_first_release_upgrades_in_place_and_keeps_its_faces(t
     assert current_revision(engine) == HEAD
     with engine.connect() as c:
         assert c.execute(text("SELECT person_id, label_source FROM faces")).all() == [(1, "manual")]
+    (backup,) = tmp_path.glob(f"indexer.db.before-{HEAD}-*.bak")
+    old = make_engine(f"sqlite:///{backup}")
+    assert current_revision(old) == "0001"
+    with old.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM faces")).scalar() == 1
+    assert backup.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_new_database_is_not_backed_up(tmp_path):
+    upgrade_to_head(make_engine(f"sqlite:///{tmp_path / 'indexer.db'}"))
+    assert list(tmp_path.glob("*.bak")) == []

@@ -10,30 +10,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from sqlalchemy import select
-from typer.testing import CliRunner
-
-from indexer.cli import app
 from indexer.config import load_config
 from indexer.db.models import Classifier, Face, Person, Photo
 from indexer.library import Library
 
 from conftest import make_photo
-
-
-@pytest.fixture
-def config(write_config):
-    return write_config()
-
-
-@pytest.fixture
-def run(config):
-    def invoke(*args: str, expect: int | None = 0):
-        result = CliRunner().invoke(app, ["--config", str(config), *args], catch_exceptions=False)
-        if expect is not None:
-            assert result.exit_code == expect, f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
-        return result
-
-    return invoke
 
 
 @pytest.fixture

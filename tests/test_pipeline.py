@@ -215,12 +215,16 @@ def test_an_interrupted_run_keeps_what_it_committed_and_the_next_run_finishes(fa
     assert_vectors_match_database(library)
 
 
-def test_roots_must_exist_and_nested_roots_are_walked_once(tmp_path, photos):
-    with pytest.raises(RootNotFound, match="folder to index does not exist: .*nowhere"):
-        resolve_roots([tmp_path / "nowhere"])
+def test_roots_are_split_into_present_and_missing_and_nested_roots_are_walked_once(tmp_path, photos):
+    assert resolve_roots([tmp_path / "nowhere", photos]) == ((photos.resolve(),), ((tmp_path / "nowhere").resolve(),))
     with pytest.raises(RootNotFound, match="not a folder"):
         resolve_roots([photos / "one.jpg"])
-    assert resolve_roots([photos / "trip", photos, photos / "trip"]) == (photos.resolve(),)
+    assert resolve_roots([photos / "trip", photos, photos / "trip"]) == ((photos.resolve(),), ())
+
+
+def test_a_missing_root_the_index_knows_nothing_of_is_an_error(fake_library, tmp_path):
+    with pytest.raises(RootNotFound, match="folder to index does not exist: .*nowhere"):
+        index_library(fake_library(), [tmp_path / "nowhere"], progress=False)
 
 
 def test_with_no_roots_anywhere_the_run_says_what_to_do(fake_library):

@@ -43,6 +43,9 @@ class Photo(Base):
     indexed_at: Mapped[datetime]  # when the file was last read (successfully or not)
     error: Mapped[str | None] = mapped_column(String)
     analysis: Mapped[str | None] = mapped_column(String)  # the settings it was indexed with (Config.analysis)
+    # sha256 (hex) of the file's bytes when it was indexed: a photo moved or renamed is recognised by it.
+    # None for photos indexed before schema 0003 (they are matched by size, mtime and file name instead).
+    content_hash: Mapped[str | None] = mapped_column(String)
 
     faces: Mapped[list[Face]] = relationship(back_populates="photo", cascade="all, delete-orphan", passive_deletes=True)
 

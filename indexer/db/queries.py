@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 from sqlalchemy import delete, func, select
@@ -22,11 +23,14 @@ class KnownPhoto:
     mtime_ns: int
     failed: bool  # it could not be indexed last time
     analysis: str | None  # the settings it was indexed with
+    content_hash: str | None  # sha256 of its bytes (None before schema 0003)
 
 
 def known_photos(session: Session, paths: Iterable[str] | None = None) -> dict[str, KnownPhoto]:
     """Every file the database knows (indexed or failed), by path; only ``paths`` when given."""
-    query = select(Photo.id, Photo.path, Photo.size, Photo.mtime_ns, Photo.error.is_not(None), Photo.analysis)
+    query = select(
+        Photo.id, Photo.path, Photo.size, Photo.mtime_ns, Photo.error.is_not(None), Photo.analysis, Photo.content_hash
+    )
     if paths is None:
         return {row[1]: KnownPhoto(*row) for row in session.execute(query)}
     paths = list(paths)
@@ -34,6 +38,11 @@ def known_photos(session: Session, paths: Iterable[str] | None = None) -> dict[s
     for start in range(0, len(paths), 500):
         found |= {row[1]: KnownPhoto(*row) for row in session.execute(query.where(Photo.path.in_(paths[start : start + 500])))}
     return found
+
+
+def count_photos_under(session: Session, prefix: str) -> int:
+    """How many photos (indexed or failed) have a path starting with ``prefix`` (a folder ending in "/")."""
+    return session.scalar(select(func.count()).select_from(Photo).where(func.substr(Photo.path, 1, len(prefix)) == prefix)) or 0
 
 
 def face_ids(session: Session, model: str) -> np.ndarray:
@@ -238,3 +247,40 @@ def stored_faces(session: Session, photo_id: int) -> list[tuple[Face, str | None
         .order_by(Face.box_x, Face.box_y, Face.id)
     )
     return [(face, name) for face, name in rows]
+
+
+def failed_photos(session: Session) -> list[tuple[str, str, datetime]]:
+    """(path, reason, when it was last tried) of every file that could not be indexed, by path."""
+    rows = session.execute(select(Photo.path, Photo.error, Photo.indexed_at).where(Photo.error.is_not(None)).order_by(Photo.path))
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+def photo_by_path(session: Session, path: str) -> Photo | None:
+    return session.scalars(select(Photo).where(Photo.path == path)).first()
+
+
+def face_counts_by_model(session: Session) -> dict[str, int]:
+    """How many faces each embedding model has in the database."""
+    rows = session.execute(select(Face.embedding_model, func.count()).group_by(Face.embedding_model))
+    return {model: count for model, count in rows}
+
+
+def faces_with_wrong_embedding_size(session: Session, model: str, dimensions: int) -> list[int]:
+    """Photo ids of faces of ``model`` whose stored embedding is not ``dimensions`` float32 values."""
+    rows = session.scalars(
+        select(Face.photo_id).where(Face.embedding_model == model, func.length(Face.embedding) != 4 * dimensions).distinct()
+    )
+    return list(rows)
+
+
+def indexed_photo_paths(session: Session, chunk: int = 50_000) -> Iterator[list[tuple[int, str]]]:
+    """(id, path) of every indexed photo (not failed), ``chunk`` at a time."""
+    last_id = 0
+    while True:
+        rows = session.execute(
+            select(Photo.id, Photo.path).where(Photo.error.is_(None), Photo.id > last_id).order_by(Photo.id).limit(chunk)
+        ).all()
+        if not rows:
+            return
+        yield [(r[0], r[1]) for r in rows]
+        last_id = rows[-1][0]

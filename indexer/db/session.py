@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
@@ -10,6 +13,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from indexer.errors import DatabaseError
+
+log = logging.getLogger(__name__)
 
 
 def make_engine(url: str) -> Engine:
@@ -75,5 +80,33 @@ def upgrade_to_head(engine: Engine) -> None:
             f"the database {engine.url.database} was made by a newer version of indexer "
             f"(schema revision {current}); upgrade indexer to use it"
         )
+    if current is not None:
+        backup = backup_sqlite(engine, f"before-{scripts.get_current_head()}")
+        if backup is not None:
+            log.info("upgrading the database from schema %s to %s; a copy of it as it was is in %s",
+                     current, scripts.get_current_head(), backup)
     with engine.begin() as connection:
         command.upgrade(_alembic_config(connection), "head")
+
+
+def backup_sqlite(engine: Engine, label: str) -> Path | None:
+    """Copy a SQLite database file (consistently, through SQLite's backup API) to
+    ``<file>.<label>-<UTC time>.bak`` beside it; returns that path (None for other databases)."""
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return None
+    source_path = Path(engine.url.database)
+    target = source_path.with_name(f"{source_path.name}.{label}-{datetime.now(UTC):%Y%m%dT%H%M%S}.bak")
+    source = sqlite3.connect(source_path)
+    try:
+        copy = sqlite3.connect(target)
+        try:
+            source.backup(copy)
+        finally:
+            copy.close()
+    except sqlite3.Error as e:
+        target.unlink(missing_ok=True)
+        raise DatabaseError(f"cannot back up {source_path} before upgrading it: {e}") from e
+    finally:
+        source.close()
+    target.chmod(0o600)
+    return target
