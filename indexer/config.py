@@ -69,6 +69,9 @@ class StorageConfig:
 @dataclass(frozen=True)
 class DetectionConfig:
     min_face_size: int = 20
+    # Faces smaller than this fraction of the photo's shorter side are not looked for either (1/40: 75 px
+    # in a 4000×3000 photo); the photo is searched at the size where such a face is min_face_size px.
+    min_face_fraction: float = 0.025
     min_confidence: float = 0.8
     pnet_threshold: float = 0.6
     rnet_threshold: float = 0.6
@@ -98,7 +101,7 @@ class Config:
         records the one it was indexed with; a photo indexed with other settings is indexed again."""
         d, e = self.detection, self.embedding
         return (
-            f"model={e.model} margin={e.margin:g} min_face_size={d.min_face_size} "
+            f"model={e.model} margin={e.margin:g} min_face_size={d.min_face_size} min_face_fraction={d.min_face_fraction:g} "
             f"min_confidence={d.min_confidence:g} pnet={d.pnet_threshold:g} rnet={d.rnet_threshold:g}"
         )
 
@@ -168,6 +171,7 @@ def parse_config(raw: dict[str, Any], base_dir: Path, path: Path | None = None) 
     det = reader.section("detection", DetectionConfig)
     detection = DetectionConfig(
         min_face_size=reader.integer(det, "min_face_size", defaults.detection.min_face_size, low=10),
+        min_face_fraction=reader.number(det, "min_face_fraction", defaults.detection.min_face_fraction, low=0, high=0.5),
         min_confidence=reader.number(det, "min_confidence", defaults.detection.min_confidence, low=0, high=1),
         pnet_threshold=reader.number(det, "pnet_threshold", defaults.detection.pnet_threshold, low=0, high=1),
         rnet_threshold=reader.number(det, "rnet_threshold", defaults.detection.rnet_threshold, low=0, high=1),

@@ -59,14 +59,17 @@ class FacenetEmbedder:
         if self._network is None:
             from indexer.tensorflow_runtime import load_tensorflow, quiet_native_logs
 
-            load_tensorflow()
+            tf = load_tensorflow()
             with quiet_native_logs():
                 from keras_facenet.inception_resnet_v1 import InceptionResNetV1
 
                 size = self.spec.input_size
                 network = InceptionResNetV1(input_shape=(size, size, 3), classes=self.spec.dimensions)
                 network.load_weights(str(self._weights))
-            self._network = network
+            # One graph for every batch size: Keras' predict_on_batch traces the network again (~2 s) for
+            # each new batch size, and the batches of a run vary with the faces per photo.
+            signature = [tf.TensorSpec([None, size, size, 3], tf.float32)]
+            self._network = tf.function(lambda batch: network(batch, training=False), input_signature=signature)
         return self._network
 
     def embed(self, crops: Sequence[np.ndarray]) -> np.ndarray:
@@ -74,8 +77,5 @@ class FacenetEmbedder:
             return np.zeros((0, self.dimensions), dtype=np.float32)
         network = self._load()
         batch = standardize(np.stack(crops), self.spec.standardization)
-        outputs = [
-            np.asarray(network.predict_on_batch(batch[start : start + self.batch_size]))
-            for start in range(0, len(batch), self.batch_size)
-        ]
+        outputs = [np.asarray(network(batch[start : start + self.batch_size])) for start in range(0, len(batch), self.batch_size)]
         return l2_normalize(np.concatenate(outputs))

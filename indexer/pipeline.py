@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -33,6 +35,7 @@ from indexer.scanner import LibraryScan, ScannedFile, look_at
 log = logging.getLogger(__name__)
 
 COMMIT_EVERY_PHOTOS = 32
+READ_AHEAD = 2  # photos decoded ahead of detection (memory: up to this many decoded photos more)
 
 
 @dataclass
@@ -354,37 +357,60 @@ class _IndexRun:
         if (embedder.model_name, embedder.dimensions) != (self.model.name, self.model.dimensions):
             raise RuntimeError(f"embedder {embedder.model_name} does not match the configured model {self.model.name}")
         margin = self.config.embedding.margin
-        max_megapixels = self.config.library.max_megapixels
         batch_size = self.config.embedding.batch_size
         pending: list[_Analysed] = []
-        with tqdm(total=len(todo), desc="indexing", unit=" photos", disable=self.bars_disabled) as bar:
-            for done, (found, before) in enumerate(todo):
-                if self.deadline is not None and time.monotonic() >= self.deadline:
-                    self.summary.remaining = len(todo) - done
-                    log.warning("time budget used up: %d photo(s) left for the next run", self.summary.remaining)
-                    break
-                item = _Analysed(found, before, error=found.problem)
-                if item.error is None:
-                    try:
-                        pixels = load_photo(found.path, max_megapixels)
-                        item.content_hash = self._read_whole(found)
-                        item.height, item.width = pixels.shape[:2]
-                        item.faces = detector.detect(pixels)
-                        item.crops = [crop_face(pixels, f.box, margin, embedder.input_size) for f in item.faces]
-                    except UnreadablePhoto as e:
-                        item.error = str(e)
-                    except Exception as e:  # one photo must never stop the night's run
-                        log.debug("face detection failed on %s", found.path, exc_info=True)
-                        item.error = f"face detection failed: {type(e).__name__}: {e}"
-                        item.faces, item.crops = [], []
-                pending.append(item)
-                bar.update()
-                if sum(len(p.crops) for p in pending) >= batch_size or len(pending) >= COMMIT_EVERY_PHOTOS:
-                    self._store(pending, embedder)
-                    pending = []
-                    bar.set_postfix(faces=self.summary.faces_added, errors=self.summary.errors)
-            self._store(pending, embedder)
-            bar.set_postfix(faces=self.summary.faces_added, errors=self.summary.errors)
+        # Decoding and hashing run one photo ahead in a second thread, on the other core, while
+        # TensorFlow works on the current photo (both release the GIL).
+        reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="indexer-read")
+        ahead: deque[Future] = deque(reader.submit(self._read, found) for found, _ in todo[:READ_AHEAD])
+        try:
+            with tqdm(total=len(todo), desc="indexing", unit=" photos", disable=self.bars_disabled) as bar:
+                for done, (found, before) in enumerate(todo):
+                    if self.deadline is not None and time.monotonic() >= self.deadline:
+                        self.summary.remaining = len(todo) - done
+                        log.warning("time budget used up: %d photo(s) left for the next run", self.summary.remaining)
+                        break
+                    pixels, item = ahead.popleft().result()
+                    item.known = before
+                    if done + READ_AHEAD < len(todo):
+                        ahead.append(reader.submit(self._read, todo[done + READ_AHEAD][0]))
+                    if pixels is not None:
+                        try:
+                            item.faces = detector.detect(pixels)
+                            item.crops = [crop_face(pixels, f.box, margin, embedder.input_size) for f in item.faces]
+                        except Exception as e:  # one photo must never stop the night's run
+                            log.debug("face detection failed on %s", found.path, exc_info=True)
+                            item.error = f"face detection failed: {type(e).__name__}: {e}"
+                            item.faces, item.crops = [], []
+                        del pixels
+                    pending.append(item)
+                    bar.update()
+                    if sum(len(p.crops) for p in pending) >= batch_size or len(pending) >= COMMIT_EVERY_PHOTOS:
+                        self._store(pending, embedder)
+                        pending = []
+                        bar.set_postfix(faces=self.summary.faces_added, errors=self.summary.errors)
+                self._store(pending, embedder)
+                bar.set_postfix(faces=self.summary.faces_added, errors=self.summary.errors)
+        finally:
+            reader.shutdown(wait=True, cancel_futures=True)
+
+    def _read(self, found: ScannedFile) -> tuple[np.ndarray | None, _Analysed]:
+        """Decode and hash one file (in the reader thread): (upright RGB pixels or None, the item)."""
+        item = _Analysed(found, None, error=found.problem)
+        if item.error is not None:
+            return None, item
+        try:
+            pixels = load_photo(found.path, self.config.library.max_megapixels)
+            item.content_hash = self._read_whole(found)
+        except UnreadablePhoto as e:
+            item.error = str(e)
+            return None, item
+        except Exception as e:  # a decoder's own bug must not stop the run either
+            log.debug("reading %s failed", found.path, exc_info=True)
+            item.error = f"cannot decode image: {type(e).__name__}: {e}"
+            return None, item
+        item.height, item.width = pixels.shape[:2]
+        return pixels, item
 
     def _read_whole(self, found: ScannedFile) -> str:
         """The file's sha256, after checking it has not changed since the scan (a photo still being
@@ -493,6 +519,17 @@ def _carry_over(labels: list[queries.ManualLabel], faces: list[Face], path: str)
     lost = len(labels) - len(placed_labels)
     if lost:
         log.warning("%s changed: %d face(s) named by hand are no longer found in it", path, lost)
+
+
+def same_face(a, b) -> bool:
+    """Whether two [x, y, w, h] boxes frame the same face: each centre lies within the middle half of the
+    other box. (MTCNN frames one face a little differently at different scales, so boxes found on a
+    downscaled copy can overlap the full-size ones by less than half and still be the same face.)"""
+    def centre_within(p, q) -> bool:
+        cx, cy = p[0] + p[2] / 2, p[1] + p[3] / 2
+        return abs(cx - (q[0] + q[2] / 2)) <= q[2] / 4 and abs(cy - (q[1] + q[3] / 2)) <= q[3] / 4
+
+    return centre_within(a, b) and centre_within(b, a)
 
 
 def box_overlap(a, b) -> float:

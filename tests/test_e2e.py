@@ -313,7 +313,7 @@ def test_any_minimum_face_size_finds_the_faces_at_least_that_large(sample, tmp_p
     """mtcnn 1.0 alone finds nothing on the group photo with a min_face_size other than 20."""
     library = copy_photos([sample.group_photo], tmp_path / "library")
     indexer = Indexer(tmp_path)
-    indexer.config.write_text(indexer.config.read_text() + f"[detection]\nmin_face_size = {min_face_size}\n")
+    indexer.config.write_text(indexer.config.read_text() + f"[detection]\nmin_face_size = {min_face_size}\nmin_face_fraction = 0\n")
     indexer("index", str(library))
     boxes = indexer.faces_of("t1.jpg")
     found = [group_face_index(b) for b in boxes]
