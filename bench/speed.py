@@ -175,7 +175,7 @@ def main() -> None:
         warm_dir = work / "warmup-large"
         warm_dir.mkdir()
         shutil.move(large[-1], warm_dir / large[-1].name)
-        print(f"decode of one 12 MP JPEG: ", end="")
+        print("decode of one 12 MP JPEG: ", end="")
         start = time.perf_counter()
         load_photo(large[0], 120)
         print(f"{time.perf_counter() - start:.2f} s")

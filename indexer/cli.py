@@ -519,6 +519,33 @@ def find(
 
 @app.command()
 @command
+def similar(
+    ctx: typer.Context,
+    face_id: Annotated[int, typer.Argument(help="A face's id (from who-is, show or find).")],
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help="How many faces.")] = 10,
+    json_output: Annotated[bool, typer.Option("--json", help="One JSON object per face per line.")] = False,
+) -> None:
+    """The faces across the library most like one face, nearest first: a quick way to find more faces of
+    somebody to name (`indexer label`). Distance is L2 between unit vectors, 0–2; the same person is
+    usually below 1."""
+    from indexer.db import queries
+
+    library = ctx.obj.library()
+    nearest = library.similar_faces(face_id, limit)
+    with library.session() as session:
+        faces = queries.faces_by_id(session, [i for i, _ in nearest])
+    for other, distance in nearest:
+        if other not in faces:
+            continue  # deleted since the vector file was written
+        path, box, name = faces[other]
+        if json_output:
+            _print_json({"face_id": other, "distance": distance, "photo": path, "box": box, "person": name})
+        else:
+            typer.echo(f"face {other}\t{distance:.3f}\t{name or 'unknown'}\t{path}\t{_box(box)}")
+
+
+@app.command()
+@command
 def check(
     ctx: typer.Context,
     repair: Annotated[bool, typer.Option("--repair", help="Rebuild the vector files from the database.")] = False,

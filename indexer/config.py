@@ -86,6 +86,14 @@ class EmbeddingConfig:
 
 
 @dataclass(frozen=True)
+class SearchConfig:
+    # Up to this many faces of a model, nearest-neighbour search is exact (1 million: ~80 ms a query);
+    # above it, approximate (IVF: ~4 ms at 1 million, recall@10 0.955 with 256 probes; bench/search_scale.py).
+    approximate_above: int = 500_000
+    probes: int = 256  # IVF cells looked into per query: more is slower and nearer to exact
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration. ``path`` is the file it was read from, or None for the defaults."""
 
@@ -94,6 +102,7 @@ class Config:
     storage: StorageConfig = field(default_factory=StorageConfig)
     detection: DetectionConfig = field(default_factory=DetectionConfig)
     embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
+    search: SearchConfig = field(default_factory=SearchConfig)
 
     @property
     def analysis(self) -> str:
@@ -145,7 +154,7 @@ def parse_config(raw: dict[str, Any], base_dir: Path, path: Path | None = None) 
     where = str(path) if path else "config"
     reader = _Reader(raw, where, base_dir)
     defaults = Config()
-    unknown = sorted(set(raw) - {"library", "storage", "detection", "embedding"})
+    unknown = sorted(set(raw) - {"library", "storage", "detection", "embedding", "search"})
     if unknown:
         raise ConfigError(f"{where}: unknown section [{unknown[0]}]")
 
@@ -190,7 +199,12 @@ def parse_config(raw: dict[str, Any], base_dir: Path, path: Path | None = None) 
         else defaults.embedding.models_dir,
     )
 
-    return Config(path=path, library=library, storage=storage, detection=detection, embedding=embedding)
+    sea = reader.section("search", SearchConfig)
+    search = SearchConfig(
+        approximate_above=reader.integer(sea, "approximate_above", defaults.search.approximate_above, low=1000),
+        probes=reader.integer(sea, "probes", defaults.search.probes, low=1, high=65536),
+    )
+    return Config(path=path, library=library, storage=storage, detection=detection, embedding=embedding, search=search)
 
 
 def _apply_environment(config: Config) -> Config:

@@ -9,17 +9,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from indexer.config import Config, downloads_dir
 from indexer.db import queries
 from indexer.db.session import make_engine, upgrade_to_head
-from indexer.detect import FaceDetector
-from indexer.embed import FaceEmbedder
 from indexer.weights import ModelSpec, get_model
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported where used: `find` and `people` must start fast
+    from indexer.detect import FaceDetector
+    from indexer.embed import FaceEmbedder
     from indexer.vectors import VectorIndex
 
 log = logging.getLogger(__name__)
@@ -94,26 +93,45 @@ class Library:
     def vectors_path(self, model_name: str) -> Path:
         return self.config.storage.vectors_dir / f"{model_name}.faiss"
 
+    def vector_kind(self, faces: int, current: str | None = None) -> str:
+        """Which kind of index ``faces`` faces get: exact up to ``[search] approximate_above``, ivf above;
+        an ivf index stays ivf until the count falls below half of that (no rebuilding back and forth)."""
+        limit = self.config.search.approximate_above
+        if current == "ivf" and faces >= limit // 2:
+            return "ivf"
+        return "ivf" if faces > limit else "exact"
+
     def vectors(self, model: str, dimensions: int) -> VectorIndex:
-        """The FAISS index of ``model``'s faces, rebuilt from the database when it is missing, damaged or
-        holds other ids than the database (after a crash, say)."""
+        """The FAISS index of ``model``'s faces, rebuilt from the database when it is missing, damaged,
+        holds other ids than the database (after a crash, say) or is of the wrong kind for its size."""
+        import numpy as np
+
         from indexer.vectors import VectorIndex
 
         path = self.vectors_path(model)
-        index = VectorIndex.read(path, dimensions)
+        probes = self.config.search.probes
+        index = VectorIndex.read(path, dimensions, probes)
         with self.session() as session:
             expected = queries.face_ids(session, model)
-            if index is not None and np.array_equal(np.sort(index.ids()), expected):
+            kind = self.vector_kind(len(expected), index.kind if index is not None else None)
+            if index is not None and index.kind == kind and np.array_equal(np.sort(index.ids()), expected):
                 return index
             if index is None and len(expected) == 0:
                 return VectorIndex(dimensions)
             log.info(
-                "rebuilding the vector index of %s from the database (%d faces; the file %s)",
-                model, len(expected), "was missing or unreadable" if index is None else f"held {len(index)} vectors",
+                "building the %s vector index of %s from the database (%d faces; the file %s)",
+                kind, model, len(expected),
+                "was missing or unreadable" if index is None
+                else f"was {index.kind}" if index.kind != kind else f"held {len(index)} vectors",
             )
-            index = VectorIndex(dimensions)
-            for ids, vectors in queries.embeddings(session, model, dimensions):
-                index.add(ids, vectors)
+            if kind == "exact":
+                index = VectorIndex(dimensions)
+                for ids, vectors in queries.embeddings(session, model, dimensions):
+                    index.add(ids, vectors)
+            else:  # an ivf index is trained on all of them at once (4 bytes × dimensions each)
+                chunks = list(queries.embeddings(session, model, dimensions))
+                index = VectorIndex.build(dimensions, "ivf", np.concatenate([c[0] for c in chunks]),
+                                          np.concatenate([c[1] for c in chunks]), probes)
         index.save(path)
         return index
 
@@ -123,6 +141,23 @@ class Library:
 
         index = VectorIndex.read(self.vectors_path(self.model.name), self.model.dimensions)
         return 0 if index is None else len(index)
+
+    def similar_faces(self, face_id: int, limit: int) -> list[tuple[int, float]]:
+        """The ``limit`` faces nearest to face ``face_id`` (same model), nearest first: (face id, L2
+        distance 0–2). Raises IndexerError when there is no such face."""
+        import numpy as np
+
+        from indexer.errors import IndexerError
+
+        with self.session() as session:
+            found = queries.face_vector(session, face_id)
+        if found is None:
+            raise IndexerError(f"no face with id {face_id}")
+        model, vector = found
+        spec = get_model(model)
+        index = self.vectors(model, spec.dimensions)
+        distances, ids = index.search(np.frombuffer(vector, dtype="<f4")[None, :], limit + 1)
+        return [(int(i), round(float(d), 4)) for i, d in zip(ids[0], distances[0], strict=True) if i >= 0 and i != face_id][:limit]
 
     def status(self) -> LibraryStatus:
         with self.session() as session:

@@ -6,7 +6,6 @@ A person's name is unique regardless of case ("lloyd" finds "Lloyd").
 
 from __future__ import annotations
 
-import difflib
 import unicodedata
 from dataclasses import dataclass
 
@@ -57,6 +56,8 @@ def require(session: Session, name: str) -> Person:
     person = lookup(session, name)
     if person is not None:
         return person
+    import difflib
+
     names = session.scalars(select(Person.name)).all()
     by_fold = {n.casefold(): n for n in names}
     close = [by_fold[n] for n in difflib.get_close_matches(name.casefold(), list(by_fold), n=3, cutoff=0.5)]

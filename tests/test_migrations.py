@@ -10,6 +10,14 @@ from indexer.errors import DatabaseError
 HEAD = "0003"
 
 
+def test_the_head_revision_indexer_checks_for_is_the_newest_migration():
+    from alembic.script import ScriptDirectory
+
+    from indexer.db.session import SCHEMA_HEAD, migrations_dir
+
+    assert SCHEMA_HEAD == HEAD == ScriptDirectory(str(migrations_dir())).get_current_head()
+
+
 def test_an_empty_database_migrates_to_head_and_matches_the_models(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'new' / 'indexer.db'}")
     assert current_revision(engine) is None

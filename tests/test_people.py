@@ -298,3 +298,13 @@ def test_find_and_people_never_load_tensorflow_scikit_learn_or_faiss(trained, co
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "\tmanual" in done.stdout and "ann" in done.stdout
+
+
+def test_similar_lists_the_nearest_faces_first_and_they_are_the_same_person(trained, run, config):
+    face = face_id_of(config, "p2.jpg")  # cy
+    lines = [json.loads(line) for line in run("similar", str(face), "--limit", "4", "--json").stdout.splitlines()]
+    assert len(lines) == 4 and face not in [line["face_id"] for line in lines]
+    assert [line["person"] for line in lines] == ["cy"] * 4
+    assert [line["distance"] for line in lines] == sorted(line["distance"] for line in lines)
+    assert set(lines[0]) == {"face_id", "distance", "photo", "box", "person"}
+    assert run("similar", "999999", expect=1).stderr == "indexer: error: no face with id 999999\n"

@@ -40,3 +40,36 @@ def test_fewer_faces_than_asked_for_pad_with_minus_one():
     index.add(np.array([7]), unit_vectors(1))
     _, ids = index.search(unit_vectors(1, seed=1), k=3)
     assert list(ids[0]) == [7, -1, -1]
+
+
+def test_an_approximate_index_finds_the_exact_neighbours_of_clustered_faces_and_survives_a_save(tmp_path):
+    from indexer.embed import l2_normalize
+
+    rng = np.random.default_rng(0)
+    centres = l2_normalize(rng.normal(size=(300, 128)).astype(np.float32))
+    vectors = l2_normalize(centres[np.arange(6000) % 300] + rng.normal(scale=0.04, size=(6000, 128)).astype(np.float32))
+    ids = np.arange(10, 6010, dtype=np.int64)
+    exact = VectorIndex.build(128, "exact", ids, vectors)
+    approximate = VectorIndex.build(128, "ivf", ids, vectors, probes=16)
+    assert approximate.kind == "ivf" and len(approximate) == 6000
+    assert sorted(approximate.ids()) == list(ids)
+    queries = vectors[:50]
+    _, want = exact.search(queries, 5)
+    _, got = approximate.search(queries, 5)
+    assert np.mean([len(set(a) & set(b)) / 5 for a, b in zip(want, got, strict=True)]) > 0.9
+    assert approximate.remove([10, 11]) == 2 and 10 not in approximate.ids()
+    approximate.save(tmp_path / "ivf.faiss")
+    again = VectorIndex.read(tmp_path / "ivf.faiss", 128, probes=16)
+    assert again.kind == "ivf" and len(again) == 5998
+
+
+def test_the_library_switches_to_an_approximate_index_above_the_configured_size(fake_library, tmp_path):
+    from conftest import make_photo
+    from indexer.pipeline import index_library
+
+    library = fake_library("[search]\napproximate_above = 1000\n")
+    assert library.vector_kind(999) == "exact" and library.vector_kind(1001) == "ivf"
+    assert library.vector_kind(600, current="ivf") == "ivf" and library.vector_kind(400, current="ivf") == "exact"
+    make_photo(tmp_path / "photos" / "a.jpg", faces=3)
+    index_library(library, [tmp_path / "photos"], progress=False)
+    assert library.vectors("facenet128", 128).kind == "exact"

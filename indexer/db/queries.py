@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 from dataclasses import dataclass
 from datetime import datetime
 
-import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from indexer.db.models import Classifier, Face, Person, Photo, Run
+
+if TYPE_CHECKING:  # numpy is imported where used: `find` and `people` must start fast
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -47,12 +50,16 @@ def count_photos_under(session: Session, prefix: str) -> int:
 
 def face_ids(session: Session, model: str) -> np.ndarray:
     """The ids of the faces embedded by ``model``, sorted, as int64."""
+    import numpy as np
+
     ids = session.scalars(select(Face.id).where(Face.embedding_model == model).order_by(Face.id)).all()
     return np.asarray(ids, dtype=np.int64)
 
 
 def embeddings(session: Session, model: str, dimensions: int, chunk: int = 20_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(ids, vectors) of ``model``'s faces, ``chunk`` at a time, so memory stays bounded."""
+    import numpy as np
+
     last_id = 0
     while True:
         rows = session.execute(
@@ -139,6 +146,8 @@ def last_run(session: Session) -> Run | None:
 
 def named_faces(session: Session, model: str, dimensions: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The faces of ``model`` the user named by hand: (face ids, person ids, vectors (n, dimensions))."""
+    import numpy as np
+
     rows = session.execute(
         select(Face.id, Face.person_id, Face.embedding)
         .where(Face.embedding_model == model, Face.label_source == "manual", Face.person_id.is_not(None))
@@ -163,6 +172,8 @@ class UnnamedFaces:
 
 def faces_to_label(session: Session, model: str, dimensions: int, chunk: int = 20_000) -> Iterator[UnnamedFaces]:
     """Every face of ``model`` not labelled by hand, ``chunk`` at a time."""
+    import numpy as np
+
     last_id = 0
     while True:
         rows = session.execute(
@@ -247,6 +258,23 @@ def stored_faces(session: Session, photo_id: int) -> list[tuple[Face, str | None
         .order_by(Face.box_x, Face.box_y, Face.id)
     )
     return [(face, name) for face, name in rows]
+
+
+def face_vector(session: Session, face_id: int) -> tuple[str, bytes] | None:
+    """(embedding model, embedding bytes) of one face, or None."""
+    row = session.execute(select(Face.embedding_model, Face.embedding).where(Face.id == face_id)).first()
+    return None if row is None else (row[0], row[1])
+
+
+def faces_by_id(session: Session, face_ids: list[int]) -> dict[int, tuple[str, list[int], str | None]]:
+    """face id -> (photo path, box, person's name or None)."""
+    rows = session.execute(
+        select(Face, Photo.path, Person.name)
+        .join(Photo, Photo.id == Face.photo_id)
+        .join(Person, Person.id == Face.person_id, isouter=True)
+        .where(Face.id.in_(face_ids))
+    )
+    return {face.id: (path, face.box, name) for face, path, name in rows}
 
 
 def failed_photos(session: Session) -> list[tuple[str, str, datetime]]:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
@@ -55,26 +55,31 @@ def _alembic_config(connection):
     return config
 
 
+# The newest revision in migrations/versions (tests/test_migrations.py checks that they agree). Knowing it
+# here lets every command see that the database is up to date without loading Alembic (~0.15 s).
+SCHEMA_HEAD = "0003"
+
+
 def current_revision(engine: Engine) -> str | None:
     """The schema revision the database is at; None for an empty database."""
-    from alembic.runtime.migration import MigrationContext
-
     try:
         with engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
+            if not inspect(connection).has_table("alembic_version"):
+                return None
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except OperationalError as e:
         raise DatabaseError(f"cannot open the database {engine.url}: {e.orig}") from e
 
 
 def upgrade_to_head(engine: Engine) -> None:
     """Create or upgrade the schema to the newest revision; refuse a database from a newer indexer."""
+    current = current_revision(engine)
+    if current == SCHEMA_HEAD:
+        return
     from alembic import command
     from alembic.script import ScriptDirectory
 
     scripts = ScriptDirectory(str(migrations_dir()))
-    current = current_revision(engine)
-    if current == scripts.get_current_head():
-        return
     if current is not None and current not in {script.revision for script in scripts.walk_revisions()}:
         raise DatabaseError(
             f"the database {engine.url.database} was made by a newer version of indexer "
