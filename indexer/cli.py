@@ -148,7 +148,7 @@ def _print_table(rows: list[tuple[str, Any]]) -> None:
 def _describe_summary(summary: dict[str, Any]) -> str:
     return (
         f"{summary['scanned']} scanned: {summary['new']} new, {summary['changed']} changed, "
-        f"{summary['unchanged']} unchanged, {summary['removed']} removed; "
+        f"{summary['unchanged']} unchanged, {summary['removed']} removed, {summary.get('moved', 0)} moved; "
         f"{summary['faces_added']} faces added ({summary.get('faces_named', 0)} named), {summary['errors']} errors"
     )
 
