@@ -291,7 +291,8 @@ def enroll(
 
     The photos are indexed too (every face in them). Then run `indexer train`.
     """
-    from indexer.enroll import absolute, enroll as enroll_people, people_folders
+    from indexer.enroll import enroll as enroll_people, people_folders
+    from indexer.scanner import absolute
 
     settings: Settings = ctx.obj
     if folders and name_and_photos:
@@ -600,7 +601,7 @@ def show(
 ) -> None:
     """What the index knows about one photo: its faces, with ids, boxes, names and scores (no model is loaded)."""
     from indexer.db import queries
-    from indexer.enroll import absolute
+    from indexer.scanner import absolute
 
     library = ctx.obj.library()
     with library.session() as session:

@@ -18,6 +18,7 @@ from indexer.library import Library
 from indexer.lock import writer_lock
 from indexer.people import clean_name, get_or_create, name_face
 from indexer.pipeline import index_files
+from indexer.scanner import absolute
 
 
 @dataclass
@@ -59,12 +60,6 @@ def _photos_under(folder: Path, extensions: frozenset[str]) -> list[str]:
         photos += [os.path.join(dirpath, f) for f in sorted(filenames)
                    if not f.startswith(".") and os.path.splitext(f)[1][1:].lower() in extensions]
     return [absolute(p) for p in photos]
-
-
-def absolute(path: str | Path) -> str:
-    """The path as the library scan stores it: the folder resolved, the file's own name kept."""
-    path = Path(path).expanduser()
-    return str(path.parent.resolve() / path.name)
 
 
 def enroll(library: Library, photos_by_person: dict[str, list[str]], progress: bool | None = None) -> EnrollReport:

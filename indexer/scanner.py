@@ -96,6 +96,12 @@ def _look_at(entry: os.DirEntry) -> ScannedFile:
     return _describe(entry.path, entry.stat)  # DirEntry.stat follows a link to the file it points at
 
 
+def absolute(path: str | Path) -> str:
+    """A path the user typed, as the scan stores it: the folder resolved, the file's own name kept."""
+    path = Path(path).expanduser()
+    return str(path.parent.resolve() / path.name)
+
+
 def look_at(path: str) -> ScannedFile:
     """One file the user named (``indexer enroll``), described as the scan would describe it."""
     return _describe(path, lambda: os.stat(path))

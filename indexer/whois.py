@@ -18,11 +18,11 @@ from sqlalchemy import select
 
 from indexer.db import queries
 from indexer.db.models import Person
-from indexer.enroll import absolute
 from indexer.errors import IndexerError
 from indexer.imaging import UnreadablePhoto, crop_face, load_photo
 from indexer.library import Library
 from indexer.recognize import Recognizer, one_name_per_photo
+from indexer.scanner import absolute
 
 log = logging.getLogger(__name__)
 
