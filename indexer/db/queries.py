@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Row, Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from indexer.db.models import Classifier, Face, Person, Photo, Run
@@ -50,30 +50,40 @@ def count_photos_under(session: Session, prefix: str) -> int:
 
 def face_ids(session: Session, model: str) -> np.ndarray:
     """The ids of the faces embedded by ``model``, sorted, as int64."""
+    return _int64(session.scalars(select(Face.id).where(Face.embedding_model == model).order_by(Face.id)))
+
+
+def _in_id_order(session: Session, query: Select, id_column, chunk: int) -> Iterator[list[Row]]:
+    """The rows of ``query`` by ``id_column``, ``chunk`` at a time (keyset pagination: each chunk starts
+    after the last id of the one before), so memory stays bounded however many rows there are."""
+    last_id = 0
+    while True:
+        rows = session.execute(query.where(id_column > last_id).order_by(id_column).limit(chunk)).all()
+        if not rows:
+            return
+        yield rows
+        last_id = rows[-1][0]
+
+
+def _int64(values: Iterable[int]) -> np.ndarray:
     import numpy as np
 
-    ids = session.scalars(select(Face.id).where(Face.embedding_model == model).order_by(Face.id)).all()
-    return np.asarray(ids, dtype=np.int64)
+    values = list(values)
+    return np.fromiter(values, dtype=np.int64, count=len(values))
+
+
+def _vectors(blobs: list[bytes], dimensions: int) -> np.ndarray:
+    """Stored embeddings (float32, little-endian) as one (n, dimensions) array."""
+    import numpy as np
+
+    return np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(blobs), dimensions)
 
 
 def embeddings(session: Session, model: str, dimensions: int, chunk: int = 20_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(ids, vectors) of ``model``'s faces, ``chunk`` at a time, so memory stays bounded."""
-    import numpy as np
-
-    last_id = 0
-    while True:
-        rows = session.execute(
-            select(Face.id, Face.embedding)
-            .where(Face.embedding_model == model, Face.id > last_id)
-            .order_by(Face.id)
-            .limit(chunk)
-        ).all()
-        if not rows:
-            return
-        ids = np.fromiter((r.id for r in rows), dtype=np.int64, count=len(rows))
-        vectors = np.frombuffer(b"".join(r.embedding for r in rows), dtype="<f4").reshape(len(rows), dimensions)
-        yield ids, vectors
-        last_id = int(ids[-1])
+    query = select(Face.id, Face.embedding).where(Face.embedding_model == model)
+    for rows in _in_id_order(session, query, Face.id, chunk):
+        yield _int64(r.id for r in rows), _vectors([r.embedding for r in rows], dimensions)
 
 
 @dataclass(frozen=True)
@@ -146,17 +156,12 @@ def last_run(session: Session) -> Run | None:
 
 def named_faces(session: Session, model: str, dimensions: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The faces of ``model`` the user named by hand: (face ids, person ids, vectors (n, dimensions))."""
-    import numpy as np
-
     rows = session.execute(
         select(Face.id, Face.person_id, Face.embedding)
         .where(Face.embedding_model == model, Face.label_source == "manual", Face.person_id.is_not(None))
         .order_by(Face.id)
     ).all()
-    face_ids = np.fromiter((r.id for r in rows), dtype=np.int64, count=len(rows))
-    person_ids = np.fromiter((r.person_id for r in rows), dtype=np.int64, count=len(rows))
-    vectors = np.frombuffer(b"".join(r.embedding for r in rows), dtype="<f4").reshape(len(rows), dimensions)
-    return face_ids, person_ids, vectors
+    return _int64(r.id for r in rows), _int64(r.person_id for r in rows), _vectors([r.embedding for r in rows], dimensions)
 
 
 @dataclass(frozen=True)
@@ -172,26 +177,17 @@ class UnnamedFaces:
 
 def faces_to_label(session: Session, model: str, dimensions: int, chunk: int = 20_000) -> Iterator[UnnamedFaces]:
     """Every face of ``model`` not labelled by hand, ``chunk`` at a time."""
-    import numpy as np
-
-    last_id = 0
-    while True:
-        rows = session.execute(
-            select(Face.id, Face.photo_id, Face.person_id, Face.label_score, Face.embedding)
-            .where(Face.embedding_model == model, Face.id > last_id, Face.label_source.is_distinct_from("manual"))
-            .order_by(Face.id)
-            .limit(chunk)
-        ).all()
-        if not rows:
-            return
+    query = select(Face.id, Face.photo_id, Face.person_id, Face.label_score, Face.embedding).where(
+        Face.embedding_model == model, Face.label_source.is_distinct_from("manual")
+    )
+    for rows in _in_id_order(session, query, Face.id, chunk):
         yield UnnamedFaces(
-            ids=np.fromiter((r.id for r in rows), dtype=np.int64, count=len(rows)),
-            photo_ids=np.fromiter((r.photo_id for r in rows), dtype=np.int64, count=len(rows)),
+            ids=_int64(r.id for r in rows),
+            photo_ids=_int64(r.photo_id for r in rows),
             person_ids=[r.person_id for r in rows],
             scores=[r.label_score for r in rows],
-            vectors=np.frombuffer(b"".join(r.embedding for r in rows), dtype="<f4").reshape(len(rows), dimensions),
+            vectors=_vectors([r.embedding for r in rows], dimensions),
         )
-        last_id = int(rows[-1].id)
 
 
 def manual_names_by_photo(session: Session, model: str) -> set[tuple[int, int]]:
@@ -303,12 +299,6 @@ def faces_with_wrong_embedding_size(session: Session, model: str, dimensions: in
 
 def indexed_photo_paths(session: Session, chunk: int = 50_000) -> Iterator[list[tuple[int, str]]]:
     """(id, path) of every indexed photo (not failed), ``chunk`` at a time."""
-    last_id = 0
-    while True:
-        rows = session.execute(
-            select(Photo.id, Photo.path).where(Photo.error.is_(None), Photo.id > last_id).order_by(Photo.id).limit(chunk)
-        ).all()
-        if not rows:
-            return
+    query = select(Photo.id, Photo.path).where(Photo.error.is_(None))
+    for rows in _in_id_order(session, query, Photo.id, chunk):
         yield [(r[0], r[1]) for r in rows]
-        last_id = rows[-1][0]
