@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import update
 from tqdm import tqdm
 
 from indexer.db import queries
@@ -87,6 +87,19 @@ def _as_prefix(folder: str | Path) -> str:
     return os.path.join(str(folder), "")
 
 
+def _state(found: ScannedFile, before: queries.KnownPhoto | None, analysis: str) -> str:
+    """What a file found on disk is to the index: ``new``; ``changed`` (size or modification time);
+    ``retry`` (unchanged, but it could not be indexed last time: permissions get fixed, disks come back);
+    ``outdated`` (indexed with other settings); or ``unchanged``. All but ``unchanged`` are read."""
+    if before is None:
+        return "new"
+    if (before.size, before.mtime_ns) != (found.size, found.mtime_ns):
+        return "changed"
+    if before.failed:
+        return "retry"
+    return "outdated" if before.analysis != analysis else "unchanged"
+
+
 @dataclass
 class _Analysed:
     """One file after decoding and detection, waiting for its embeddings to be written."""
@@ -119,9 +132,8 @@ def index_files(library: Library, paths: list[str], progress: bool | None = None
         known = queries.known_photos(session, paths)
     todo = []
     for path in dict.fromkeys(paths):
-        found = look_at(path)
-        before = known.get(path)
-        if before is None or before.failed or (before.size, before.mtime_ns, before.analysis) != (found.size, found.mtime_ns, job.analysis):
+        found, before = look_at(path), known.get(path)
+        if _state(found, before, job.analysis) != "unchanged":
             todo.append((found, before))
     try:
         if todo:
@@ -129,12 +141,8 @@ def index_files(library: Library, paths: list[str], progress: bool | None = None
     finally:
         job.save_vectors()
     with library.session() as session:
-        after = queries.known_photos(session, paths)
-        errors = dict(session.execute(select(Photo.path, Photo.error).where(Photo.path.in_(list(after)))).all())
-    return [
-        IndexedFile(path, after[path].id if path in after and not after[path].failed else None, errors.get(path))
-        for path in paths
-    ]
+        after = queries.photo_outcomes(session, paths)
+    return [IndexedFile(path, *after.get(path, (None, None))) for path in paths]
 
 
 def index_library(
@@ -270,18 +278,16 @@ class _IndexRun:
         outdated = 0
         for found in files:
             before = known.pop(found.path, None)
-            if before is None:
+            state = _state(found, before, self.analysis)
+            if state == "new":
                 self.summary.new += 1
-            elif (before.size, before.mtime_ns) != (found.size, found.mtime_ns):
+            elif state in ("changed", "outdated"):
                 self.summary.changed += 1
-            elif not before.failed and before.analysis != self.analysis:
-                self.summary.changed += 1
-                outdated += 1
+                outdated += state == "outdated"
             else:
                 self.summary.unchanged += 1
-                if not before.failed:
+                if state == "unchanged":
                     continue
-                # A file that failed is tried again every run: permissions get fixed, disks come back.
             todo.append((found, before))
         if outdated:
             log.info("%d photo(s) were indexed with other settings (model, detection or margin): indexing them again", outdated)

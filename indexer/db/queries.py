@@ -86,6 +86,15 @@ def embeddings(session: Session, model: str, dimensions: int, chunk: int = 20_00
         yield _int64(r.id for r in rows), _vectors([r.embedding for r in rows], dimensions)
 
 
+def photo_outcomes(session: Session, paths: list[str]) -> dict[str, tuple[int | None, str | None]]:
+    """path -> (photo id, None) for each of ``paths`` indexed, (None, reason) for each that failed."""
+    found = {}
+    for start in range(0, len(paths), 500):
+        rows = session.execute(select(Photo.path, Photo.id, Photo.error).where(Photo.path.in_(paths[start : start + 500])))
+        found |= {path: (None, error) if error is not None else (photo_id, None) for path, photo_id, error in rows}
+    return found
+
+
 @dataclass(frozen=True)
 class ManualLabel:
     box: tuple[int, int, int, int]
