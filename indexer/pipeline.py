@@ -9,6 +9,7 @@ batch and the next run carries on. Once ``indexer train`` has run, new faces are
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
@@ -218,22 +219,19 @@ class _IndexRun:
         self.hashes: dict[str, str] = {}  # content hashes computed while matching moves, by path
         self.vectors = None
         self._vectors_dirty = False
-        self._recognizer = None
-        self._recognizer_loaded = False
 
+    @functools.cached_property
     def recognizer(self):
         """The trained labelling rule, loaded on first need; None before `indexer train` (or when its
         file is unusable: then new faces stay unnamed and the run goes on)."""
-        if not self._recognizer_loaded:
-            from indexer.classifier import ClassifierUnusable
-            from indexer.training import load_recognizer
+        from indexer.classifier import ClassifierUnusable
+        from indexer.training import load_recognizer
 
-            self._recognizer_loaded = True
-            try:
-                self._recognizer = load_recognizer(self.library)
-            except ClassifierUnusable as e:
-                log.warning("new faces are not named: %s", e)
-        return self._recognizer
+        try:
+            return load_recognizer(self.library)
+        except ClassifierUnusable as e:
+            log.warning("new faces are not named: %s", e)
+            return None
 
     def save_vectors(self) -> None:
         if self.vectors is not None and self._vectors_dirty:
@@ -489,10 +487,10 @@ class _IndexRun:
 
     def _name_new_faces(self, faces: list[Face], embeddings: np.ndarray) -> None:
         """Name the new faces not labelled by hand with the trained rule (one name per photo)."""
-        if not faces or self.recognizer() is None:
+        if not faces or self.recognizer is None:
             return
         open_rows = [i for i, face in enumerate(faces) if face.label_source is None]
-        answers = self.recognizer().match(embeddings[open_rows]) if open_rows else []
+        answers = self.recognizer.match(embeddings[open_rows]) if open_rows else []
         taken = {(face.photo_id, face.person_id) for face in faces if face.label_source == "manual" and face.person_id}
         decided = one_name_per_photo(
             ((i, faces[i].photo_id, answer) for i, answer in zip(open_rows, answers, strict=True)), taken

@@ -7,6 +7,7 @@ labelling rule applied.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Iterator
@@ -65,9 +66,6 @@ class WhoIs:
 
     def __init__(self, library: Library):
         self.library = library
-        self._recognizer: Recognizer | None = None
-        self._recognizer_loaded = False
-        self._names: dict[int, str] | None = None
 
     def answer(self, photos: list[str], keep_pixels: bool = False) -> Iterator[PhotoAnswer]:
         for photo in photos:
@@ -116,10 +114,10 @@ class WhoIs:
         embedder = self.library.embedder()
         margin = self.library.config.embedding.margin
         vectors = embedder.embed([crop_face(pixels, f.box, margin, embedder.input_size) for f in faces])
-        recognizer = self.recognizer()
+        recognizer = self.recognizer
         matches = recognizer.match(vectors) if recognizer is not None else [None] * len(faces)
         decided = one_name_per_photo((i, 0, match) for i, match in enumerate(matches))
-        names = self.names()
+        names = self.names
         answers = []
         for i, face in enumerate(faces):
             match = decided[i]
@@ -127,21 +125,21 @@ class WhoIs:
                                       match.score if match else None))
         return answers
 
+    @functools.cached_property
     def recognizer(self) -> Recognizer | None:
-        if not self._recognizer_loaded:
-            from indexer.training import load_recognizer
+        """The trained labelling rule, loaded on the first photo that needs it."""
+        from indexer.training import load_recognizer
 
-            self._recognizer_loaded = True
-            self._recognizer = load_recognizer(self.library)
-            if self._recognizer is None:
-                log.warning("no one can be recognised yet: name people (`indexer enroll`), then run `indexer train`")
-        return self._recognizer
+        recognizer = load_recognizer(self.library)
+        if recognizer is None:
+            log.warning("no one can be recognised yet: name people (`indexer enroll`), then run `indexer train`")
+        return recognizer
 
+    @functools.cached_property
     def names(self) -> dict[int, str]:
-        if self._names is None:
-            with self.library.session() as session:
-                self._names = dict(session.execute(select(Person.id, Person.name)).all())
-        return self._names
+        """Person id -> name."""
+        with self.library.session() as session:
+            return dict(session.execute(select(Person.id, Person.name)).all())
 
 
 def annotation_targets(photos: list[str], out: Path) -> dict[str, Path]:
