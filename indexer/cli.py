@@ -37,6 +37,7 @@ models_app = typer.Typer(help="List the face models and fetch their weights.", n
 app.add_typer(models_app, name="models")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
+JsonLinesOption = Annotated[bool, typer.Option("--json", help="One JSON object per line (per photo, person or face) instead of text.")]
 
 
 @dataclass
@@ -388,7 +389,7 @@ def merge(
 
 @app.command()
 @command
-def people(ctx: typer.Context, json_output: JsonOption = False) -> None:
+def people(ctx: typer.Context, json_output: JsonLinesOption = False) -> None:
     """Everyone named, with how many faces and photos show them (one JSON object per line with --json)."""
     from indexer.people import people as list_people
 
@@ -454,7 +455,7 @@ def train(
 def who_is(
     ctx: typer.Context,
     photos: Annotated[list[str], typer.Argument(metavar="PHOTO...", help="Photos, in the library or not.")],
-    json_output: Annotated[bool, typer.Option("--json", help="One JSON object per photo per line.")] = False,
+    json_output: JsonLinesOption = False,
     annotate: Annotated[
         Path | None,
         typer.Option("--annotate", metavar="OUT", help="Write a copy with boxes and names drawn: a file, or a folder for several photos."),
@@ -496,7 +497,7 @@ def who_is(
 def find(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The person's name (case does not matter).")],
-    json_output: Annotated[bool, typer.Option("--json", help="One JSON object per photo per line.")] = False,
+    json_output: JsonLinesOption = False,
     min_score: Annotated[
         float,
         typer.Option("--min-score", min=0.0, max=1.0, help="Leave out faces scoring below this (0–1; names given by hand score 1)."),
@@ -524,7 +525,7 @@ def similar(
     ctx: typer.Context,
     face_id: Annotated[int, typer.Argument(help="A face's id (from who-is, show or find).")],
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help="How many faces.")] = 10,
-    json_output: Annotated[bool, typer.Option("--json", help="One JSON object per face per line.")] = False,
+    json_output: JsonLinesOption = False,
 ) -> None:
     """The faces across the library most like one face, nearest first: a quick way to find more faces of
     somebody to name (`indexer label`). Distance is L2 between unit vectors, 0–2; the same person is
