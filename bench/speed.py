@@ -27,14 +27,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image
 
 from indexer.config import Config, StorageConfig, downloads_dir
 from indexer.embed import standardize
 from indexer.imaging import load_photo
 from indexer.library import Library
 from indexer.pipeline import index_library, same_face
-from indexer.sample import cached_sample_library
+from indexer.sample import cached_sample_library, composite_photo
 from indexer.weights import get_model, verified_weights
 
 CANVAS = (4000, 3000)
@@ -49,19 +49,10 @@ def make_canvases(portraits: list[Path], dest: Path, count: int) -> list[Path]:
     dest.mkdir(parents=True)
     made = []
     for i in range(count):
-        backdrop = Image.open(portraits[(i + 7) % len(portraits)]).convert("RGB").resize(CANVAS)
-        canvas = backdrop.filter(ImageFilter.GaussianBlur(2))
         heights = [FACE_HEIGHTS[0], *rng.choice(FACE_HEIGHTS[1:], 2, replace=False)]
-        for slot, face_height in enumerate(heights):
-            portrait = Image.open(portraits[(3 * i + slot) % len(portraits)]).convert("RGB")
-            scale = face_height / (0.45 * portrait.height)  # a portrait's face is roughly 45 % of its height
-            portrait = portrait.resize((max(1, round(portrait.width * scale)), max(1, round(portrait.height * scale))))
-            x = slot * CANVAS[0] // 3 + int(rng.integers(0, max(1, CANVAS[0] // 3 - portrait.width)))
-            y = int(rng.integers(0, max(1, CANVAS[1] - portrait.height)))
-            canvas.paste(portrait, (x, y))
-        path = dest / f"canvas-{i:02d}.jpg"
-        canvas.save(path, quality=92)
-        made.append(path)
+        pasted = [portraits[(3 * i + slot) % len(portraits)] for slot in range(3)]
+        backdrop = portraits[(i + 7) % len(portraits)]
+        made.append(composite_photo(backdrop, pasted, heights, CANVAS, rng, dest / f"canvas-{i:02d}.jpg", blur=2))
     return made
 
 

@@ -52,6 +52,29 @@ class SampleLibrary:
         return sorted((folder / person if person else folder).rglob("*.jpg"))
 
 
+def composite_photo(backdrop: Path, portraits: list[Path], face_heights: list[int], size: tuple[int, int],
+                    rng, path: Path, blur: float = 0) -> Path:
+    """A large test photo (JPEG, ``size`` pixels): ``backdrop`` blown up to the whole photo (blurred by
+    ``blur`` px; its face is a face too), and ``portraits[i]`` scaled so that its face is about
+    ``face_heights[i]`` px tall (a portrait's face is roughly 45 % of its height), pasted at a place drawn
+    from ``rng`` inside the i-th of len(face_heights) columns."""
+    from PIL import Image, ImageFilter
+
+    photo = Image.open(backdrop).convert("RGB").resize(size)
+    if blur:
+        photo = photo.filter(ImageFilter.GaussianBlur(blur))
+    column = size[0] // len(face_heights)
+    for slot, (portrait_path, height) in enumerate(zip(portraits, face_heights, strict=True)):
+        portrait = Image.open(portrait_path).convert("RGB")
+        scale = height / (0.45 * portrait.height)
+        portrait = portrait.resize((max(1, round(portrait.width * scale)), max(1, round(portrait.height * scale))))
+        x = slot * column + int(rng.integers(0, max(1, column - portrait.width)))
+        y = int(rng.integers(0, max(1, size[1] - portrait.height)))
+        photo.paste(portrait, (x, y))
+    photo.save(path, quality=92)
+    return path
+
+
 def build_sample_library(dest: Path, downloads_dir: Path | None = None) -> SampleLibrary:
     """Write the sample library into ``dest`` (files already there are overwritten)."""
     downloads_dir = downloads_dir or default_downloads_dir()

@@ -8,12 +8,12 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from indexer.config import Config
 from indexer.detect import MtcnnDetector
 from indexer.imaging import load_photo
 from indexer.pipeline import same_face
+from indexer.sample import composite_photo
 
 pytestmark = pytest.mark.e2e
 
@@ -23,16 +23,8 @@ SIZE = (2400, 1800)  # 1/40 of the shorter side: 45 px
 def canvas(portraits, face_heights, path, seed):
     """A SIZE photo: a portrait blown up as the backdrop, and portraits pasted so that their faces are
     about ``face_heights`` px tall."""
-    rng = np.random.default_rng(seed)
-    photo = Image.open(portraits[seed % len(portraits)]).convert("RGB").resize(SIZE)
-    for slot, height in enumerate(face_heights):
-        portrait = Image.open(portraits[(seed + 1 + slot) % len(portraits)]).convert("RGB")
-        scale = height / (0.45 * portrait.height)
-        portrait = portrait.resize((round(portrait.width * scale), round(portrait.height * scale)))
-        x = slot * SIZE[0] // len(face_heights) + int(rng.integers(0, max(1, SIZE[0] // len(face_heights) - portrait.width)))
-        photo.paste(portrait, (x, int(rng.integers(0, SIZE[1] - portrait.height))))
-    photo.save(path, quality=92)
-    return path
+    pasted = [portraits[(seed + 1 + slot) % len(portraits)] for slot in range(len(face_heights))]
+    return composite_photo(portraits[seed % len(portraits)], pasted, face_heights, SIZE, np.random.default_rng(seed), path)
 
 
 @pytest.fixture(scope="module")
