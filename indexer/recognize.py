@@ -241,15 +241,15 @@ def calibrate(vectors: np.ndarray, person_ids: np.ndarray, default_max_distance:
         probability_source = "no SVM (one person)"
     thresholds = Thresholds(round(float(max_distance), 4), round(float(min_probability), 4))
 
+    same_person, different_people = _pair_distances(vectors, person_ids)
     calibration = Calibration(
         thresholds=thresholds,
         distance_source=distance_source,
         probability_source=probability_source,
-        same_person_distance=None,
-        different_person_distance=None,
+        same_person_distance=same_person,
+        different_person_distance=different_people,
         stranger_nearest_distance=stranger_fit,
     )
-    calibration.same_person_distance, calibration.different_person_distance = _pair_distances(vectors, person_ids)
     for strangers, others, other_ids, classifier in stranger_runs:
         answers = Recognizer(others, other_ids, classifier, thresholds).match(strangers)
         calibration.strangers_tested += len(answers)

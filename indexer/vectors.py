@@ -37,9 +37,7 @@ class VectorIndex:
             raise ValueError(f"index has {index.d} dimensions, expected {dimensions}")
         self.dimensions = dimensions
         self._index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatL2(dimensions))
-        self.probes = probes
-        if self.kind == "ivf":
-            self._index.nprobe = probes
+        self.set_probes(probes)
 
     def set_probes(self, probes: int) -> None:
         """How many cells an ivf query looks into (more: slower, nearer to exact)."""
