@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -11,6 +9,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from indexer.errors import IndexerError
+from indexer.files import atomic_file
 
 KNOWN = (46, 204, 64)  # green boxes for named faces
 UNKNOWN = (255, 220, 0)  # yellow for unknown ones
@@ -37,13 +36,9 @@ def annotate(pixels: np.ndarray, faces: Sequence, out: Path) -> Path:
         draw.rectangle([label_x, label_y, label_x + text_w + 2 * line, label_y + text_h + 2 * line], fill=colour)
         draw.text((label_x + line - left, label_y + line - top), caption, fill=(0, 0, 0), font=font)
     image_format = Image.registered_extensions().get(out.suffix.lower(), "JPEG")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
-    os.close(fd)
     try:
-        image.save(tmp_name, format=image_format, **({"quality": 92} if image_format == "JPEG" else {}))
-        os.replace(tmp_name, out)
+        with atomic_file(out) as tmp_name:
+            image.save(tmp_name, format=image_format, **({"quality": 92} if image_format == "JPEG" else {}))
     except (OSError, ValueError, KeyError) as e:
-        Path(tmp_name).unlink(missing_ok=True)
         raise IndexerError(f"cannot write {out}: {e}") from e
     return out

@@ -12,13 +12,13 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from indexer.files import atomic_file
 
 from indexer.errors import IndexerError
 
@@ -88,16 +88,8 @@ class SvmClassifier:
                  sigmoid_a=self.sigmoid_a, sigmoid_b=self.sigmoid_b, metadata=np.array(json.dumps(metadata)))
         data = buffer.getvalue()
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp_name, path)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
+        with atomic_file(path) as tmp_name:
+            Path(tmp_name).write_bytes(data)
         return hashlib.sha256(data).hexdigest()
 
     @classmethod

@@ -18,6 +18,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from indexer.files import atomic_file, sha256_file
+
 log = logging.getLogger(__name__)
 
 
@@ -46,15 +48,6 @@ class Sdist:
     def top(self) -> str:
         """The folder every member of the archive sits in."""
         return f"{self.name}-{self.version}"
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def fetch_sdist(sdist: Sdist, downloads_dir: Path) -> Path:
@@ -134,38 +127,16 @@ def extract_tree(archive: Path, prefix: str, target_dir: Path, suffixes: tuple[s
 
 def write_verified(source, target: Path, sha256: str, what: str) -> None:
     """Stream a binary file-like object to ``target``, atomically, and only if its sha256 matches."""
-    target.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
-    fd, tmp_name = _temporary_beside(target)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            while chunk := source.read(1 << 20):
-                digest.update(chunk)
-                out.write(chunk)
+    with atomic_file(target, private=False) as tmp_name, open(tmp_name, "wb") as out:
+        while chunk := source.read(1 << 20):
+            digest.update(chunk)
+            out.write(chunk)
+        out.flush()
         if digest.hexdigest() != sha256:
             raise FetchFailed(f"{what} failed verification: sha256 {digest.hexdigest()[:12]}… expected {sha256[:12]}…")
-        os.replace(tmp_name, target)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-
-
-def _temporary_beside(target: Path) -> tuple[int, str]:
-    """A new temporary file in ``target``'s folder with the permissions a plain new file would get
-    (mkstemp makes it private)."""
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp_name, 0o666 & ~umask)
-    return fd, tmp_name
 
 
 def _copy_atomically(source: Path, target: Path) -> None:
-    fd, tmp_name = _temporary_beside(target)
-    os.close(fd)
-    try:
+    with atomic_file(target, private=False) as tmp_name:
         shutil.copyfile(source, tmp_name)
-        os.replace(tmp_name, target)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise

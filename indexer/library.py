@@ -4,6 +4,8 @@ models that fill it. Commands open a Library and call one method or one service 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -13,7 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from indexer.config import Config, downloads_dir
 from indexer.db import queries
-from indexer.db.session import make_engine, upgrade_to_head
+from indexer.db.session import make_engine, sqlite_file, upgrade_to_head, writing
+from indexer.files import PRIVATE_FOLDER, make_private
 from indexer.weights import ModelSpec, get_model
 
 if TYPE_CHECKING:  # imported where used: `find` and `people` must start fast
@@ -48,6 +51,24 @@ class LibraryStatus:
     trained_people: int  # how many people it learnt
 
 
+def keep_private(config: Config, database: Path | None) -> None:
+    """Face embeddings and names are biometric data: the data folder, the database (and the ``-wal`` and
+    ``-shm`` files beside it, and its backups), the vector files and classifiers are made readable by
+    their owner only, whatever their modes were; a warning says what had to change (once: it stays so)."""
+    data_dir = config.storage.data_dir
+    paths = [data_dir, data_dir / "vectors", data_dir / "classifiers"]
+    for folder in paths[1:]:
+        if folder.is_dir():
+            paths += sorted(folder.iterdir())
+    paths += sorted(data_dir.glob("*"))
+    if database is not None and database.parent.is_dir():
+        paths += sorted(p for p in database.parent.iterdir() if p.name.startswith(database.name))
+    changed = [path for path in dict.fromkeys(paths) if make_private(path)]
+    if changed:
+        log.warning("made %d file(s) and folder(s) of the index readable by their owner only (faces and names "
+                    "are private), e.g. %s", len(changed), changed[0])
+
+
 class Library:
     """One configured face index. Opening it creates or upgrades the database schema.
 
@@ -57,11 +78,12 @@ class Library:
 
     def __init__(self, config: Config, detector: FaceDetector | None = None, embedder: FaceEmbedder | None = None):
         self.config = config
-        # Face embeddings are biometric data: a new data folder is readable by its owner only.
-        config.storage.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        config.storage.data_dir.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
         self.engine = make_engine(config.storage.url)
+        keep_private(config, sqlite_file(self.engine.url))
         upgrade_to_head(self.engine)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._writer_sessions = sessionmaker(writing(self.engine), expire_on_commit=False)
         self._detector = detector
         self._embedder = embedder
 
@@ -71,7 +93,16 @@ class Library:
         return get_model(self.config.embedding.model)
 
     def session(self) -> Session:
+        """A session for reading (or for a transaction begun on it by hand)."""
         return self.sessions()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One write transaction: committed when the block ends, rolled back on an error. What it reads
+        stays true until it commits (on SQLite it holds the write lock from the start), so a change read,
+        checked and written in it cannot undo another process's change made in between."""
+        with self._writer_sessions() as session, session.begin():
+            yield session
 
     def detector(self) -> FaceDetector:
         if self._detector is None:

@@ -7,12 +7,12 @@ from the database (see ``Library.vectors``).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import faiss
 import numpy as np
+
+from indexer.files import atomic_file
 
 TRAINING_PER_CELL = 40  # vectors per cell the k-means of an ivf index is trained on (FAISS asks for 30–256)
 
@@ -123,14 +123,5 @@ class VectorIndex:
 
     def save(self, path: Path) -> None:
         """Write to ``path`` atomically: a reader sees the old file or the new one, never half of one."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        os.close(fd)
-        try:
+        with atomic_file(path) as tmp_name:
             faiss.write_index(self._index, tmp_name)
-            with open(tmp_name, "rb") as written:
-                os.fsync(written.fileno())
-            os.replace(tmp_name, path)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise

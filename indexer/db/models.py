@@ -6,6 +6,7 @@ Times are stored as naive UTC datetimes.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String
@@ -23,6 +24,23 @@ NAMING_CONVENTION = {
 def utcnow() -> datetime:
     """Now, as the naive UTC datetime the database stores."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+class LabelSource(StrEnum):
+    """Who put the name on a face (``faces.label_source``; NULL: nobody)."""
+
+    MANUAL = "manual"  # the user, by hand: only the user changes it
+    AUTO = "auto"  # recognition: recomputed by every `indexer train`
+
+
+class RunStatus(StrEnum):
+    """How an ``indexer index`` run ended (``runs.status``)."""
+
+    RUNNING = "running"
+    COMPLETED = "completed"
+    OUT_OF_TIME = "out of time"
+    INTERRUPTED = "interrupted"
+    FAILED = "failed"
 
 
 class Base(DeclarativeBase):
@@ -106,7 +124,7 @@ class Run(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String)  # running, completed, interrupted, failed
+    status: Mapped[str] = mapped_column(String)  # a RunStatus
     roots: Mapped[list[str]] = mapped_column(JSON)
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
@@ -127,3 +145,30 @@ class Classifier(Base):
     thresholds: Mapped[dict[str, Any]] = mapped_column(JSON)
     report: Mapped[dict[str, Any]] = mapped_column(JSON)  # cross-validation figures, as `indexer train` shows them
     versions: Mapped[dict[str, str]] = mapped_column(JSON)  # library versions it was trained with
+
+
+class LostName(Base):
+    """A name given by hand that could not be carried over when its photo was read anew (the photo was
+    edited or overwritten, or a detection setting changed) because no new face was at the same place
+    *and* looked like the named one. Kept for the user to see (``indexer lost-names``) instead of being
+    dropped or put on somebody else; it goes when the user names a face of that photo after that person,
+    or when the photo leaves the index."""
+
+    __tablename__ = "lost_names"
+    __table_args__ = (Index("ix_lost_names_photo_id", "photo_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    person_name: Mapped[str] = mapped_column(String)  # the name when it was lost (the person may be merged away since)
+    # The named face's box, in pixels of the upright photo as it was.
+    box_x: Mapped[int] = mapped_column(Integer)
+    box_y: Mapped[int] = mapped_column(Integer)
+    box_w: Mapped[int] = mapped_column(Integer)
+    box_h: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String)
+    lost_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def box(self) -> list[int]:
+        return [self.box_x, self.box_y, self.box_w, self.box_h]

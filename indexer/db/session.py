@@ -13,26 +13,52 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from indexer.errors import DatabaseError
+from indexer.files import private_file
 
 log = logging.getLogger(__name__)
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``. SQLite gets foreign keys, WAL (readers never wait for the nightly run)
-    and a 30 s busy timeout; its folder is created."""
+    """An engine for ``url``. SQLite gets foreign keys, WAL (readers never wait for the nightly run),
+    a 30 s busy timeout and transactions that begin when SQLAlchemy begins them (see ``writing``); its
+    file is created readable by its owner only (the writes SQLite makes beside it, ``-wal`` and ``-shm``,
+    take the file's mode)."""
     try:
         parsed = make_url(url)
     except ArgumentError as e:
         raise DatabaseError(f"not a database URL: {url}") from e
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if sqlite_file(parsed) is not None:
+        private_file(sqlite_file(parsed))
     engine = create_engine(parsed)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_settings)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
+def sqlite_file(url) -> Path | None:
+    """The file of a SQLite database URL; None for other databases and in-memory SQLite."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database)
+
+
+def writing(engine: Engine) -> Engine:
+    """``engine`` for a write transaction: on SQLite it takes the write lock when it begins (BEGIN
+    IMMEDIATE), so what it reads cannot be changed by another writer before it commits. (A plain BEGIN
+    reads first and may find at its first write that another process wrote meanwhile.)"""
+    return engine.execution_options(indexer_writing=True)
+
+
+def _sqlite_begin(connection) -> None:
+    immediate = connection.get_execution_options().get("indexer_writing")
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
 def _sqlite_settings(dbapi_connection, _record) -> None:
+    # pysqlite would otherwise begin transactions on its own, only before the first write, so that the
+    # reads of a read-then-write transaction see no snapshot: SQLAlchemy's "begin" event does it instead.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA busy_timeout = 30000")
@@ -57,7 +83,7 @@ def _alembic_config(connection):
 
 # The newest revision in migrations/versions (tests/test_migrations.py checks that they agree). Knowing it
 # here lets every command see that the database is up to date without loading Alembic (~0.15 s).
-SCHEMA_HEAD = "0003"
+SCHEMA_HEAD = "0004"
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -101,6 +127,7 @@ def backup_sqlite(engine: Engine, label: str) -> Path | None:
         return None
     source_path = Path(engine.url.database)
     target = source_path.with_name(f"{source_path.name}.{label}-{datetime.now(UTC):%Y%m%dT%H%M%S}.bak")
+    private_file(target)
     source = sqlite3.connect(source_path)
     try:
         copy = sqlite3.connect(target)
@@ -113,5 +140,4 @@ def backup_sqlite(engine: Engine, label: str) -> Path | None:
         raise DatabaseError(f"cannot back up {source_path} before upgrading it: {e}") from e
     finally:
         source.close()
-    target.chmod(0o600)
     return target

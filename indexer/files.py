@@ -1,0 +1,70 @@
+"""Files on disk: atomic replacement, content hashes, and owner-only permissions for private data."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import stat
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+PRIVATE_FOLDER = 0o700
+PRIVATE_FILE = 0o600
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@contextmanager
+def atomic_file(target: Path, private: bool = True) -> Iterator[str]:
+    """A temporary path beside ``target`` to write to; when the block ends without an error the file is
+    flushed to disk and renamed onto ``target``, so a reader sees the old file or the new one, never half
+    of one. ``private``: readable by the owner only (0600); else the mode a plain new file gets (umask)."""
+    target.parent.mkdir(mode=PRIVATE_FOLDER if private else 0o777, parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")  # mkstemp makes it 0600
+    os.close(fd)
+    try:
+        if not private:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp_name, 0o666 & ~umask)
+        yield tmp_name
+        with open(tmp_name, "rb") as written:
+            os.fsync(written.fileno())
+        os.replace(tmp_name, target)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def make_private(path: Path, folder: bool | None = None) -> bool:
+    """Take group and other permissions away from ``path`` (a folder: 0700, a file: 0600 at most).
+    Returns True when its mode had to change; a path that does not exist is left alone."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return False
+    if folder is None:
+        folder = stat.S_ISDIR(mode)
+    if not mode & 0o077:
+        return False
+    path.chmod(stat.S_IMODE(mode) & (PRIVATE_FOLDER if folder else PRIVATE_FILE))
+    return True
+
+
+def private_file(path: Path) -> None:
+    """Create ``path`` empty and owner-only when it does not exist yet (so what writes to it later, like
+    SQLite, keeps that mode)."""
+    path.parent.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE))

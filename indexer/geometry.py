@@ -1,0 +1,30 @@
+"""Face boxes: [x, y, w, h] in pixels of the upright photo, and when two of them frame the same face."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+Box = Sequence[float]
+
+
+def box_overlap(a: Box, b: Box) -> float:
+    """Intersection over union of two boxes, 0–1."""
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    width = max(0, min(ax + aw, bx + bw) - max(ax, bx))
+    height = max(0, min(ay + ah, by + bh) - max(ay, by))
+    inter = width * height
+    union = aw * ah + bw * bh - inter
+    return inter / union if union > 0 else 0.0
+
+
+def same_face(a: Box, b: Box) -> bool:
+    """Whether two boxes frame the same place: each centre lies within the middle half of the other box.
+    (MTCNN frames one face a little differently at different scales, so boxes found on a downscaled copy
+    can overlap the full-size ones by less than half and still be the same face.)"""
+
+    def centre_within(p: Box, q: Box) -> bool:
+        cx, cy = p[0] + p[2] / 2, p[1] + p[3] / 2
+        return abs(cx - (q[0] + q[2] / 2)) <= q[2] / 4 and abs(cy - (q[1] + q[3] / 2)) <= q[3] / 4
+
+    return centre_within(a, b) and centre_within(b, a)
