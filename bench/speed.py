@@ -33,7 +33,8 @@ from indexer.config import Config, StorageConfig, downloads_dir
 from indexer.embed import standardize
 from indexer.imaging import load_photo
 from indexer.library import Library
-from indexer.pipeline import index_library, same_face
+from indexer.geometry import same_face
+from indexer.indexing.run import index_library
 from indexer.sample import cached_sample_library, composite_photo
 from indexer.weights import get_model, verified_weights
 

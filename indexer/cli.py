@@ -210,18 +210,25 @@ def index(
         float | None,
         typer.Option("--max-minutes", min=0.0, help="Stop reading photos after this many minutes; the next run goes on from there."),
     ] = None,
+    prune: Annotated[
+        bool,
+        typer.Option("--prune", help="Also remove photos not found because their folder is empty or missing, because "
+                                     "the settings leave them out, or because too many are gone at once."),
+    ] = False,
 ) -> None:
     """Find and embed every face in the photos under the roots; only new and changed files are read.
 
+    Nothing is removed because it could not be seen (an unmounted disk, a folder left out); --prune does.
     Exit status 75 when another index, enroll or train is writing to the same index.
     """
-    from indexer.pipeline import index_library
+    from indexer.indexing.run import index_library
 
     settings: Settings = ctx.obj
     library = settings.library()
     signal.signal(signal.SIGTERM, _stop_like_interrupt)  # a stopped cron job or service ends its run cleanly
     with _tqdm_logging():
-        summary = index_library(library, roots, progress=_progress(settings, progress), max_minutes=max_minutes).as_dict()
+        summary = index_library(library, roots, progress=_progress(settings, progress), max_minutes=max_minutes,
+                                prune=prune).as_dict()
     if json_output:
         _print_json(summary)
         return

@@ -48,6 +48,9 @@ class LibraryConfig:
     )
     exclude: tuple[str, ...] = ("@eaDir", "#recycle")
     max_megapixels: float = 120.0
+    # A run removes the photos gone from disk only while they are at most this share of the photos it
+    # holds under the roots (up to 10 are always removed); more at once needs `indexer index --prune`.
+    max_removed_share: float = 0.2
 
 
 @dataclass(frozen=True)
@@ -169,6 +172,7 @@ def parse_config(raw: dict[str, Any], base_dir: Path, path: Path | None = None) 
         ),
         exclude=tuple(reader.strings(lib, "exclude", list(defaults.library.exclude))),
         max_megapixels=reader.number(lib, "max_megapixels", defaults.library.max_megapixels, low=1),
+        max_removed_share=reader.number(lib, "max_removed_share", defaults.library.max_removed_share, low=0, high=1),
     )
 
     sto = reader.section("storage", StorageConfig)

@@ -17,7 +17,7 @@ from indexer.errors import IndexerError
 from indexer.library import Library
 from indexer.lock import writer_lock
 from indexer.people import clean_name, get_or_create, name_face
-from indexer.pipeline import index_files
+from indexer.indexing.run import index_files
 from indexer.scanner import absolute
 
 

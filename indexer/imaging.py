@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -22,21 +23,33 @@ Image.MAX_IMAGE_PIXELS = None
 
 _HIGH_BIT_MODES = {"I;16", "I;16L", "I;16B", "I;16N", "I", "F"}
 
+DEFAULT_FORMATS = ("AVIF", "BMP", "HEIF", "JPEG", "PNG", "TIFF", "WEBP")
+
+
+def photo_formats(extensions: Iterable[str]) -> tuple[str, ...]:
+    """The Pillow formats of these file endings (``jpg`` → JPEG): the only decoders ``load_photo`` lets
+    look at a file. Pillow knows some 40 formats, and would otherwise open whatever the content is,
+    whatever the name says — a ``.jpg`` holding PostScript would be rendered by Ghostscript."""
+    Image.init()
+    registered = Image.registered_extensions()
+    return tuple(sorted({registered[f".{e}"] for e in extensions if f".{e}" in registered}))
+
 
 class UnreadablePhoto(Exception):
     """A file that cannot be decoded as a photo. ``str(e)`` is the reason, for the errors list."""
 
 
-def load_photo(path: str | Path, max_megapixels: float) -> np.ndarray:
+def load_photo(path: str | Path, max_megapixels: float, formats: Iterable[str] = DEFAULT_FORMATS) -> np.ndarray:
     """Decode ``path`` as an upright (EXIF orientation applied) RGB uint8 array of shape (height, width, 3).
 
+    Only ``formats`` (Pillow's names, see ``photo_formats``) are decoded, whatever the file is named.
     Images above ``max_megapixels`` (million pixels) are refused from their header, before any decoding,
     so a decompression bomb costs no memory. Raises UnreadablePhoto.
     """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
+            with Image.open(path, formats=list(formats)) as image:
                 width, height = image.size
                 if width * height > max_megapixels * 1_000_000:
                     raise UnreadablePhoto(

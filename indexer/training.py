@@ -100,7 +100,7 @@ def _train(library: Library, progress: bool | None) -> TrainingReport:
     model = library.model
     with library.session() as session:
         face_ids, person_ids, vectors = queries.named_faces(session, model.name, model.dimensions)
-        names = dict(session.execute(select(Person.id, Person.name)).all())
+        names = queries.person_names(session)
     if len(face_ids) == 0:
         raise IndexerError("nothing to train on: no face is named yet (use `indexer enroll` or `indexer label`)")
     usable = trainable(person_ids)

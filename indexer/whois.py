@@ -15,15 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import select
 
 from indexer.db import queries
-from indexer.db.models import Person
 from indexer.errors import IndexerError
-from indexer.imaging import UnreadablePhoto, crop_face, load_photo
+from indexer.imaging import UnreadablePhoto, load_photo, photo_formats
+from indexer.indexing.analyse import FaceAnalyser
+from indexer.indexing.plan import FileState, file_state
 from indexer.library import Library
 from indexer.recognize import Recognizer, one_name_per_photo
-from indexer.scanner import absolute
+from indexer.scanner import absolute, look_at
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,8 @@ class WhoIs:
                 raise UnreadablePhoto("is a folder, not a photo")
             answer.faces = self._from_index(photo)
             if answer.faces is None or keep_pixels:
-                pixels = load_photo(photo, self.library.config.library.max_megapixels)
+                pixels = load_photo(photo, self.library.config.library.max_megapixels,
+                                    photo_formats(self.library.config.library.extensions))
                 if answer.faces is None:
                     answer.faces = self._from_pixels(pixels)
                 if keep_pixels:
@@ -94,26 +95,17 @@ class WhoIs:
         path = absolute(photo)
         with self.library.session() as session:
             known = queries.known_photos(session, [path]).get(path)
-            if known is None or known.failed or known.analysis != self.library.config.analysis:
-                return None
-            try:
-                st = os.stat(path)
-            except OSError:
-                return None  # read it the ordinary way, which says what is wrong
-            if (st.st_size, st.st_mtime_ns) != (known.size, known.mtime_ns):
-                return None
+            if known is None or file_state(look_at(path), known, self.library.config.analysis) is not FileState.UNCHANGED:
+                return None  # read it the ordinary way (which also says what is wrong with it)
             return [
                 FaceAnswer(face.box, face.detection, name, face.label_score if name else None, face.id, face.label_source if name else None)
                 for face, name in queries.stored_faces(session, known.id)
             ]
 
     def _from_pixels(self, pixels: np.ndarray) -> list[FaceAnswer]:
-        faces = self.library.detector().detect(pixels)
+        faces, vectors = self.analyser.faces_of(pixels)
         if not faces:
             return []
-        embedder = self.library.embedder()
-        margin = self.library.config.embedding.margin
-        vectors = embedder.embed([crop_face(pixels, f.box, margin, embedder.input_size) for f in faces])
         recognizer = self.recognizer
         matches = recognizer.match(vectors) if recognizer is not None else [None] * len(faces)
         decided = one_name_per_photo((i, 0, match) for i, match in enumerate(matches))
@@ -124,6 +116,11 @@ class WhoIs:
             answers.append(FaceAnswer(list(face.box), face.confidence, names.get(match.person_id) if match else None,
                                       match.score if match else None))
         return answers
+
+    @functools.cached_property
+    def analyser(self) -> FaceAnalyser:
+        """The models, loaded on the first photo that is not answered from the index."""
+        return FaceAnalyser.for_library(self.library)
 
     @functools.cached_property
     def recognizer(self) -> Recognizer | None:
@@ -139,7 +136,7 @@ class WhoIs:
     def names(self) -> dict[int, str]:
         """Person id -> name."""
         with self.library.session() as session:
-            return dict(session.execute(select(Person.id, Person.name)).all())
+            return queries.person_names(session)
 
 
 def annotation_targets(photos: list[str], out: Path) -> dict[str, Path]:

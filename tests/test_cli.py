@@ -11,7 +11,7 @@ from indexer.cli import app
 
 from conftest import make_photo
 
-SUMMARY_KEYS = ["scanned", "new", "changed", "unchanged", "removed", "moved", "faces_added", "faces_named", "errors",
+SUMMARY_KEYS = ["scanned", "new", "changed", "unchanged", "removed", "moved", "kept", "faces_added", "faces_named", "names_lost", "errors",
                 "remaining", "seconds"]
 STATUS_KEYS = {"photos", "faces", "people", "labelled_faces", "vectors", "errors", "last_run"}
 

@@ -12,7 +12,7 @@ import pytest
 from indexer.config import Config
 from indexer.detect import MtcnnDetector
 from indexer.imaging import load_photo
-from indexer.pipeline import same_face
+from indexer.geometry import same_face
 from indexer.sample import composite_photo
 
 pytestmark = pytest.mark.e2e

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-import indexer.pipeline
+import indexer.indexing.analyse
 from indexer.db.models import Face, Photo, Run
 from indexer.errors import IndexerError, RootNotFound
-from indexer.pipeline import index_library, resolve_roots
+from indexer.indexing.run import index_library, resolve_roots
 
 from conftest import FakeEmbedder, make_photo, refuse_to_list
 
@@ -43,13 +43,13 @@ def photos(tmp_path):
 @pytest.fixture
 def count_decodes(monkeypatch):
     decoded = []
-    real = indexer.pipeline.load_photo
+    real = indexer.indexing.analyse.load_photo
 
-    def load_photo(path, max_megapixels):
+    def load_photo(path, max_megapixels, formats):
         decoded.append(os.path.basename(path))
-        return real(path, max_megapixels)
+        return real(path, max_megapixels, formats)
 
-    monkeypatch.setattr(indexer.pipeline, "load_photo", load_photo)
+    monkeypatch.setattr(indexer.indexing.analyse, "load_photo", load_photo)
     return decoded
 
 
@@ -242,16 +242,16 @@ def test_every_run_is_recorded_with_its_summary(fake_library, photos):
 
 def test_a_file_that_could_not_be_read_is_indexed_once_it_can_be_even_if_unchanged(fake_library, photos, monkeypatch):
     library = fake_library()
-    real = indexer.pipeline.load_photo
+    real = indexer.indexing.analyse.load_photo
 
-    def unreadable(path, max_megapixels):
+    def unreadable(path, max_megapixels, formats):
         if path.endswith("two.jpg"):
-            raise indexer.pipeline.UnreadablePhoto("cannot read file: permission denied")
-        return real(path, max_megapixels)
+            raise indexer.indexing.analyse.UnreadablePhoto("cannot read file: permission denied")
+        return real(path, max_megapixels, formats)
 
-    monkeypatch.setattr(indexer.pipeline, "load_photo", unreadable)
+    monkeypatch.setattr(indexer.indexing.analyse, "load_photo", unreadable)
     assert index_library(library, [photos], progress=False).errors == 1
-    monkeypatch.setattr(indexer.pipeline, "load_photo", real)  # chmod does not change size or mtime
+    monkeypatch.setattr(indexer.indexing.analyse, "load_photo", real)  # chmod does not change size or mtime
     summary = index_library(library, [photos], progress=False)
     assert (summary.unchanged, summary.errors, summary.faces_added) == (4, 0, 2)
     assert library.status().errors == 0

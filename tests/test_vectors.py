@@ -65,7 +65,7 @@ def test_an_approximate_index_finds_the_exact_neighbours_of_clustered_faces_and_
 
 def test_the_library_switches_to_an_approximate_index_above_the_configured_size(fake_library, tmp_path):
     from conftest import make_photo
-    from indexer.pipeline import index_library
+    from indexer.indexing.run import index_library
 
     library = fake_library("[search]\napproximate_above = 1000\n")
     assert library.vector_kind(999) == "exact" and library.vector_kind(1001) == "ivf"

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Row, Select, delete, func, select
+from sqlalchemy import Row, Select, delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
-from indexer.db.models import Classifier, Face, Person, Photo, Run
+from indexer.db.models import Classifier, Face, LabelSource, LostName, Person, Photo, Run
 
 if TYPE_CHECKING:  # numpy is imported where used: `find` and `people` must start fast
     import numpy as np
@@ -97,18 +97,111 @@ def photo_outcomes(session: Session, paths: list[str]) -> dict[str, tuple[int | 
 
 @dataclass(frozen=True)
 class ManualLabel:
+    """A label given by hand to a face: its box, the person (None: "nobody I have named"), the face's
+    embedding (float32 bytes) and model, and the person's name (None when unnamed)."""
+
     box: tuple[int, int, int, int]
     person_id: int | None
     score: float | None
+    embedding: bytes
+    embedding_model: str
+    person_name: str | None = None
 
 
 def manual_labels_of(session: Session, photo_id: int) -> list[ManualLabel]:
-    """The labels the user gave faces of this photo by hand, with the faces' boxes."""
+    """The labels the user gave faces of this photo by hand, with the faces' boxes and embeddings."""
     rows = session.execute(
-        select(Face.box_x, Face.box_y, Face.box_w, Face.box_h, Face.person_id, Face.label_score)
-        .where(Face.photo_id == photo_id, Face.label_source == "manual")
+        select(Face.box_x, Face.box_y, Face.box_w, Face.box_h, Face.person_id, Face.label_score, Face.embedding,
+               Face.embedding_model, Person.name)
+        .join(Person, Person.id == Face.person_id, isouter=True)
+        .where(Face.photo_id == photo_id, Face.label_source == LabelSource.MANUAL)
+        .order_by(Face.id)
     )
-    return [ManualLabel((r[0], r[1], r[2], r[3]), r[4], r[5]) for r in rows]
+    return [ManualLabel((r[0], r[1], r[2], r[3]), *r[4:]) for r in rows]
+
+
+def record_lost_names(session: Session, photo_id: int, labels: Iterable[ManualLabel], reason: str) -> None:
+    """Keep the names of ``labels`` (given by hand on faces of ``photo_id`` that are no longer found) as
+    lost names the user can see."""
+    for label in labels:
+        if label.person_id is not None:
+            x, y, w, h = label.box
+            session.add(LostName(photo_id=photo_id, person_id=label.person_id, person_name=label.person_name or "?",
+                                 box_x=x, box_y=y, box_w=w, box_h=h, reason=reason))
+
+
+def resolve_lost_name(session: Session, photo_id: int, person_id: int) -> None:
+    """The user named a face of ``photo_id`` after ``person_id``: a lost name of theirs there is found."""
+    session.execute(delete(LostName).where(LostName.photo_id == photo_id, LostName.person_id == person_id))
+
+
+@dataclass(frozen=True)
+class LostNameRow:
+    id: int
+    photo_path: str
+    person: str  # the person's name now (or as it was, when they were merged away)
+    box: list[int]
+    reason: str
+    lost_at: datetime
+
+
+def lost_names(session: Session) -> list[LostNameRow]:
+    """Every name given by hand that could not be carried to a face of its re-read photo, by photo."""
+    rows = session.execute(
+        select(LostName, Photo.path, Person.name)
+        .join(Photo, Photo.id == LostName.photo_id)
+        .join(Person, Person.id == LostName.person_id, isouter=True)
+        .order_by(Photo.path, LostName.id)
+    )
+    return [LostNameRow(lost.id, path, name or lost.person_name, lost.box, lost.reason, lost.lost_at) for lost, path, name in rows]
+
+
+def person_names(session: Session) -> dict[int, str]:
+    """Person id -> name, for everyone."""
+    return dict(session.execute(select(Person.id, Person.name)).all())
+
+
+def existing_people(session: Session, person_ids: Iterable[int]) -> set[int]:
+    """Which of ``person_ids`` still exist (a person merged away meanwhile does not)."""
+    person_ids = list(set(person_ids))
+    found: set[int] = set()
+    for start in range(0, len(person_ids), 500):
+        found |= set(session.scalars(select(Person.id).where(Person.id.in_(person_ids[start : start + 500]))))
+    return found
+
+
+def move_photos(session: Session, moves: list[tuple[int, str, int, int]]) -> None:
+    """Give photos new paths, sizes and modification times: (photo id, path, size, mtime_ns) each. Paths
+    may be exchanged between the photos moved (a swap of two files): each first gets a path no file has."""
+    for photo_id, _, _, _ in moves:
+        session.execute(update(Photo).where(Photo.id == photo_id).values(path=f"\0moving:{photo_id}"))
+    for photo_id, path, size, mtime_ns in moves:
+        session.execute(update(Photo).where(Photo.id == photo_id).values(path=path, size=size, mtime_ns=mtime_ns))
+
+
+def touch_photo(session: Session, photo_id: int, size: int, mtime_ns: int) -> None:
+    """A photo's file was found with the content it was indexed from, under a new size or time: record
+    those, and that it reads (again)."""
+    session.execute(update(Photo).where(Photo.id == photo_id).values(size=size, mtime_ns=mtime_ns, error=None))
+
+
+def mark_failed(session: Session, photo_id: int, error: str, when: datetime) -> None:
+    """A known photo could not be read this time: record why, and keep everything it had (faces, names,
+    size and content hash of the last good read), so it is read again next run and nothing is lost."""
+    session.execute(update(Photo).where(Photo.id == photo_id).values(error=error, indexed_at=when))
+
+
+def manual_faces_under(session: Session, photo_ids: Iterable[int]) -> int:
+    """How many faces of these photos carry a name given by hand."""
+    photo_ids = list(photo_ids)
+    total = 0
+    for start in range(0, len(photo_ids), 500):
+        total += session.scalar(
+            select(func.count()).select_from(Face).where(
+                Face.photo_id.in_(photo_ids[start : start + 500]), Face.label_source == LabelSource.MANUAL,
+                Face.person_id.is_not(None))
+        ) or 0
+    return total
 
 
 def delete_faces_of(session: Session, photo_ids: Iterable[int]) -> list[int]:

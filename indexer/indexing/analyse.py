@@ -1,0 +1,137 @@
+"""Reading photos for their faces: decode (upright RGB) → detect → crop → embed, in batches.
+
+``FaceAnalyser`` is the one place this is done, for ``index``, ``enroll`` and ``who-is``. Files are
+decoded and hashed one photo ahead in a second thread while the models work on the current one (both
+release the GIL), and crops are embedded in batches across photos.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import numpy as np
+
+from indexer.detect import DetectedFace
+from indexer.files import sha256_file
+from indexer.imaging import DEFAULT_FORMATS, UnreadablePhoto, crop_face, load_photo, photo_formats
+from indexer.indexing.plan import ToRead
+from indexer.indexing.store import Analysed
+from indexer.scanner import ScannedFile
+
+log = logging.getLogger(__name__)
+
+COMMIT_EVERY_PHOTOS = 32
+READ_AHEAD = 2  # photos decoded ahead of detection (memory: up to this many decoded photos more)
+
+
+class FaceAnalyser:
+    """Detector and embedder (one-method interfaces: ``detect(pixels)``, ``embed(crops)``) with the crop
+    margin (a fraction of the box per side), the batch size (faces per call to the embedder) and the
+    largest photo decoded (million pixels), and the image formats decoded (``imaging.photo_formats``)."""
+
+    def __init__(self, detector, embedder, margin: float, batch_size: int, max_megapixels: float,
+                 formats: tuple[str, ...] = DEFAULT_FORMATS):
+        self.detector, self.embedder = detector, embedder
+        self.margin, self.batch_size, self.max_megapixels, self.formats = margin, batch_size, max_megapixels, formats
+
+    @classmethod
+    def for_library(cls, library) -> FaceAnalyser:
+        """The configured models and settings of ``library`` (models load here, on first use)."""
+        config = library.config
+        return cls(library.detector(), library.embedder(), config.embedding.margin, config.embedding.batch_size,
+                   config.library.max_megapixels, photo_formats(config.library.extensions))
+
+    def faces_of(self, pixels: np.ndarray) -> tuple[list[DetectedFace], np.ndarray]:
+        """The faces of one decoded photo and their embeddings, shape (faces, dimensions)."""
+        faces = self.detector.detect(pixels)
+        if not faces:
+            return [], np.zeros((0, self.embedder.dimensions), dtype=np.float32)
+        return faces, self.embedder.embed(self._crops(pixels, faces))
+
+    def _crops(self, pixels: np.ndarray, faces: list[DetectedFace]) -> list[np.ndarray]:
+        return [crop_face(pixels, face.box, self.margin, self.embedder.input_size) for face in faces]
+
+    def batches(self, todo: list[ToRead], hashes: dict[str, str] | None = None,
+                out_of_time: Callable[[], bool] = lambda: False, progress=None) -> Iterator[list[Analysed]]:
+        """Read ``todo`` in order and yield the results in batches, each ready to store in one transaction
+        (at most ``COMMIT_EVERY_PHOTOS`` photos, about ``batch_size`` faces). ``hashes``: content hashes
+        already known, by path. Stops early when ``out_of_time()`` says so (checked before each photo).
+        ``progress``: a tqdm bar, advanced per photo."""
+        hashes = dict(hashes or {})
+        pending: list[tuple[Analysed, list[np.ndarray]]] = []
+        reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="indexer-read")
+        ahead: deque[Future] = deque(reader.submit(self._read, item.file, hashes) for item in todo[:READ_AHEAD])
+        try:
+            for done, item in enumerate(todo):
+                if out_of_time():
+                    break
+                pixels, analysed = ahead.popleft().result()
+                analysed.before = item.before
+                if done + READ_AHEAD < len(todo):
+                    ahead.append(reader.submit(self._read, todo[done + READ_AHEAD].file, hashes))
+                crops: list[np.ndarray] = []
+                if pixels is not None:
+                    try:
+                        analysed.faces = self.detector.detect(pixels)
+                        crops = self._crops(pixels, analysed.faces)
+                    except Exception as e:  # one photo must never stop the night's run
+                        log.debug("face detection failed on %s", item.file.path, exc_info=True)
+                        analysed.error = f"face detection failed: {type(e).__name__}: {e}"
+                        analysed.faces, crops = [], []
+                    del pixels
+                pending.append((analysed, crops))
+                if progress is not None:
+                    progress.update()
+                if sum(len(c) for _, c in pending) >= self.batch_size or len(pending) >= COMMIT_EVERY_PHOTOS:
+                    yield self._embed(pending)
+                    pending = []
+            if pending:
+                yield self._embed(pending)
+        finally:
+            reader.shutdown(wait=True, cancel_futures=True)
+
+    def _embed(self, pending: list[tuple[Analysed, list[np.ndarray]]]) -> list[Analysed]:
+        """Embed the crops of a batch in one call and hand each photo its rows."""
+        crops = [crop for _, item_crops in pending for crop in item_crops]
+        vectors = self.embedder.embed(crops) if crops else np.zeros((0, self.embedder.dimensions), dtype=np.float32)
+        assert len(vectors) == len(crops)
+        offset = 0
+        for analysed, item_crops in pending:
+            analysed.vectors = vectors[offset : offset + len(item_crops)]
+            offset += len(item_crops)
+        return [analysed for analysed, _ in pending]
+
+    def _read(self, found: ScannedFile, hashes: dict[str, str]) -> tuple[np.ndarray | None, Analysed]:
+        """Decode and hash one file (in the reader thread): (upright RGB pixels or None, the item)."""
+        item = Analysed(found, None, error=found.problem)
+        if item.error is not None:
+            return None, item
+        try:
+            pixels = load_photo(found.path, self.max_megapixels, self.formats)
+            item.content_hash = _hash_unchanged(found, hashes.pop(found.path, None))
+        except UnreadablePhoto as e:
+            item.error = str(e)
+            return None, item
+        except Exception as e:  # a decoder's own bug must not stop the run either
+            log.debug("reading %s failed", found.path, exc_info=True)
+            item.error = f"cannot decode image: {type(e).__name__}: {e}"
+            return None, item
+        item.height, item.width = pixels.shape[:2]
+        return pixels, item
+
+
+def _hash_unchanged(found: ScannedFile, known_hash: str | None) -> str:
+    """The file's sha256, after checking it has not changed since the scan (a photo still being copied
+    in is read again next run rather than stored half-written)."""
+    try:
+        digest = known_hash or sha256_file(found.path)
+        now = os.stat(found.path)
+    except OSError as e:
+        raise UnreadablePhoto(f"cannot read file: {e.strerror}") from e
+    if (now.st_size, now.st_mtime_ns) != (found.size, found.mtime_ns):
+        raise UnreadablePhoto("the file changed while it was being read (still being copied?); it is read again next run")
+    return digest

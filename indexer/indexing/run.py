@@ -1,0 +1,297 @@
+"""The indexing run: take the writer lock, scan, plan (``plan.py``), read the photos (``analyse.py``),
+store them (``store.py``), keep the vector file in step, and record the run with its summary.
+
+Incremental and interruptible: work is committed in batches, so an interrupted run loses at most one
+batch and the next run carries on.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from indexer.db import queries
+from indexer.db.models import Run, RunStatus, utcnow
+from indexer.errors import IndexerError, RootNotFound
+from indexer.indexing.analyse import FaceAnalyser
+from indexer.indexing.plan import FileState, FolderState, LocalDisk, Plan, ToRead, file_state, plan_run
+from indexer.indexing.store import Analysed, apply_moves_and_removals, store_batch
+from indexer.library import Library
+from indexer.lock import writer_lock
+from indexer.scanner import LibraryScan, look_at
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IndexSummary:
+    """What one run did. ``scanned`` = new + changed + unchanged + moved image files found under the
+    roots; ``moved`` counts photos found under a new path with the same content (they keep their faces
+    and names); ``kept`` counts photos not found but kept (their folder empty or missing, out of scope,
+    or too many at once: see the warnings; ``--prune`` removes them); ``faces_named`` counts new faces
+    recognition named; ``names_lost`` counts names given by hand that no face of their re-read photo
+    matches (``indexer lost-names``); ``errors`` counts the files this run could not index (a file that
+    failed before is tried again on every run, and counted again if it fails again); ``remaining`` counts
+    the files left for the next run when the time budget ran out; ``seconds`` is wall time."""
+
+    scanned: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    moved: int = 0
+    kept: int = 0
+    faces_added: int = 0
+    faces_named: int = 0
+    names_lost: int = 0
+    errors: int = 0
+    remaining: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, int | float]:
+        return asdict(self)
+
+
+def resolve_roots(roots: list[Path] | tuple[Path, ...]) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
+    """(existing folders, missing ones), absolute, without any folder that lies inside another (it would
+    be walked twice). A root that exists but is not a folder raises RootNotFound."""
+    present, missing = [], []
+    for root in roots:
+        path = Path(root).expanduser()
+        if not path.exists():
+            missing.append(path.resolve())
+        elif not path.is_dir():
+            raise RootNotFound(f"not a folder: {root}")
+        else:
+            present.append(path.resolve())
+    unique = sorted(set(present), key=lambda p: len(p.parts))
+    return tuple(p for i, p in enumerate(unique) if not any(p.is_relative_to(q) for q in unique[:i])), tuple(missing)
+
+
+def _as_prefix(folder: str | Path) -> str:
+    return os.path.join(str(folder), "")
+
+
+@dataclass(frozen=True)
+class IndexedFile:
+    """A file ``index_files`` was given: its photo id, or why it could not be indexed."""
+
+    path: str
+    photo_id: int | None
+    error: str | None
+
+
+def index_files(library: Library, paths: list[str], progress: bool | None = None) -> list[IndexedFile]:
+    """Index exactly these files (absolute paths), wherever they are, reading only the new and changed
+    ones; nothing else is scanned or removed. Used to enroll photos; the caller holds the writer lock."""
+    writer = _Writer(library, progress)
+    with library.session() as session:
+        known = queries.known_photos(session, paths)
+    todo = []
+    for path in dict.fromkeys(paths):
+        found, before = look_at(path), known.get(path)
+        if file_state(found, before, writer.analysis) is not FileState.UNCHANGED:
+            todo.append(ToRead(found, before))
+    try:
+        writer.read_and_store(todo)
+    finally:
+        writer.save_vectors()
+    with library.session() as session:
+        after = queries.photo_outcomes(session, paths)
+    return [IndexedFile(path, *after.get(path, (None, None))) for path in paths]
+
+
+def index_library(library: Library, roots: list[Path] | None = None, progress: bool | None = None,
+                  max_minutes: float | None = None, prune: bool = False) -> IndexSummary:
+    """Bring the index up to date with the files under ``roots`` (default: the configured roots).
+
+    ``progress``: True or False to show or hide the progress bars on stderr; None shows them on a terminal.
+    ``max_minutes``: stop reading new photos after this many minutes (what is done is kept; the next run
+    goes on from there). ``prune``: remove every photo not found under the roots, whatever the reason
+    (folder empty or missing, out of scope, many at once), but under a folder that could not be listed.
+    Holds the writer lock (AlreadyRunning when another writer has it).
+    """
+    chosen = roots if roots else library.config.library.roots
+    if not chosen:
+        where = library.config.path or "the configuration"
+        raise IndexerError(f"no folders to index: name one, or set [library] roots in {where}")
+    present, missing = resolve_roots(chosen)
+    with writer_lock(library.config.storage.data_dir, "index"):
+        _check_missing_roots(library, missing, prune)
+        with library.transaction() as session:
+            run = Run(status=RunStatus.RUNNING, roots=[str(r) for r in (*present, *missing)])
+            session.add(run)
+        writer = _Writer(library, progress, max_minutes)
+        status = RunStatus.FAILED
+        try:
+            _index_roots(writer, present, missing if prune else (), prune)
+            status = RunStatus.OUT_OF_TIME if writer.summary.remaining else RunStatus.COMPLETED
+        except KeyboardInterrupt:
+            status = RunStatus.INTERRUPTED
+            raise
+        finally:
+            writer.summary.seconds = round(time.monotonic() - writer.started, 1)
+            try:
+                writer.save_vectors()
+                with library.transaction() as session:
+                    finished = session.get(Run, run.id)
+                    finished.status, finished.finished_at, finished.summary = status, utcnow(), writer.summary.as_dict()
+            except Exception:
+                if status != RunStatus.INTERRUPTED:
+                    raise
+                # Already stopping for another reason, which is the one to report; the next run repairs the rest.
+                log.warning("could not record the end of the %s run", status, exc_info=log.isEnabledFor(logging.DEBUG))
+        return writer.summary
+
+
+def _check_missing_roots(library: Library, missing: tuple[Path, ...], prune: bool) -> None:
+    """A missing root the index holds photos from is an unmounted disk: warn and leave its photos alone
+    (unless pruning). One it holds nothing from is a mistake in the command: raise RootNotFound."""
+    for root in missing:
+        with library.session() as session:
+            held = queries.count_photos_under(session, _as_prefix(root))
+        if not held:
+            raise RootNotFound(f"folder to index does not exist: {root}")
+        if not prune:
+            log.warning("folder %s is missing (a disk not mounted?): its %d photo(s) in the index are left alone", root, held)
+
+
+def _index_roots(writer: _Writer, present: tuple[Path, ...], missing: tuple[Path, ...], prune: bool) -> None:
+    library, config = writer.library, writer.library.config
+    scan = LibraryScan(present, config.library.extensions, config.library.exclude)
+    with tqdm(desc="scanning", unit=" files", disable=writer.bars_disabled, leave=False) as bar:
+        files = []
+        for found in scan:
+            files.append(found)
+            bar.update()
+    roots = (*present, *missing)
+    prefixes = tuple(_as_prefix(root) for root in roots)
+    with library.session() as session:
+        known = {path: photo for path, photo in queries.known_photos(session).items() if path.startswith(prefixes)}
+    plan = plan_run(files, known, roots, writer.analysis, LocalDisk(), scan.unlisted_dirs, prune,
+                    config.library.max_removed_share)
+    _report_plan(plan, len(known))
+    writer.vectors  # checked against the database (and rebuilt where they disagree) on every run
+    with library.transaction() as session:
+        removed_faces, names_removed = apply_moves_and_removals(session, plan)
+    writer.forget_vectors(removed_faces)
+    if plan.remove:
+        level = logging.WARNING if names_removed else logging.INFO
+        log.log(level, "removed %d photo(s) no longer on disk (%d faces%s)", len(plan.remove), len(removed_faces),
+                f", {names_removed} of them named by hand" if names_removed else "")
+    summary = writer.summary
+    summary.scanned, summary.new, summary.changed, summary.unchanged = plan.scanned, plan.new, plan.changed, plan.unchanged
+    summary.moved, summary.removed, summary.kept = len(plan.moves), len(plan.remove), plan.kept
+    writer.read_and_store(plan.read, plan.hashes)
+
+
+def _report_plan(plan: Plan, held: int) -> None:
+    """Say, as warnings (a --quiet cron log shows them), what was not found but is kept, and why."""
+    for folder, photos in sorted(plan.unseen.items()):
+        what = {FolderState.MISSING: "missing (moved or deleted, or a disk not mounted?)",
+                FolderState.EMPTY: "empty (a disk not mounted?)"}.get(plan.unseen_why[folder], "unreadable")
+        log.warning("folder %s is %s: its %d photo(s) in the index are left alone; `indexer index --prune` "
+                    "forgets them if they are gone for good", folder, what, len(photos))
+    if plan.out_of_scope:
+        log.warning("%d photo(s) in the index are still on disk but no longer taken by the settings ([library] "
+                    "exclude or extensions, or a hidden name), e.g. %s: kept with their faces and names; "
+                    "`indexer index --prune` forgets them", len(plan.out_of_scope), plan.out_of_scope[0].path)
+    if plan.held_back:
+        log.warning("%d of the %d photo(s) in the index under these folders are gone from disk, more than %s: "
+                    "nothing was removed, in case a disk or folder is missing; if they were deleted on purpose, "
+                    "run `indexer index --prune`", len(plan.held_back), held, "[library] max_removed_share allows")
+    if plan.outdated:
+        log.info("%d photo(s) were indexed with other settings (model, detection or margin): indexing them again",
+                 plan.outdated)
+    if plan.moves:
+        log.info("%d photo(s) moved or renamed: their faces and names moved with them", len(plan.moves))
+
+
+class _Writer:
+    """Reads files with the models and stores them, keeping the vector file in step; counts what it did."""
+
+    def __init__(self, library: Library, progress: bool | None, max_minutes: float | None = None):
+        self.library = library
+        self.model = library.model
+        self.analysis = library.config.analysis  # recorded on every photo this run indexes
+        self.bars_disabled = None if progress is None else not progress
+        self.summary = IndexSummary()
+        self.started = time.monotonic()
+        self.deadline = None if max_minutes is None else self.started + 60 * max_minutes
+        self._vectors_dirty = False
+
+    @functools.cached_property
+    def vectors(self):
+        """The model's FAISS index, checked against the database (and rebuilt where they disagree)."""
+        return self.library.vectors(self.model.name, self.model.dimensions)
+
+    @functools.cached_property
+    def recognizer(self):
+        """The trained labelling rule, loaded on first need; None before `indexer train` (or when its
+        file is unusable: then new faces stay unnamed and the run goes on)."""
+        from indexer.classifier import ClassifierUnusable
+        from indexer.training import load_recognizer
+
+        try:
+            return load_recognizer(self.library)
+        except ClassifierUnusable as e:
+            log.warning("new faces are not named: %s", e)
+            return None
+
+    def analyser(self) -> FaceAnalyser:
+        analyser = FaceAnalyser.for_library(self.library)
+        embedder = analyser.embedder
+        if (embedder.model_name, embedder.dimensions) != (self.model.name, self.model.dimensions):
+            raise RuntimeError(f"embedder {embedder.model_name} does not match the configured model {self.model.name}")
+        return analyser
+
+    def forget_vectors(self, face_ids: list[int]) -> None:
+        if face_ids:
+            self.vectors.remove(face_ids)
+            self._vectors_dirty = True
+
+    def save_vectors(self) -> None:
+        if self._vectors_dirty:
+            self.vectors.save(self.library.vectors_path(self.model.name))
+            self._vectors_dirty = False
+
+    def out_of_time(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+    def read_and_store(self, todo: list[ToRead], hashes: dict[str, str] | None = None) -> None:
+        """Read, detect, embed and store ``todo``, a batch per transaction."""
+        if not todo:
+            return
+        self.vectors  # as the database is before this adds to both
+        analyser = self.analyser()
+        read = 0
+        with tqdm(total=len(todo), desc="indexing", unit=" photos", disable=self.bars_disabled) as bar:
+            for batch in analyser.batches(todo, hashes, self.out_of_time, bar):
+                self._store(batch)
+                read += len(batch)
+                bar.set_postfix(faces=self.summary.faces_added, errors=self.summary.errors)
+        if read < len(todo):
+            self.summary.remaining = len(todo) - read
+            log.warning("time budget used up: %d photo(s) left for the next run", self.summary.remaining)
+
+    def _store(self, batch: list[Analysed]) -> None:
+        recognizer = self.recognizer if any(item.faces for item in batch) else None  # loaded outside the transaction
+        with self.library.transaction() as session:
+            stored = store_batch(session, batch, self.analysis, self.model.name, recognizer)
+        self.forget_vectors(stored.replaced)
+        if stored.face_ids:
+            self.vectors.add(np.asarray(stored.face_ids, dtype=np.int64), stored.vectors)
+            self._vectors_dirty = True
+        self.summary.faces_added += len(stored.face_ids)
+        self.summary.faces_named += stored.named
+        self.summary.names_lost += stored.names_lost
+        self.summary.errors += len(stored.failed)
+        for path, reason in stored.failed:
+            log.warning("skipped %s: %s", path, reason)
