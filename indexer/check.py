@@ -80,7 +80,7 @@ def _check_vectors(library: Library, model_name: str, report: CheckReport, repai
     if malformed:
         report.problems.append(f"{len(malformed)} photo(s) have {model_name} faces with embeddings of the wrong size")
         if repair:
-            with library.session() as session, session.begin():
+            with library.transaction() as session:
                 session.execute(update(Photo).where(Photo.id.in_(malformed)).values(analysis=None))
             report.repaired.append(f"{len(malformed)} photo(s) with malformed embeddings will be indexed again by the next run")
         return

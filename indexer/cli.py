@@ -277,6 +277,14 @@ def _progress(settings: Settings, progress: bool | None = None) -> bool | None:
     return False if settings.quiet else progress
 
 
+def _line(text: str) -> str:
+    """A path fit for one field of a line of text output: control characters (a newline or tab in a file
+    name) escaped as ``\\n``, ``\\t``, ``\\x1b``, so no name can forge a line or a field."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
 def _box(box: list[int]) -> str:
     return ",".join(str(v) for v in box)
 
@@ -481,16 +489,16 @@ def who_is(
         for answer in WhoIs(library).answer(photos, keep_pixels=bool(targets)):
             if answer.error is not None:
                 failed += 1
-                typer.echo(f"indexer: error: {answer.photo}: {answer.error}", err=True)
+                typer.echo(f"indexer: error: {_line(answer.photo)}: {answer.error}", err=True)
                 continue
             if json_output:
                 _print_json(answer.as_dict())
             elif not answer.faces:
-                typer.echo(f"{answer.photo}\t(no faces)")
+                typer.echo(f"{_line(answer.photo)}\t(no faces)")
             for face in [] if json_output else answer.faces:
                 score = f"{face.score:.2f}" if face.score is not None else "-"
                 face_id = f"face {face.face_id}" if face.face_id is not None else "-"
-                typer.echo(f"{answer.photo}\t{face.person or 'unknown'}\t{score}\t{_box(face.box)}\t{face_id}")
+                typer.echo(f"{_line(answer.photo)}\t{face.person or 'unknown'}\t{score}\t{_box(face.box)}\t{face_id}")
             if answer.photo in targets:
                 from indexer.annotate import annotate as draw
 
@@ -523,7 +531,27 @@ def find(
             ]})
             continue
         for f in photo.faces:
-            typer.echo(f"{photo.path}\t{_box(f.box)}\t{f.score:.2f}\t{f.source}")
+            typer.echo(f"{_line(photo.path)}\t{_box(f.box)}\t{f.score:.2f}\t{f.source}")
+
+
+@app.command("lost-names")
+@command
+def lost_names(ctx: typer.Context, json_output: JsonLinesOption = False) -> None:
+    """Names given by hand that no face of their photo matched when it was read anew (the photo was edited
+    or overwritten, or a detection setting changed): photo, name, the box the name was on, when and why.
+    Name the right face with `indexer label FACE_ID NAME` (`indexer show PHOTO` lists its faces) and the
+    entry goes."""
+    from indexer.people import lost_names as list_lost
+
+    lost = list_lost(ctx.obj.library())
+    for row in lost:
+        if json_output:
+            _print_json({"photo": row.photo_path, "person": row.person, "box": row.box, "reason": row.reason,
+                         "lost_at": row.lost_at})
+        else:
+            typer.echo(f"{_line(row.photo_path)}\t{row.person}\t{_box(row.box)}\t{row.lost_at:%Y-%m-%d %H:%M:%S} UTC\t{row.reason}")
+    if not lost:
+        log.info("no lost names: every name given by hand is on a face")
 
 
 @app.command()
@@ -550,7 +578,7 @@ def similar(
         if json_output:
             _print_json({"face_id": other, "distance": distance, "photo": path, "box": box, "person": name})
         else:
-            typer.echo(f"face {other}\t{distance:.3f}\t{name or 'unknown'}\t{path}\t{_box(box)}")
+            typer.echo(f"face {other}\t{distance:.3f}\t{name or 'unknown'}\t{_line(path)}\t{_box(box)}")
 
 
 @app.command()
@@ -595,7 +623,7 @@ def errors(ctx: typer.Context, json_output: JsonOption = False) -> None:
         _print_json([{"path": path, "reason": reason, "tried_at": when} for path, reason, when in failed])
         return
     for path, reason, when in failed:
-        typer.echo(f"{path}\t{reason}\t{when:%Y-%m-%d %H:%M:%S} UTC")
+        typer.echo(f"{_line(path)}\t{_line(reason)}\t{when:%Y-%m-%d %H:%M:%S} UTC")
     if not failed:
         log.info("no errors: every file found was indexed")
 
@@ -627,7 +655,7 @@ def show(
         _print_json(report)
         return
     state = f"not indexed: {found.error}" if found.error else f"{found.width}×{found.height}, {len(faces)} face(s)"
-    typer.echo(f"{found.path}: {state}; read {found.indexed_at:%Y-%m-%d %H:%M:%S} UTC")
+    typer.echo(f"{_line(found.path)}: {state}; read {found.indexed_at:%Y-%m-%d %H:%M:%S} UTC")
     for face in faces:
         score = f"{face['score']:.2f}" if face["score"] is not None else "-"
         typer.echo(f"face {face['face_id']}\t{_box(face['box'])}\t{face['detection']:.2f}\t{face['person'] or 'unknown'}"

@@ -8,7 +8,9 @@ program uses is resolved here and nowhere else.
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -167,9 +169,7 @@ def parse_config(raw: dict[str, Any], base_dir: Path, path: Path | None = None) 
         roots = tuple(reader.path("roots", p) for p in reader.strings(lib, "roots", []))
     library = LibraryConfig(
         roots=roots,
-        extensions=frozenset(
-            e.lower().lstrip(".") for e in reader.strings(lib, "extensions", sorted(defaults.library.extensions))
-        ),
+        extensions=reader.extensions(lib, "extensions", sorted(defaults.library.extensions)),
         exclude=tuple(reader.strings(lib, "exclude", list(defaults.library.exclude))),
         max_megapixels=reader.number(lib, "max_megapixels", defaults.library.max_megapixels, low=1),
         max_removed_share=reader.number(lib, "max_removed_share", defaults.library.max_removed_share, low=0, high=1),
@@ -178,7 +178,7 @@ def parse_config(raw: dict[str, Any], base_dir: Path, path: Path | None = None) 
     sto = reader.section("storage", StorageConfig)
     storage = StorageConfig(
         data_dir=reader.path("data_dir", sto["data_dir"]) if "data_dir" in sto else defaults.storage.data_dir,
-        database_url=reader.string(sto, "database_url", None),
+        database_url=reader.database_url(sto, "database_url"),
     )
 
     det = reader.section("detection", DetectionConfig)
@@ -256,6 +256,32 @@ class _Reader:
             raise self._fail(key, "a list of non-empty strings", value)
         return value
 
+    def extensions(self, table: dict[str, Any], key: str, default: list[str]) -> frozenset[str]:
+        """File endings, lower case without the dot: letters and digits only ("jpg", not "." or "*")."""
+        endings = [value.lower().lstrip(".") for value in self.strings(table, key, default)]
+        for ending in endings:
+            if not re.fullmatch(r"[a-z0-9]+", ending):
+                raise self._fail(key, 'a list of file endings of letters and digits, like "jpg"', table[key])
+        return frozenset(endings)
+
+    def database_url(self, table: dict[str, Any], key: str) -> str | None:
+        """A SQLAlchemy URL; the file of a relative SQLite URL is relative to the config file's folder."""
+        url = self.string(table, key, None)
+        if url is None:
+            return None
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise self._fail(key, "a database URL like sqlite:////path/indexer.db", url) from None
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            database = Path(parsed.database).expanduser()
+            if not database.is_absolute():
+                url = parsed.set(database=str((self.base_dir / database).absolute())).render_as_string(hide_password=False)
+        return url
+
     def integer(self, table: dict[str, Any], key: str, default: int, low: int, high: int | None = None) -> int:
         value = table.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
@@ -264,7 +290,7 @@ class _Reader:
 
     def number(self, table: dict[str, Any], key: str, default: float, low: float, high: float | None = None) -> float:
         value = table.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < low or (
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < low or (
             high is not None and value > high
         ):
             raise self._fail(key, f"a number from {low}" + (f" to {high}" if high is not None else " up"), value)

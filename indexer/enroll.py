@@ -80,7 +80,7 @@ def enroll(library: Library, photos_by_person: dict[str, list[str]], progress: b
 def _index_and_name(library: Library, cleaned: dict[str, list[str]], paths: list[str], report: EnrollReport,
                     progress: bool | None) -> None:
     indexed = {result.path: result for result in index_files(library, paths, progress)}
-    with library.session() as session, session.begin():
+    with library.transaction() as session:
         for name, photos in cleaned.items():
             person = None
             for path in photos:

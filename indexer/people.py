@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from indexer.db import queries
-from indexer.db.models import Face, Person
+from indexer.db.models import Face, LabelSource, Person
 from indexer.errors import IndexerError
 from indexer.library import Library
 
@@ -86,14 +86,16 @@ def name_face(session: Session, face: Face, person: Person | None) -> None:
     Another face of the same photo that recognition had given this person loses the name: a person is
     named once per photo, and a name given by hand wins."""
     face.person_id = person.id if person is not None else None
-    face.label_source = "manual"
+    face.label_source = LabelSource.MANUAL
     face.label_score = 1.0 if person is not None else None
     if person is not None:
         session.execute(
             update(Face)
-            .where(Face.photo_id == face.photo_id, Face.person_id == person.id, Face.label_source == "auto", Face.id != face.id)
+            .where(Face.photo_id == face.photo_id, Face.person_id == person.id, Face.label_source == LabelSource.AUTO,
+                   Face.id != face.id)
             .values(person_id=None, label_source=None, label_score=None)
         )
+        queries.resolve_lost_name(session, face.photo_id, person.id)
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,7 @@ class FaceLabel:
 def label_face(library: Library, face_id: int, name: str | None) -> FaceLabel:
     """Name face ``face_id`` by hand (creating the person if new); ``name`` None clears its name and
     keeps recognition from naming it again."""
-    with library.session() as session, session.begin():
+    with library.transaction() as session:
         face = session.get(Face, face_id)
         if face is None:
             raise FaceNotFound(f"no face with id {face_id} (`indexer who-is PHOTO` shows the faces of a photo with their ids)")
@@ -120,7 +122,7 @@ def label_face(library: Library, face_id: int, name: str | None) -> FaceLabel:
 
 def rename(library: Library, old: str, new: str) -> tuple[str, str]:
     """Rename a person; every face keeps its label. Returns (old name, new name)."""
-    with library.session() as session, session.begin():
+    with library.transaction() as session:
         person = require(session, old)
         new = clean_name(new)
         other = lookup(session, new)
@@ -144,7 +146,7 @@ class MergeResult:
 def merge(library: Library, source: str, target: str) -> MergeResult:
     """Make ``source`` and ``target`` one person, called ``target``: every face of ``source`` keeps its
     label source and score and is named ``target``; ``source`` is deleted."""
-    with library.session() as session, session.begin():
+    with library.transaction() as session:
         giving, keeping = require(session, source), require(session, target)
         if giving.id == keeping.id:
             raise IndexerError(f"{giving.name!r} and {keeping.name!r} are the same person")
@@ -153,6 +155,12 @@ def merge(library: Library, source: str, target: str) -> MergeResult:
         session.flush()
         total = session.scalar(select(func.count()).select_from(Face).where(Face.person_id == keeping.id)) or 0
         return MergeResult(giving.name, keeping.name, moved, total)
+
+
+def lost_names(library: Library) -> list[queries.LostNameRow]:
+    """The names given by hand that no face of their re-read photo matched, by photo."""
+    with library.session() as session:
+        return queries.lost_names(session)
 
 
 def people(library: Library) -> list[queries.PersonCounts]:

@@ -16,11 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, select, update
-
 from indexer.classifier import ClassifierUnusable, SvmClassifier
 from indexer.db import queries
-from indexer.db.models import Classifier, Face, Person, utcnow
+from indexer.db.models import Classifier, utcnow
 from indexer.errors import IndexerError
 from indexer.library import Library
 from indexer.lock import writer_lock
@@ -130,10 +128,8 @@ def _train(library: Library, progress: bool | None) -> TrainingReport:
         calibration=calibration,
         classifier_file=str(classifiers_dir(library) / file_name) if file_name else None,
     )
-    with library.session() as session, session.begin():
-        previous = session.scalars(select(Classifier.file).where(Classifier.embedding_model == model.name)).all()
-        session.execute(delete(Classifier).where(Classifier.embedding_model == model.name))
-        session.add(Classifier(
+    with library.transaction() as session:
+        previous = queries.replace_classifier(session, Classifier(
             created_at=created, embedding_model=model.name, file=file_name, sha256=sha256, people=people,
             thresholds=calibration.thresholds.as_dict(), report=_stored_report(report), versions=versions,
         ))
@@ -219,10 +215,8 @@ def relabel_library(library: Library, recognizer: Recognizer, progress: bool | N
         summary.faces += 1
         summary.named += match is not None
         if new != current[face_id]:
-            changes.append({"id": face_id, "person_id": new[0], "label_score": new[1],
-                            "label_source": "auto" if match is not None else None})
+            changes.append(queries.AutomaticName(face_id, *new))
     summary.changed = len(changes)
-    with library.session() as session, session.begin():
-        for start in range(0, len(changes), 5000):
-            session.execute(update(Face), changes[start : start + 5000])
+    with library.transaction() as session:
+        queries.set_automatic_names(session, changes)
     return summary

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Row, Select, delete, exists, func, select, update
+from sqlalchemy import Row, Select, bindparam, delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from indexer.db.models import Classifier, Face, LabelSource, LostName, Person, Photo, Run
@@ -251,6 +251,16 @@ def last_training(session: Session, model: str) -> Classifier | None:
     ).first()
 
 
+def replace_classifier(session: Session, classifier: Classifier) -> list[str | None]:
+    """Make ``classifier`` the one of its model: the rows of earlier ones are deleted; returns their
+    file names (for the caller to delete the files once this commits)."""
+    model = classifier.embedding_model
+    previous = list(session.scalars(select(Classifier.file).where(Classifier.embedding_model == model)))
+    session.execute(delete(Classifier).where(Classifier.embedding_model == model))
+    session.add(classifier)
+    return previous
+
+
 def last_run(session: Session) -> Run | None:
     """The most recently started index run."""
     return session.scalars(select(Run).order_by(Run.id.desc()).limit(1)).first()
@@ -260,7 +270,7 @@ def named_faces(session: Session, model: str, dimensions: int) -> tuple[np.ndarr
     """The faces of ``model`` the user named by hand: (face ids, person ids, vectors (n, dimensions))."""
     rows = session.execute(
         select(Face.id, Face.person_id, Face.embedding)
-        .where(Face.embedding_model == model, Face.label_source == "manual", Face.person_id.is_not(None))
+        .where(Face.embedding_model == model, Face.label_source == LabelSource.MANUAL, Face.person_id.is_not(None))
         .order_by(Face.id)
     ).all()
     return _int64(r.id for r in rows), _int64(r.person_id for r in rows), _vectors([r.embedding for r in rows], dimensions)
@@ -280,7 +290,7 @@ class UnnamedFaces:
 def faces_to_label(session: Session, model: str, dimensions: int, chunk: int = 20_000) -> Iterator[UnnamedFaces]:
     """Every face of ``model`` not labelled by hand, ``chunk`` at a time."""
     query = select(Face.id, Face.photo_id, Face.person_id, Face.label_score, Face.embedding).where(
-        Face.embedding_model == model, Face.label_source.is_distinct_from("manual")
+        Face.embedding_model == model, Face.label_source.is_distinct_from(LabelSource.MANUAL)
     )
     for rows in _in_id_order(session, query, Face.id, chunk):
         yield UnnamedFaces(
@@ -292,11 +302,51 @@ def faces_to_label(session: Session, model: str, dimensions: int, chunk: int = 2
         )
 
 
+@dataclass(frozen=True)
+class AutomaticName:
+    """What recognition decided for one face: a person and score, or (None, None) for no name."""
+
+    face_id: int
+    person_id: int | None
+    score: float | None
+
+
+def set_automatic_names(session: Session, names: list[AutomaticName]) -> None:
+    """Write recognition's names. Each face is changed only if it is still not named by hand and the
+    person still exists, checked in the statement itself: the user may have named the face, or merged
+    the person away, since the names were computed (``train`` takes minutes; ``label`` takes no lock).
+    Then, in the same transaction, an automatic name is taken off any face whose photo has a face named
+    after the same person by hand (one name per photo, and the user's wins)."""
+    faces = Face.__table__
+    not_manual = faces.c.label_source.is_distinct_from(LabelSource.MANUAL)
+    naming = (
+        update(faces)
+        .where(faces.c.id == bindparam("face"), not_manual,
+               exists(select(Person.id).where(Person.id == bindparam("person"))))
+        .values(person_id=bindparam("person"), label_score=bindparam("score"), label_source=LabelSource.AUTO)
+    )
+    unnaming = update(faces).where(faces.c.id == bindparam("face"), not_manual).values(
+        person_id=None, label_score=None, label_source=None)
+    named = [{"face": n.face_id, "person": n.person_id, "score": n.score} for n in names if n.person_id is not None]
+    unnamed = [{"face": n.face_id} for n in names if n.person_id is None]
+    for statement, rows in ((naming, named), (unnaming, unnamed)):
+        for start in range(0, len(rows), 5000):
+            session.connection().execute(statement, rows[start : start + 5000])
+    manual = Face.__table__.alias("manual")
+    session.connection().execute(
+        update(faces)
+        .where(faces.c.label_source == LabelSource.AUTO,
+               exists(select(manual.c.id).where(manual.c.photo_id == faces.c.photo_id, manual.c.person_id == faces.c.person_id,
+                                                manual.c.label_source == LabelSource.MANUAL)))
+        .values(person_id=None, label_score=None, label_source=None)
+    )
+
+
 def manual_names_by_photo(session: Session, model: str) -> set[tuple[int, int]]:
     """(photo id, person id) for every face of ``model`` named by hand."""
     rows = session.execute(
         select(Face.photo_id, Face.person_id)
-        .where(Face.embedding_model == model, Face.label_source == "manual", Face.person_id.is_not(None))
+        .where(Face.embedding_model == model, Face.label_source == LabelSource.MANUAL, Face.person_id.is_not(None))
     )
     return {(r.photo_id, r.person_id) for r in rows}
 
@@ -316,7 +366,7 @@ def people_with_counts(session: Session) -> list[PersonCounts]:
     rows = session.execute(
         select(
             Person.id, Person.name, faces, func.count(func.distinct(Face.photo_id)),
-            func.count(Face.id).filter(Face.label_source == "manual"),
+            func.count(Face.id).filter(Face.label_source == LabelSource.MANUAL),
         )
         .join(Face, Face.person_id == Person.id, isouter=True)
         .group_by(Person.id)
