@@ -231,3 +231,35 @@ def test_a_deleted_photo_loses_its_faces_and_check_repairs_a_damaged_vector_file
     assert not indexer.json("check", expect=1)["consistent"]
     assert indexer.json("check", "--repair")["consistent"]
     assert_consistent(indexer)
+
+
+def test_named_photos_truncated_swapped_and_re_encoded_keep_every_name_on_the_right_face(night):
+    indexer, library, _ = night
+    names = named(indexer)
+    path_of = "SELECT photos.path FROM faces JOIN photos ON photos.id = photo_id JOIN people ON people.id = person_id WHERE people.name = ?"
+    [(madonna,)], [(group,)] = indexer.query(path_of, "Madonna"), indexer.query(path_of, "Guest")
+    madonna, group = Path(madonna), Path(group)
+    whole = madonna.read_bytes()
+    madonna.write_bytes(whole[: len(whole) // 2])  # half-synced for a night
+    night_run = indexer.json("index", str(library))
+    assert night_run["removed"] == 0 and named(indexer) == names
+    assert indexer.json("show", str(madonna))["error"].startswith("damaged or truncated image")
+    madonna.write_bytes(whole)
+    assert indexer.json("index", str(library))["faces_added"] == 0 and named(indexer) == names
+    other = next(p for p in sorted(madonna.parent.iterdir()) if p not in (madonna, group) and p.suffix == ".jpg")
+    madonna.rename(library / "swap.tmp")
+    other.rename(madonna)
+    (library / "swap.tmp").rename(other)
+    swapped = indexer.json("index", str(library))
+    assert (swapped["moved"], swapped["faces_added"]) == (2, 0)
+    assert "Madonna" in [f["person"] for f in indexer.json("show", str(other))["faces"]]
+    assert "Madonna" not in [f["person"] for f in indexer.json("show", str(madonna))["faces"]]
+    edit = Image.open(group)
+    edit.load()
+    edit.save(group, quality=80)  # edited: new bytes, the same faces
+    edited = indexer.json("index", str(library))
+    assert (edited["changed"], edited["names_lost"]) == (1, 0)
+    assert sorted(named(indexer).values()) == sorted(names.values())
+    assert indexer.json("show", str(group))["faces"][0]["person"] == "Guest"
+    assert indexer("lost-names").stdout == ""
+    assert_consistent(indexer)
