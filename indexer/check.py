@@ -10,11 +10,9 @@ import os
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import update
 
 from indexer.classifier import ClassifierUnusable
 from indexer.db import queries
-from indexer.db.models import Photo
 from indexer.library import Library
 from indexer.lock import writer_lock
 from indexer.weights import MODELS
@@ -81,7 +79,7 @@ def _check_vectors(library: Library, model_name: str, report: CheckReport, repai
         report.problems.append(f"{len(malformed)} photo(s) have {model_name} faces with embeddings of the wrong size")
         if repair:
             with library.transaction() as session:
-                session.execute(update(Photo).where(Photo.id.in_(malformed)).values(analysis=None))
+                queries.forget_settings(session, malformed)
             report.repaired.append(f"{len(malformed)} photo(s) with malformed embeddings will be indexed again by the next run")
         return
     path = library.vectors_path(model_name)

@@ -10,9 +10,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
-
-from indexer.db.models import Face
+from indexer.db import queries
 from indexer.errors import IndexerError
 from indexer.library import Library
 from indexer.lock import writer_lock
@@ -88,7 +86,7 @@ def _index_and_name(library: Library, cleaned: dict[str, list[str]], paths: list
                 if result.photo_id is None:
                     report.failed.append((path, result.error or "could not be indexed"))
                     continue
-                faces = session.scalars(select(Face).where(Face.photo_id == result.photo_id)).all()
+                faces = queries.faces_of_photo(session, result.photo_id)
                 if not faces:
                     report.no_face.append(path)
                     continue

@@ -9,7 +9,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+
 from sqlalchemy.orm import Session
 
 from indexer.db import queries
@@ -43,11 +43,11 @@ def clean_name(name: str) -> str:
 def lookup(session: Session, name: str) -> Person | None:
     """The person called ``name``: exactly, else the one whose name matches ignoring case."""
     name = unicodedata.normalize("NFC", name).strip()
-    exact = session.scalars(select(Person).where(Person.name == name)).first()
+    exact = queries.person_named(session, name)
     if exact is not None:
         return exact
     folded = name.casefold()
-    matches = [p for p in session.scalars(select(Person)) if p.name.casefold() == folded]
+    matches = [p for p in queries.everyone(session) if p.name.casefold() == folded]
     return matches[0] if len(matches) == 1 else None
 
 
@@ -58,7 +58,7 @@ def require(session: Session, name: str) -> Person:
         return person
     import difflib
 
-    names = session.scalars(select(Person.name)).all()
+    names = [p.name for p in queries.everyone(session)]
     by_fold = {n.casefold(): n for n in names}
     close = [by_fold[n] for n in difflib.get_close_matches(name.casefold(), list(by_fold), n=3, cutoff=0.5)]
     if close:
@@ -74,11 +74,7 @@ def get_or_create(session: Session, name: str) -> Person:
     """The person called ``name`` (ignoring case), created when there is none."""
     name = clean_name(name)
     person = lookup(session, name)
-    if person is None:
-        person = Person(name=name)
-        session.add(person)
-        session.flush()
-    return person
+    return person if person is not None else queries.add_person(session, name)
 
 
 def name_face(session: Session, face: Face, person: Person | None) -> None:
@@ -89,12 +85,7 @@ def name_face(session: Session, face: Face, person: Person | None) -> None:
     face.label_source = LabelSource.MANUAL
     face.label_score = 1.0 if person is not None else None
     if person is not None:
-        session.execute(
-            update(Face)
-            .where(Face.photo_id == face.photo_id, Face.person_id == person.id, Face.label_source == LabelSource.AUTO,
-                   Face.id != face.id)
-            .values(person_id=None, label_source=None, label_score=None)
-        )
+        queries.take_automatic_name_off_others(session, face.photo_id, person.id, face.id)
         queries.resolve_lost_name(session, face.photo_id, person.id)
 
 
@@ -111,10 +102,10 @@ def label_face(library: Library, face_id: int, name: str | None) -> FaceLabel:
     """Name face ``face_id`` by hand (creating the person if new); ``name`` None clears its name and
     keeps recognition from naming it again."""
     with library.transaction() as session:
-        face = session.get(Face, face_id)
+        face = queries.face_by_id(session, face_id)
         if face is None:
             raise FaceNotFound(f"no face with id {face_id} (`indexer who-is PHOTO` shows the faces of a photo with their ids)")
-        previous = session.get(Person, face.person_id).name if face.person_id is not None else None
+        previous = queries.person_names(session).get(face.person_id) if face.person_id is not None else None
         person = get_or_create(session, name) if name is not None else None
         name_face(session, face, person)
         return FaceLabel(face.id, face.photo.path, face.box, person.name if person else None, previous)
@@ -150,11 +141,9 @@ def merge(library: Library, source: str, target: str) -> MergeResult:
         giving, keeping = require(session, source), require(session, target)
         if giving.id == keeping.id:
             raise IndexerError(f"{giving.name!r} and {keeping.name!r} are the same person")
-        moved = session.execute(update(Face).where(Face.person_id == giving.id).values(person_id=keeping.id)).rowcount
-        session.delete(giving)
-        session.flush()
-        total = session.scalar(select(func.count()).select_from(Face).where(Face.person_id == keeping.id)) or 0
-        return MergeResult(giving.name, keeping.name, moved, total)
+        giving_name = giving.name
+        moved, total = queries.merge_people(session, giving, keeping)
+        return MergeResult(giving_name, keeping.name, moved, total)
 
 
 def lost_names(library: Library) -> list[queries.LostNameRow]:

@@ -18,7 +18,7 @@ import numpy as np
 from tqdm import tqdm
 
 from indexer.db import queries
-from indexer.db.models import Run, RunStatus, utcnow
+from indexer.db.models import RunStatus
 from indexer.errors import IndexerError, RootNotFound
 from indexer.indexing.analyse import FaceAnalyser
 from indexer.indexing.plan import FileState, FolderState, LocalDisk, Plan, ToRead, file_state, plan_run
@@ -126,8 +126,7 @@ def index_library(library: Library, roots: list[Path] | None = None, progress: b
     with writer_lock(library.config.storage.data_dir, "index"):
         _check_missing_roots(library, missing, prune)
         with library.transaction() as session:
-            run = Run(status=RunStatus.RUNNING, roots=[str(r) for r in (*present, *missing)])
-            session.add(run)
+            run_id = queries.start_run(session, [str(r) for r in (*present, *missing)])
         writer = _Writer(library, progress, max_minutes)
         status = RunStatus.FAILED
         try:
@@ -141,8 +140,7 @@ def index_library(library: Library, roots: list[Path] | None = None, progress: b
             try:
                 writer.save_vectors()
                 with library.transaction() as session:
-                    finished = session.get(Run, run.id)
-                    finished.status, finished.finished_at, finished.summary = status, utcnow(), writer.summary.as_dict()
+                    queries.finish_run(session, run_id, status, writer.summary.as_dict())
             except Exception:
                 if status != RunStatus.INTERRUPTED:
                     raise

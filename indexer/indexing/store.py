@@ -102,10 +102,9 @@ def store_batch(session: Session, items: list[Analysed], analysis: str, model_na
                 continue
         labels: list[queries.ManualLabel] = []
         if item.before is None:
-            photo = Photo(path=item.file.path)
-            session.add(photo)
+            photo = queries.add_photo(session, item.file.path)
         else:
-            photo = session.get(Photo, item.before.id)
+            photo = queries.photo_by_id(session, item.before.id)
             labels = queries.manual_labels_of(session, photo.id)
             result.replaced += queries.delete_faces_of(session, [photo.id])
         photo.size, photo.mtime_ns, photo.indexed_at = item.file.size, item.file.mtime_ns, now
@@ -113,7 +112,7 @@ def store_batch(session: Session, items: list[Analysed], analysis: str, model_na
         photo.analysis = analysis
         photo.content_hash = item.content_hash
         rows = [_face_row(photo, face, item.vectors[k], model_name) for k, face in enumerate(item.faces)]
-        session.add_all(rows)
+        queries.add_faces(session, rows)
         if labels:
             placed, lost = carry_over(labels, [face.box for face in item.faces],
                                       item.vectors if item.vectors is not None else np.zeros((0, 0), np.float32))

@@ -1,0 +1,226 @@
+"""Faces: their embeddings, the labels given by hand, recognition's names, and lookups by photo or id."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import bindparam, delete, exists, func, select, update
+from sqlalchemy.orm import Session
+
+from indexer.db.models import Face, LabelSource, Person, Photo
+
+if TYPE_CHECKING:  # numpy is imported where used: `find` and `people` must start fast
+    import numpy as np
+
+from indexer.db.queries.rows import in_id_order, int64_array, vector_array
+
+__all__ = [
+    "add_faces",
+    "face_by_id", "faces_of_photo",
+    "face_ids", "embeddings", "ManualLabel", "manual_labels_of", "manual_faces_under", "delete_faces_of",
+    "named_faces", "UnnamedFaces", "faces_to_label", "AutomaticName", "set_automatic_names",
+    "manual_names_by_photo", "stored_faces", "face_vector", "faces_by_id", "face_counts_by_model",
+    "faces_with_wrong_embedding_size",
+]
+
+
+def face_ids(session: Session, model: str) -> np.ndarray:
+    """The ids of the faces embedded by ``model``, sorted, as int64."""
+    return int64_array(session.scalars(select(Face.id).where(Face.embedding_model == model).order_by(Face.id)))
+
+
+def embeddings(session: Session, model: str, dimensions: int, chunk: int = 20_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(ids, vectors) of ``model``'s faces, ``chunk`` at a time, so memory stays bounded."""
+    query = select(Face.id, Face.embedding).where(Face.embedding_model == model)
+    for rows in in_id_order(session, query, Face.id, chunk):
+        yield int64_array(r.id for r in rows), vector_array([r.embedding for r in rows], dimensions)
+
+
+@dataclass(frozen=True)
+class ManualLabel:
+    """A label given by hand to a face: its box, the person (None: "nobody I have named"), the face's
+    embedding (float32 bytes) and model, and the person's name (None when unnamed)."""
+
+    box: tuple[int, int, int, int]
+    person_id: int | None
+    score: float | None
+    embedding: bytes
+    embedding_model: str
+    person_name: str | None = None
+
+
+def manual_labels_of(session: Session, photo_id: int) -> list[ManualLabel]:
+    """The labels the user gave faces of this photo by hand, with the faces' boxes and embeddings."""
+    rows = session.execute(
+        select(Face.box_x, Face.box_y, Face.box_w, Face.box_h, Face.person_id, Face.label_score, Face.embedding,
+               Face.embedding_model, Person.name)
+        .join(Person, Person.id == Face.person_id, isouter=True)
+        .where(Face.photo_id == photo_id, Face.label_source == LabelSource.MANUAL)
+        .order_by(Face.id)
+    )
+    return [ManualLabel((r[0], r[1], r[2], r[3]), *r[4:]) for r in rows]
+
+
+def manual_faces_under(session: Session, photo_ids: Iterable[int]) -> int:
+    """How many faces of these photos carry a name given by hand."""
+    photo_ids = list(photo_ids)
+    total = 0
+    for start in range(0, len(photo_ids), 500):
+        total += session.scalar(
+            select(func.count()).select_from(Face).where(
+                Face.photo_id.in_(photo_ids[start : start + 500]), Face.label_source == LabelSource.MANUAL,
+                Face.person_id.is_not(None))
+        ) or 0
+    return total
+
+
+def delete_faces_of(session: Session, photo_ids: Iterable[int]) -> list[int]:
+    """Delete the faces of these photos; returns the deleted face ids (for the vector index)."""
+    photo_ids = list(photo_ids)
+    removed: list[int] = []
+    for start in range(0, len(photo_ids), 500):
+        batch = photo_ids[start : start + 500]
+        removed += session.scalars(select(Face.id).where(Face.photo_id.in_(batch))).all()
+        session.execute(delete(Face).where(Face.photo_id.in_(batch)))
+    return removed
+
+
+def named_faces(session: Session, model: str, dimensions: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The faces of ``model`` the user named by hand: (face ids, person ids, vectors (n, dimensions))."""
+    rows = session.execute(
+        select(Face.id, Face.person_id, Face.embedding)
+        .where(Face.embedding_model == model, Face.label_source == LabelSource.MANUAL, Face.person_id.is_not(None))
+        .order_by(Face.id)
+    ).all()
+    return int64_array(r.id for r in rows), int64_array(r.person_id for r in rows), vector_array([r.embedding for r in rows], dimensions)
+
+
+@dataclass(frozen=True)
+class UnnamedFaces:
+    """A chunk of faces that recognition may name: ids, their photos, their current labels, vectors."""
+
+    ids: np.ndarray
+    photo_ids: np.ndarray
+    person_ids: list[int | None]
+    scores: list[float | None]
+    vectors: np.ndarray
+
+
+def faces_to_label(session: Session, model: str, dimensions: int, chunk: int = 20_000) -> Iterator[UnnamedFaces]:
+    """Every face of ``model`` not labelled by hand, ``chunk`` at a time."""
+    query = select(Face.id, Face.photo_id, Face.person_id, Face.label_score, Face.embedding).where(
+        Face.embedding_model == model, Face.label_source.is_distinct_from(LabelSource.MANUAL)
+    )
+    for rows in in_id_order(session, query, Face.id, chunk):
+        yield UnnamedFaces(
+            ids=int64_array(r.id for r in rows),
+            photo_ids=int64_array(r.photo_id for r in rows),
+            person_ids=[r.person_id for r in rows],
+            scores=[r.label_score for r in rows],
+            vectors=vector_array([r.embedding for r in rows], dimensions),
+        )
+
+
+@dataclass(frozen=True)
+class AutomaticName:
+    """What recognition decided for one face: a person and score, or (None, None) for no name."""
+
+    face_id: int
+    person_id: int | None
+    score: float | None
+
+
+def set_automatic_names(session: Session, names: list[AutomaticName]) -> None:
+    """Write recognition's names. Each face is changed only if it is still not named by hand and the
+    person still exists, checked in the statement itself: the user may have named the face, or merged
+    the person away, since the names were computed (``train`` takes minutes; ``label`` takes no lock).
+    Then, in the same transaction, an automatic name is taken off any face whose photo has a face named
+    after the same person by hand (one name per photo, and the user's wins)."""
+    faces = Face.__table__
+    not_manual = faces.c.label_source.is_distinct_from(LabelSource.MANUAL)
+    naming = (
+        update(faces)
+        .where(faces.c.id == bindparam("face"), not_manual,
+               exists(select(Person.id).where(Person.id == bindparam("person"))))
+        .values(person_id=bindparam("person"), label_score=bindparam("score"), label_source=LabelSource.AUTO)
+    )
+    unnaming = update(faces).where(faces.c.id == bindparam("face"), not_manual).values(
+        person_id=None, label_score=None, label_source=None)
+    named = [{"face": n.face_id, "person": n.person_id, "score": n.score} for n in names if n.person_id is not None]
+    unnamed = [{"face": n.face_id} for n in names if n.person_id is None]
+    for statement, rows in ((naming, named), (unnaming, unnamed)):
+        for start in range(0, len(rows), 5000):
+            session.connection().execute(statement, rows[start : start + 5000])
+    manual = Face.__table__.alias("manual")
+    session.connection().execute(
+        update(faces)
+        .where(faces.c.label_source == LabelSource.AUTO,
+               exists(select(manual.c.id).where(manual.c.photo_id == faces.c.photo_id, manual.c.person_id == faces.c.person_id,
+                                                manual.c.label_source == LabelSource.MANUAL)))
+        .values(person_id=None, label_score=None, label_source=None)
+    )
+
+
+def manual_names_by_photo(session: Session, model: str) -> set[tuple[int, int]]:
+    """(photo id, person id) for every face of ``model`` named by hand."""
+    rows = session.execute(
+        select(Face.photo_id, Face.person_id)
+        .where(Face.embedding_model == model, Face.label_source == LabelSource.MANUAL, Face.person_id.is_not(None))
+    )
+    return {(r.photo_id, r.person_id) for r in rows}
+
+
+def stored_faces(session: Session, photo_id: int) -> list[tuple[Face, str | None]]:
+    """The faces of one photo, left to right, each with its person's name (None when unnamed)."""
+    rows = session.execute(
+        select(Face, Person.name)
+        .join(Person, Person.id == Face.person_id, isouter=True)
+        .where(Face.photo_id == photo_id)
+        .order_by(Face.box_x, Face.box_y, Face.id)
+    )
+    return [(face, name) for face, name in rows]
+
+
+def face_vector(session: Session, face_id: int) -> tuple[str, bytes] | None:
+    """(embedding model, embedding bytes) of one face, or None."""
+    row = session.execute(select(Face.embedding_model, Face.embedding).where(Face.id == face_id)).first()
+    return None if row is None else (row[0], row[1])
+
+
+def faces_by_id(session: Session, face_ids: list[int]) -> dict[int, tuple[str, list[int], str | None]]:
+    """face id -> (photo path, box, person's name or None)."""
+    rows = session.execute(
+        select(Face, Photo.path, Person.name)
+        .join(Photo, Photo.id == Face.photo_id)
+        .join(Person, Person.id == Face.person_id, isouter=True)
+        .where(Face.id.in_(face_ids))
+    )
+    return {face.id: (path, face.box, name) for face, path, name in rows}
+
+
+def face_counts_by_model(session: Session) -> dict[str, int]:
+    """How many faces each embedding model has in the database."""
+    rows = session.execute(select(Face.embedding_model, func.count()).group_by(Face.embedding_model))
+    return {model: count for model, count in rows}
+
+
+def faces_with_wrong_embedding_size(session: Session, model: str, dimensions: int) -> list[int]:
+    """Photo ids of faces of ``model`` whose stored embedding is not ``dimensions`` float32 values."""
+    rows = session.scalars(
+        select(Face.photo_id).where(Face.embedding_model == model, func.length(Face.embedding) != 4 * dimensions).distinct()
+    )
+    return list(rows)
+
+
+def face_by_id(session: Session, face_id: int) -> Face | None:
+    return session.get(Face, face_id)
+
+
+def faces_of_photo(session: Session, photo_id: int) -> list[Face]:
+    return list(session.scalars(select(Face).where(Face.photo_id == photo_id).order_by(Face.id)))
+
+
+def add_faces(session: Session, faces: list[Face]) -> None:
+    session.add_all(faces)

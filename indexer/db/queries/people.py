@@ -1,0 +1,152 @@
+"""People: names, who still exists, counts, their faces, and the names given by hand that were lost."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from indexer.db.models import Face, LabelSource, LostName, Person, Photo
+
+from indexer.db.queries.faces import ManualLabel
+
+__all__ = [
+    "person_names", "existing_people", "PersonCounts", "people_with_counts", "FaceOfPerson", "faces_of_person",
+    "record_lost_names", "resolve_lost_name", "LostNameRow", "lost_names", "person_named", "everyone", "add_person",
+    "take_automatic_name_off_others", "merge_people",
+]
+
+
+def person_names(session: Session) -> dict[int, str]:
+    """Person id -> name, for everyone."""
+    return dict(session.execute(select(Person.id, Person.name)).all())
+
+
+def existing_people(session: Session, person_ids: Iterable[int]) -> set[int]:
+    """Which of ``person_ids`` still exist (a person merged away meanwhile does not)."""
+    person_ids = list(set(person_ids))
+    found: set[int] = set()
+    for start in range(0, len(person_ids), 500):
+        found |= set(session.scalars(select(Person.id).where(Person.id.in_(person_ids[start : start + 500]))))
+    return found
+
+
+@dataclass(frozen=True)
+class PersonCounts:
+    id: int
+    name: str
+    faces: int
+    photos: int
+    manual_faces: int  # named by hand (the references recognition learns from)
+
+
+def people_with_counts(session: Session) -> list[PersonCounts]:
+    """Every person, with how many faces and photos show them, by name."""
+    faces = func.count(Face.id)
+    rows = session.execute(
+        select(
+            Person.id, Person.name, faces, func.count(func.distinct(Face.photo_id)),
+            func.count(Face.id).filter(Face.label_source == LabelSource.MANUAL),
+        )
+        .join(Face, Face.person_id == Person.id, isouter=True)
+        .group_by(Person.id)
+        .order_by(func.lower(Person.name), Person.name)
+    )
+    return [PersonCounts(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class FaceOfPerson:
+    face_id: int
+    photo_path: str
+    box: list[int]
+    score: float
+    source: str
+
+
+def faces_of_person(session: Session, person_id: int, min_score: float = 0.0) -> list[FaceOfPerson]:
+    """The faces named ``person_id`` with a score of at least ``min_score`` (manual names count as 1.0),
+    best first."""
+    score = func.coalesce(Face.label_score, 1.0)
+    rows = session.execute(
+        select(Face.id, Photo.path, Face.box_x, Face.box_y, Face.box_w, Face.box_h, score, Face.label_source)
+        .join(Photo, Photo.id == Face.photo_id)
+        .where(Face.person_id == person_id, score >= min_score)
+        .order_by(score.desc(), Photo.path, Face.id)
+    )
+    return [FaceOfPerson(r[0], r[1], [r[2], r[3], r[4], r[5]], float(r[6]), r[7]) for r in rows]
+
+
+def record_lost_names(session: Session, photo_id: int, labels: Iterable[ManualLabel], reason: str) -> None:
+    """Keep the names of ``labels`` (given by hand on faces of ``photo_id`` that are no longer found) as
+    lost names the user can see."""
+    for label in labels:
+        if label.person_id is not None:
+            x, y, w, h = label.box
+            session.add(LostName(photo_id=photo_id, person_id=label.person_id, person_name=label.person_name or "?",
+                                 box_x=x, box_y=y, box_w=w, box_h=h, reason=reason))
+
+
+def resolve_lost_name(session: Session, photo_id: int, person_id: int) -> None:
+    """The user named a face of ``photo_id`` after ``person_id``: a lost name of theirs there is found."""
+    session.execute(delete(LostName).where(LostName.photo_id == photo_id, LostName.person_id == person_id))
+
+
+@dataclass(frozen=True)
+class LostNameRow:
+    id: int
+    photo_path: str
+    person: str  # the person's name now (or as it was, when they were merged away)
+    box: list[int]
+    reason: str
+    lost_at: datetime
+
+
+def lost_names(session: Session) -> list[LostNameRow]:
+    """Every name given by hand that could not be carried to a face of its re-read photo, by photo."""
+    rows = session.execute(
+        select(LostName, Photo.path, Person.name)
+        .join(Photo, Photo.id == LostName.photo_id)
+        .join(Person, Person.id == LostName.person_id, isouter=True)
+        .order_by(Photo.path, LostName.id)
+    )
+    return [LostNameRow(lost.id, path, name or lost.person_name, lost.box, lost.reason, lost.lost_at) for lost, path, name in rows]
+
+
+def person_named(session: Session, name: str) -> Person | None:
+    """The person whose name is exactly ``name``."""
+    return session.scalars(select(Person).where(Person.name == name)).first()
+
+
+def everyone(session: Session) -> list[Person]:
+    return list(session.scalars(select(Person)))
+
+
+def add_person(session: Session, name: str) -> Person:
+    person = Person(name=name)
+    session.add(person)
+    session.flush()
+    return person
+
+
+def take_automatic_name_off_others(session: Session, photo_id: int, person_id: int, face_id: int) -> None:
+    """Another face of ``photo_id`` that recognition named ``person_id`` loses the name (one name per
+    photo, and the user's wins)."""
+    session.execute(
+        update(Face)
+        .where(Face.photo_id == photo_id, Face.person_id == person_id, Face.label_source == LabelSource.AUTO, Face.id != face_id)
+        .values(person_id=None, label_source=None, label_score=None)
+    )
+
+
+def merge_people(session: Session, giving: Person, keeping: Person) -> tuple[int, int]:
+    """Every face (and lost name) of ``giving`` becomes ``keeping``'s, and ``giving`` is deleted.
+    Returns (faces moved, faces ``keeping`` has now)."""
+    moved = session.execute(update(Face).where(Face.person_id == giving.id).values(person_id=keeping.id)).rowcount
+    session.execute(update(LostName).where(LostName.person_id == giving.id).values(person_id=keeping.id))
+    session.delete(giving)
+    session.flush()
+    return moved, session.scalar(select(func.count()).select_from(Face).where(Face.person_id == keeping.id)) or 0

@@ -1,0 +1,146 @@
+"""Photos: what the database remembers of each file, moves, failures, removals, counts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from indexer.db.models import Face, Person, Photo
+
+from indexer.db.queries.faces import delete_faces_of
+from indexer.db.queries.rows import in_id_order
+
+__all__ = [
+    "add_photo", "photo_by_id",
+    "forget_settings",
+    "KnownPhoto", "known_photos", "count_photos_under", "photo_outcomes", "move_photos", "touch_photo",
+    "mark_failed", "delete_photos", "failed_photos", "photo_by_path", "indexed_photo_paths", "Counts", "counts",
+]
+
+
+@dataclass(frozen=True)
+class KnownPhoto:
+    """What the database remembers of a file, enough to tell whether it changed."""
+
+    id: int
+    path: str
+    size: int
+    mtime_ns: int
+    failed: bool  # it could not be indexed last time
+    analysis: str | None  # the settings it was indexed with
+    content_hash: str | None  # sha256 of its bytes (None before schema 0003)
+
+
+def known_photos(session: Session, paths: Iterable[str] | None = None) -> dict[str, KnownPhoto]:
+    """Every file the database knows (indexed or failed), by path; only ``paths`` when given."""
+    query = select(
+        Photo.id, Photo.path, Photo.size, Photo.mtime_ns, Photo.error.is_not(None), Photo.analysis, Photo.content_hash
+    )
+    if paths is None:
+        return {row[1]: KnownPhoto(*row) for row in session.execute(query)}
+    paths = list(paths)
+    found = {}
+    for start in range(0, len(paths), 500):
+        found |= {row[1]: KnownPhoto(*row) for row in session.execute(query.where(Photo.path.in_(paths[start : start + 500])))}
+    return found
+
+
+def count_photos_under(session: Session, prefix: str) -> int:
+    """How many photos (indexed or failed) have a path starting with ``prefix`` (a folder ending in "/")."""
+    return session.scalar(select(func.count()).select_from(Photo).where(func.substr(Photo.path, 1, len(prefix)) == prefix)) or 0
+
+
+def photo_outcomes(session: Session, paths: list[str]) -> dict[str, tuple[int | None, str | None]]:
+    """path -> (photo id, None) for each of ``paths`` indexed, (None, reason) for each that failed."""
+    found = {}
+    for start in range(0, len(paths), 500):
+        rows = session.execute(select(Photo.path, Photo.id, Photo.error).where(Photo.path.in_(paths[start : start + 500])))
+        found |= {path: (None, error) if error is not None else (photo_id, None) for path, photo_id, error in rows}
+    return found
+
+
+def move_photos(session: Session, moves: list[tuple[int, str, int, int]]) -> None:
+    """Give photos new paths, sizes and modification times: (photo id, path, size, mtime_ns) each. Paths
+    may be exchanged between the photos moved (a swap of two files): each first gets a path no file has."""
+    for photo_id, _, _, _ in moves:
+        session.execute(update(Photo).where(Photo.id == photo_id).values(path=f"\0moving:{photo_id}"))
+    for photo_id, path, size, mtime_ns in moves:
+        session.execute(update(Photo).where(Photo.id == photo_id).values(path=path, size=size, mtime_ns=mtime_ns))
+
+
+def touch_photo(session: Session, photo_id: int, size: int, mtime_ns: int) -> None:
+    """A photo's file was found with the content it was indexed from, under a new size or time: record
+    those, and that it reads (again)."""
+    session.execute(update(Photo).where(Photo.id == photo_id).values(size=size, mtime_ns=mtime_ns, error=None))
+
+
+def mark_failed(session: Session, photo_id: int, error: str, when: datetime) -> None:
+    """A known photo could not be read this time: record why, and keep everything it had (faces, names,
+    size and content hash of the last good read), so it is read again next run and nothing is lost."""
+    session.execute(update(Photo).where(Photo.id == photo_id).values(error=error, indexed_at=when))
+
+
+def delete_photos(session: Session, photo_ids: Iterable[int]) -> list[int]:
+    """Delete these photos and their faces; returns the deleted face ids."""
+    photo_ids = list(photo_ids)
+    removed = delete_faces_of(session, photo_ids)
+    for start in range(0, len(photo_ids), 500):
+        session.execute(delete(Photo).where(Photo.id.in_(photo_ids[start : start + 500])))
+    return removed
+
+
+def failed_photos(session: Session) -> list[tuple[str, str, datetime]]:
+    """(path, reason, when it was last tried) of every file that could not be indexed, by path."""
+    rows = session.execute(select(Photo.path, Photo.error, Photo.indexed_at).where(Photo.error.is_not(None)).order_by(Photo.path))
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+def photo_by_path(session: Session, path: str) -> Photo | None:
+    return session.scalars(select(Photo).where(Photo.path == path)).first()
+
+
+def indexed_photo_paths(session: Session, chunk: int = 50_000) -> Iterator[list[tuple[int, str]]]:
+    """(id, path) of every indexed photo (not failed), ``chunk`` at a time."""
+    query = select(Photo.id, Photo.path).where(Photo.error.is_(None))
+    for rows in in_id_order(session, query, Photo.id, chunk):
+        yield [(r[0], r[1]) for r in rows]
+
+
+@dataclass(frozen=True)
+class Counts:
+    photos: int  # files indexed successfully
+    faces: int
+    people: int
+    labelled_faces: int
+    errors: int  # files that could not be indexed
+
+
+def counts(session: Session) -> Counts:
+    """How much the database holds."""
+    return Counts(
+        photos=session.scalar(select(func.count()).select_from(Photo).where(Photo.error.is_(None))) or 0,
+        faces=session.scalar(select(func.count()).select_from(Face)) or 0,
+        people=session.scalar(select(func.count()).select_from(Person)) or 0,
+        labelled_faces=session.scalar(select(func.count()).select_from(Face).where(Face.person_id.is_not(None))) or 0,
+        errors=session.scalar(select(func.count()).select_from(Photo).where(Photo.error.is_not(None))) or 0,
+    )
+
+
+def forget_settings(session: Session, photo_ids: list[int]) -> None:
+    """Have these photos indexed again by the next run, as if indexed with other settings."""
+    for start in range(0, len(photo_ids), 500):
+        session.execute(update(Photo).where(Photo.id.in_(photo_ids[start : start + 500])).values(analysis=None))
+
+
+def add_photo(session: Session, path: str) -> Photo:
+    photo = Photo(path=path)
+    session.add(photo)
+    return photo
+
+
+def photo_by_id(session: Session, photo_id: int) -> Photo | None:
+    return session.get(Photo, photo_id)
