@@ -91,7 +91,7 @@ def _check_vectors(library: Library, model_name: str, report: CheckReport, repai
     if not repair:
         report.problems.append(problem)
         return
-    rebuilt = library.vectors(model_name, spec.dimensions)
+    rebuilt = library.checked_vectors(model_name, spec.dimensions)
     report.vectors[model_name] = len(rebuilt)
     still = _vector_problem(VectorIndex.read(path, spec.dimensions), expected, model_name, str(path))
     if still is None:

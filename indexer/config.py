@@ -110,7 +110,7 @@ class Config:
     search: SearchConfig = field(default_factory=SearchConfig)
 
     @property
-    def analysis(self) -> str:
+    def face_settings(self) -> str:
         """The settings that decide which faces a photo yields and their vectors, as one string. Each photo
         records the one it was indexed with; a photo indexed with other settings is indexed again."""
         d, e = self.detection, self.embedding

@@ -22,7 +22,7 @@ from indexer.weights import ModelSpec, get_model
 if TYPE_CHECKING:  # imported where used: `find` and `people` must start fast
     from indexer.detect import FaceDetector
     from indexer.embed import FaceEmbedder
-    from indexer.vectors import VectorIndex
+    from indexer.vectors import VectorIndex, VectorKind
 
 log = logging.getLogger(__name__)
 
@@ -124,20 +124,23 @@ class Library:
     def vectors_path(self, model_name: str) -> Path:
         return self.config.storage.vectors_dir / f"{model_name}.faiss"
 
-    def vector_kind(self, faces: int, current: str | None = None) -> str:
+    def vector_kind(self, faces: int, current: str | None = None) -> VectorKind:
         """Which kind of index ``faces`` faces get: exact up to ``[search] approximate_above``, ivf above;
         an ivf index stays ivf until the count falls below half of that (no rebuilding back and forth)."""
         limit = self.config.search.approximate_above
-        if current == "ivf" and faces >= limit // 2:
-            return "ivf"
-        return "ivf" if faces > limit else "exact"
+        from indexer.vectors import VectorKind
 
-    def vectors(self, model: str, dimensions: int) -> VectorIndex:
-        """The FAISS index of ``model``'s faces, rebuilt from the database when it is missing, damaged,
-        holds other ids than the database (after a crash, say) or is of the wrong kind for its size."""
+        if current == VectorKind.IVF and faces >= limit // 2:
+            return VectorKind.IVF
+        return VectorKind.IVF if faces > limit else VectorKind.EXACT
+
+    def checked_vectors(self, model: str, dimensions: int) -> VectorIndex:
+        """The FAISS index of ``model``'s faces, checked against the database: read from its file, and
+        rebuilt from the database — and written — when the file is missing, damaged, holds other ids than
+        the database (after a crash, say) or is of the wrong kind for its size."""
         import numpy as np
 
-        from indexer.vectors import VectorIndex
+        from indexer.vectors import VectorIndex, VectorKind
 
         path = self.vectors_path(model)
         probes = self.config.search.probes
@@ -155,13 +158,13 @@ class Library:
                 "was missing or unreadable" if index is None
                 else f"was {index.kind}" if index.kind != kind else f"held {len(index)} vectors",
             )
-            if kind == "exact":
+            if kind == VectorKind.EXACT:
                 index = VectorIndex(dimensions)
                 for ids, vectors in queries.embeddings(session, model, dimensions):
                     index.add(ids, vectors)
             else:  # an ivf index is trained on all of them at once (4 bytes × dimensions each)
                 chunks = list(queries.embeddings(session, model, dimensions))
-                index = VectorIndex.build(dimensions, "ivf", np.concatenate([c[0] for c in chunks]),
+                index = VectorIndex.build(dimensions, VectorKind.IVF, np.concatenate([c[0] for c in chunks]),
                                           np.concatenate([c[1] for c in chunks]), probes)
         index.save(path)
         return index
@@ -186,7 +189,7 @@ class Library:
             raise IndexerError(f"no face with id {face_id}")
         model, vector = found
         spec = get_model(model)
-        index = self.vectors(model, spec.dimensions)
+        index = self.checked_vectors(model, spec.dimensions)
         distances, ids = index.search(np.frombuffer(vector, dtype="<f4")[None, :], limit + 1)
         return [(int(i), round(float(d), 4)) for i, d in zip(ids[0], distances[0], strict=True) if i >= 0 and i != face_id][:limit]
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from indexer.db.models import utcnow
+from indexer.clock import utcnow
 from indexer.errors import AlreadyRunning
 
 

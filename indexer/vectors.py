@@ -7,12 +7,19 @@ from the database (see ``Library.vectors``).
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 
 import faiss
 import numpy as np
 
 from indexer.files import atomic_file
+
+
+class VectorKind(StrEnum):
+    EXACT = "exact"  # every query compared with every face
+    IVF = "ivf"  # approximate: the faces split into k-means cells, a query looks into the nearest few
+
 
 TRAINING_PER_CELL = 40  # vectors per cell the k-means of an ivf index is trained on (FAISS asks for 30–256)
 
@@ -42,23 +49,23 @@ class VectorIndex:
     def set_probes(self, probes: int) -> None:
         """How many cells an ivf query looks into (more: slower, nearer to exact)."""
         self.probes = probes
-        if self.kind == "ivf":
+        if self.kind == VectorKind.IVF:
             self._index.nprobe = probes
 
     @property
-    def kind(self) -> str:
-        return "ivf" if isinstance(self._index, faiss.IndexIVFFlat) else "exact"
+    def kind(self) -> VectorKind:
+        return VectorKind.IVF if isinstance(self._index, faiss.IndexIVFFlat) else VectorKind.EXACT
 
     def describe(self) -> str:
-        if self.kind == "ivf":
+        if self.kind == VectorKind.IVF:
             return f"ivf ({self._index.nlist} cells, {self._index.nprobe} probed)"
-        return "exact"
+        return VectorKind.EXACT
 
     @classmethod
     def build(cls, dimensions: int, kind: str, ids: np.ndarray, vectors: np.ndarray, probes: int = 32) -> VectorIndex:
         """A new index of ``kind`` holding ``vectors`` (n, dimensions) under ``ids``. An ``ivf`` index is
         trained on (a sample of) the vectors given, so give it all of them, or a fair sample first."""
-        if kind == "exact":
+        if kind == VectorKind.EXACT:
             index = cls(dimensions)
         else:
             nlist = ivf_cells(len(vectors))
@@ -90,7 +97,7 @@ class VectorIndex:
 
     def ids(self) -> np.ndarray:
         """The face ids held, as int64 (exact: in insertion order; ivf: cell by cell)."""
-        if self.kind == "exact":
+        if self.kind == VectorKind.EXACT:
             return faiss.vector_to_array(self._index.id_map).astype(np.int64)
         lists = self._index.invlists
         parts = [

@@ -95,7 +95,7 @@ class WhoIs:
         path = absolute(photo)
         with self.library.session() as session:
             known = queries.known_photos(session, [path]).get(path)
-            if known is None or file_state(look_at(path), known, self.library.config.analysis) is not FileState.UNCHANGED:
+            if known is None or file_state(look_at(path), known, self.library.config.face_settings) is not FileState.UNCHANGED:
                 return None  # read it the ordinary way (which also says what is wrong with it)
             return [
                 FaceAnswer(face.box, face.detection, name, face.label_score if name else None, face.id, face.label_source if name else None)

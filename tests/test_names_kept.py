@@ -3,7 +3,6 @@ be seen, and the index stays private — through the command line, with the fake
 (tests/test_e2e_nightly.py does the truncated photo and the swap with the real models.)"""
 
 import json
-import os
 import shutil
 import stat
 

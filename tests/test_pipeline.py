@@ -23,7 +23,7 @@ def faces_by_photo(library) -> dict[str, list[Face]]:
 
 
 def assert_vectors_match_database(library):
-    vectors = library.vectors("facenet128", 128)
+    vectors = library.checked_vectors("facenet128", 128)
     with library.session() as session:
         face_ids = sorted(session.scalars(select(Face.id)))
     assert sorted(vectors.ids()) == face_ids
@@ -182,7 +182,7 @@ def test_photos_indexed_by_another_model_are_indexed_again(fake_library, photos)
     assert (summary.changed, summary.unchanged, summary.faces_added) == (4, 0, 6)
     with other.session() as session:
         assert set(session.scalars(select(Face.embedding_model))) == {"keras-facenet-20180402-114759"}
-    assert len(other.vectors("keras-facenet-20180402-114759", 512)) == 6
+    assert len(other.checked_vectors("keras-facenet-20180402-114759", 512)) == 6
 
 
 def test_an_interrupted_run_keeps_what_it_committed_and_the_next_run_finishes(fake_library, tmp_path):

@@ -26,8 +26,8 @@ class FakeDisk:
         return self.folders.get(path, FolderState.SEEN)
 
 
-def known(photo_id, path, content, size=100, mtime=1, failed=False, analysis=SETTINGS):
-    return KnownPhoto(photo_id, path, size, mtime, failed, analysis, content)
+def known(photo_id, path, content, size=100, mtime=1, failed=False, settings=SETTINGS):
+    return KnownPhoto(photo_id, path, size, mtime, failed, settings, content)
 
 
 def found(path, size=100, mtime=1, problem=None):
@@ -39,7 +39,7 @@ def found(path, size=100, mtime=1, problem=None):
     (found("/lib/a.jpg", size=5), known(1, "/lib/a.jpg", "h"), FileState.CHANGED),
     (found("/lib/a.jpg", mtime=2), known(1, "/lib/a.jpg", "h"), FileState.CHANGED),
     (found("/lib/a.jpg"), known(1, "/lib/a.jpg", "h", failed=True), FileState.RETRY),
-    (found("/lib/a.jpg"), known(1, "/lib/a.jpg", "h", analysis="other"), FileState.OUTDATED),
+    (found("/lib/a.jpg"), known(1, "/lib/a.jpg", "h", settings="other"), FileState.OUTDATED),
     (found("/lib/a.jpg"), known(1, "/lib/a.jpg", "h"), FileState.UNCHANGED),
 ])
 def test_file_state_says_whether_a_file_is_read_again(file, before, state):

@@ -37,7 +37,7 @@ class FileState(StrEnum):
     UNCHANGED = "unchanged"
 
 
-def file_state(found: ScannedFile, before: KnownPhoto | None, analysis: str) -> FileState:
+def file_state(found: ScannedFile, before: KnownPhoto | None, face_settings: str) -> FileState:
     """Whether ``found`` must be read, and why; all but UNCHANGED are read (unless the content turns out
     to be one the index already holds: see ``plan_run``)."""
     if before is None:
@@ -46,7 +46,7 @@ def file_state(found: ScannedFile, before: KnownPhoto | None, analysis: str) -> 
         return FileState.CHANGED
     if before.failed:
         return FileState.RETRY
-    return FileState.OUTDATED if before.analysis != analysis else FileState.UNCHANGED
+    return FileState.OUTDATED if before.face_settings != face_settings else FileState.UNCHANGED
 
 
 class FolderState(StrEnum):
@@ -140,14 +140,14 @@ def plan_run(
     files: list[ScannedFile],
     known: dict[str, KnownPhoto],
     roots: Iterable[Path],
-    analysis: str,
+    face_settings: str,
     disk: Disk,
     unlisted: Iterable[str] = (),
     prune: bool = False,
     max_removed_share: float = 0.2,
 ) -> Plan:
     """Decide what a run over ``roots`` does with the ``files`` its scan found, given the photos the
-    database holds under those roots (``known``, by path) and the settings string ``analysis``.
+    database holds under those roots (``known``, by path) and the settings string ``face_settings``.
     ``unlisted``: folders the scan could not list (what is under them is kept, always). ``prune``: remove
     every photo not found, whatever the reason (but an unlisted folder), and however many."""
     plan = Plan(scanned=len(files))
@@ -155,7 +155,7 @@ def plan_run(
     arrived: list[tuple[ScannedFile, KnownPhoto | None]] = []  # read unless they turn out to be known content
     for found in files:
         before = not_found.pop(found.path, None)
-        state = file_state(found, before, analysis)
+        state = file_state(found, before, face_settings)
         if state is FileState.UNCHANGED:
             plan.unchanged += 1
         elif state in (FileState.NEW, FileState.CHANGED):
@@ -182,7 +182,7 @@ def plan_run(
             plan.unseen.setdefault(folder, []).append(photo)
             plan.unseen_why[folder] = disk.folder(folder)
 
-    gone += _match_content(plan, arrived, [p for photos in plan.unseen.values() for p in photos] + gone, analysis, disk)
+    gone += _match_content(plan, arrived, [p for photos in plan.unseen.values() for p in photos] + gone, face_settings, disk)
     moved = {photo.id for _, photo in plan.moves}
     gone = [photo for photo in gone if photo.id not in moved]
     plan.unseen = {folder: kept for folder, photos in plan.unseen.items() if (kept := [p for p in photos if p.id not in moved])}
@@ -211,7 +211,7 @@ def _unseen_folder(path: str, roots: list[str], disk: Disk) -> str | None:
 
 
 def _match_content(plan: Plan, arrived: list[tuple[ScannedFile, KnownPhoto | None]], not_found: list[KnownPhoto],
-                   analysis: str, disk: Disk) -> list[KnownPhoto]:
+                   face_settings: str, disk: Disk) -> list[KnownPhoto]:
     """Sort new and changed files into moves (content the index holds under a path where it no longer
     is: a move, a rename, a swap of two files, a restore), touched files (their own content) and files
     to read. Returns the photos displaced: their path now holds another known photo's content, and
@@ -250,7 +250,7 @@ def _match_content(plan: Plan, arrived: list[tuple[ScannedFile, KnownPhoto | Non
             claimed[match.id] = found.path
             plan.moves.append((found, match))
         elif before is not None and before.content_hash is not None and found.path not in changed_content \
-                and plan.hashes.get(found.path) == before.content_hash and before.analysis == analysis:
+                and plan.hashes.get(found.path) == before.content_hash and before.face_settings == face_settings:
             plan.touched.append((found, before))
             plan.unchanged += 1
         else:

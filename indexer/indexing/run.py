@@ -97,7 +97,7 @@ def index_files(library: Library, paths: list[str], progress: bool | None = None
     todo = []
     for path in dict.fromkeys(paths):
         found, before = look_at(path), known.get(path)
-        if file_state(found, before, writer.analysis) is not FileState.UNCHANGED:
+        if file_state(found, before, writer.face_settings) is not FileState.UNCHANGED:
             todo.append(ToRead(found, before))
     try:
         writer.read_and_store(todo)
@@ -173,7 +173,7 @@ def _index_roots(writer: _Writer, present: tuple[Path, ...], missing: tuple[Path
     prefixes = tuple(_as_prefix(root) for root in roots)
     with library.session() as session:
         known = {path: photo for path, photo in queries.known_photos(session).items() if path.startswith(prefixes)}
-    plan = plan_run(files, known, roots, writer.analysis, LocalDisk(), scan.unlisted_dirs, prune,
+    plan = plan_run(files, known, roots, writer.face_settings, LocalDisk(), scan.unlisted_dirs, prune,
                     config.library.max_removed_share)
     _report_plan(plan, len(known))
     writer.vectors  # checked against the database (and rebuilt where they disagree) on every run
@@ -218,7 +218,7 @@ class _Writer:
     def __init__(self, library: Library, progress: bool | None, max_minutes: float | None = None):
         self.library = library
         self.model = library.model
-        self.analysis = library.config.analysis  # recorded on every photo this run indexes
+        self.face_settings = library.config.face_settings  # recorded on every photo this run indexes
         self.bars_disabled = None if progress is None else not progress
         self.summary = IndexSummary()
         self.started = time.monotonic()
@@ -228,7 +228,7 @@ class _Writer:
     @functools.cached_property
     def vectors(self):
         """The model's FAISS index, checked against the database (and rebuilt where they disagree)."""
-        return self.library.vectors(self.model.name, self.model.dimensions)
+        return self.library.checked_vectors(self.model.name, self.model.dimensions)
 
     @functools.cached_property
     def recognizer(self):
@@ -282,7 +282,7 @@ class _Writer:
     def _store(self, batch: list[Analysed]) -> None:
         recognizer = self.recognizer if any(item.faces for item in batch) else None  # loaded outside the transaction
         with self.library.transaction() as session:
-            stored = store_batch(session, batch, self.analysis, self.model.name, recognizer)
+            stored = store_batch(session, batch, self.face_settings, self.model.name, recognizer)
         self.forget_vectors(stored.replaced)
         if stored.face_ids:
             self.vectors.add(np.asarray(stored.face_ids, dtype=np.int64), stored.vectors)

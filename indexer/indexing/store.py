@@ -85,7 +85,7 @@ def carry_over(labels: list[queries.ManualLabel], boxes: list, vectors: np.ndarr
     return placed, [label for i, label in enumerate(labels) if i not in used]
 
 
-def store_batch(session: Session, items: list[Analysed], analysis: str, model_name: str, recognizer) -> StoredBatch:
+def store_batch(session: Session, items: list[Analysed], face_settings: str, model_name: str, recognizer) -> StoredBatch:
     """Write ``items`` in ``session``'s transaction: a new photo gets a row; a re-read photo gets its new
     faces in place of its old ones, with the names given by hand carried over; a photo that could not be
     read is recorded as failed (keeping what it had). New faces not named by hand are named with
@@ -109,7 +109,7 @@ def store_batch(session: Session, items: list[Analysed], analysis: str, model_na
             result.replaced += queries.delete_faces_of(session, [photo.id])
         photo.size, photo.mtime_ns, photo.indexed_at = item.file.size, item.file.mtime_ns, now
         photo.width, photo.height, photo.error = item.width, item.height, item.error
-        photo.analysis = analysis
+        photo.analysis = face_settings
         photo.content_hash = item.content_hash
         rows = [_face_row(photo, face, item.vectors[k], model_name) for k, face in enumerate(item.faces)]
         queries.add_faces(session, rows)

@@ -31,7 +31,7 @@ class KnownPhoto:
     size: int
     mtime_ns: int
     failed: bool  # it could not be indexed last time
-    analysis: str | None  # the settings it was indexed with
+    face_settings: str | None  # the settings it was indexed with (Config.face_settings)
     content_hash: str | None  # sha256 of its bytes (None before schema 0003)
 
 
