@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -110,6 +110,19 @@ class Recognizer:
                 continue
             answers.append(Match(person, round(probability, 4), distance))
         return answers
+
+    def name(self, vectors: np.ndarray, photos: list[Hashable], taken: Iterable[tuple[Hashable, int]] = (),
+             allowed: Callable[[list[int]], set[int]] | None = None) -> list[Match | None]:
+        """The names of faces (unit vectors, (n, dimensions)) of the photos ``photos`` (a key per face):
+        the rule, then one name per photo (``taken``: (photo, person) already named by hand there).
+        ``allowed``: given the person ids the rule chose, those that may still be given (a person merged
+        away since the rule was loaded may not)."""
+        matches = self.match(vectors)
+        if allowed is not None:
+            keep = allowed([m.person_id for m in matches if m is not None])
+            matches = [m if m is not None and m.person_id in keep else None for m in matches]
+        decided = one_name_per_photo(((i, photo, m) for i, (photo, m) in enumerate(zip(photos, matches, strict=True))), taken)
+        return [decided[i] for i in range(len(matches))]
 
 
 def one_name_per_photo(

@@ -22,7 +22,7 @@ from indexer.imaging import UnreadablePhoto, load_photo, photo_formats
 from indexer.indexing.analyse import FaceAnalyser
 from indexer.indexing.plan import FileState, file_state
 from indexer.library import Library
-from indexer.recognize import Recognizer, one_name_per_photo
+from indexer.recognize import Recognizer
 from indexer.scanner import absolute, look_at
 
 log = logging.getLogger(__name__)
@@ -107,12 +107,10 @@ class WhoIs:
         if not faces:
             return []
         recognizer = self.recognizer
-        matches = recognizer.match(vectors) if recognizer is not None else [None] * len(faces)
-        decided = one_name_per_photo((i, 0, match) for i, match in enumerate(matches))
+        matches = recognizer.name(vectors, [0] * len(faces)) if recognizer is not None else [None] * len(faces)
         names = self.names
         answers = []
-        for i, face in enumerate(faces):
-            match = decided[i]
+        for face, match in zip(faces, matches, strict=True):
             answers.append(FaceAnswer(list(face.box), face.confidence, names.get(match.person_id) if match else None,
                                       match.score if match else None))
         return answers

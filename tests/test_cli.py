@@ -9,21 +9,11 @@ from typer.testing import CliRunner
 
 from indexer.cli import app
 
-from conftest import make_photo
+from support.photos import make_photo
 
 SUMMARY_KEYS = ["scanned", "new", "changed", "unchanged", "removed", "moved", "kept", "faces_added", "faces_named", "names_lost", "errors",
                 "remaining", "seconds"]
 STATUS_KEYS = {"photos", "faces", "people", "labelled_faces", "vectors", "errors", "last_run"}
-
-
-@pytest.fixture
-def run(write_config):
-    config = write_config()
-
-    def invoke(*args: str):
-        return CliRunner().invoke(app, ["--config", str(config), *args], catch_exceptions=False)
-
-    return invoke
 
 
 @pytest.fixture
@@ -36,7 +26,6 @@ def photos(tmp_path):
 
 def test_index_json_prints_exactly_the_summary_keys_on_stdout(run, photos, use_fake_models):
     result = run("index", str(photos), "--json")
-    assert result.exit_code == 0, result.stderr
     summary = json.loads(result.stdout)
     assert list(summary) == SUMMARY_KEYS
     assert (summary["scanned"], summary["new"], summary["faces_added"], summary["errors"]) == (2, 2, 3, 0)
@@ -44,7 +33,6 @@ def test_index_json_prints_exactly_the_summary_keys_on_stdout(run, photos, use_f
 
 def test_index_text_lists_the_counts(run, photos, use_fake_models):
     result = run("index", str(photos))
-    assert result.exit_code == 0
     lines = dict(line.split(maxsplit=1) for line in result.stdout.splitlines())
     assert lines["new"] == "2" and lines["faces_added"] == "3" and set(lines) == set(SUMMARY_KEYS)
 
@@ -52,7 +40,6 @@ def test_index_text_lists_the_counts(run, photos, use_fake_models):
 def test_status_after_a_run_counts_photos_faces_and_vectors(run, photos, use_fake_models):
     run("index", str(photos))
     result = run("status", "--json")
-    assert result.exit_code == 0
     status = json.loads(result.stdout)
     assert STATUS_KEYS <= set(status)
     assert (status["photos"], status["faces"], status["vectors"], status["errors"], status["people"]) == (2, 3, 3, 0, 0)
@@ -63,21 +50,18 @@ def test_status_after_a_run_counts_photos_faces_and_vectors(run, photos, use_fak
 
 def test_status_of_a_new_library_says_never(run):
     result = run("status")
-    assert result.exit_code == 0
     assert "photos          0" in result.stdout and "never" in result.stdout
 
 
 def test_a_bad_file_is_reported_on_stderr_and_the_run_exits_0(run, photos, use_fake_models):
     (photos / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really")
     result = run("index", str(photos), "--json")
-    assert result.exit_code == 0
     assert json.loads(result.stdout)["errors"] == 1
     assert "broken.jpg" in result.stderr and "warning" in result.stderr
 
 
 def test_a_root_that_does_not_exist_is_one_line_and_exit_1(run, tmp_path):
-    result = run("index", str(tmp_path / "nowhere"))
-    assert result.exit_code == 1
+    result = run("index", str(tmp_path / "nowhere"), expect=1)
     assert result.stderr == f"indexer: error: folder to index does not exist: {tmp_path / 'nowhere'}\n"
     assert result.stdout == ""
 
@@ -90,13 +74,12 @@ def test_a_bad_config_is_one_line_and_exit_1(write_config):
 
 
 def test_bad_usage_exits_2(run):
-    assert run("index", "--frobnicate").exit_code == 2
-    assert run("no-such-command").exit_code == 2
+    run("index", "--frobnicate", expect=2)
+    run("no-such-command", expect=2)
 
 
 def test_init_creates_the_database_and_tells_where_things_live(run, tmp_path):
     result = run("init", "--json")
-    assert result.exit_code == 0
     report = json.loads(result.stdout)
     assert report["schema"] == "0004" and report["data_dir"] == str(tmp_path / "data")
     assert (tmp_path / "data" / "indexer.db").is_file()
@@ -113,14 +96,13 @@ def test_models_list_marks_the_configured_model(run):
 
 
 def test_models_fetch_of_an_unknown_model_is_exit_1(run):
-    result = run("models", "fetch", "--model", "vgg")
-    assert result.exit_code == 1 and result.stderr.startswith("indexer: error: unknown model 'vgg'")
+    result = run("models", "fetch", "--model", "vgg", expect=1)
+    assert result.stderr.startswith("indexer: error: unknown model 'vgg'")
 
 
 def test_models_fetch_from_a_wrong_file_is_exit_1_with_the_way_out(run, tmp_path):
     (tmp_path / "w.h5").write_bytes(b"nope")
-    result = run("models", "fetch", "--from", str(tmp_path / "w.h5"))
-    assert result.exit_code == 1
+    result = run("models", "fetch", "--from", str(tmp_path / "w.h5"), expect=1)
     assert "is not the weights of facenet128" in result.stderr and "indexer models fetch --model facenet128" in result.stderr
 
 

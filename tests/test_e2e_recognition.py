@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from test_e2e import GROUP_FACES, Indexer, group_face_index
+from support.e2e import GROUP_FACES, Indexer, group_face_index
 
 pytestmark = pytest.mark.e2e
 

@@ -13,7 +13,7 @@ from indexer.config import load_config
 from indexer.library import Library
 from indexer.people import label_face, merge, rename
 
-from conftest import make_photo
+from support.photos import make_photo
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-import zlib
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from indexer.db.models import Face, Person, Photo
 from indexer.library import Library
 from indexer.lock import writer_lock
 
-from conftest import make_photo
+from support.photos import BAD_FILE_REASONS, assert_reasons, bomb_png, make_photo
 
 
 @pytest.fixture(autouse=True)
@@ -123,39 +122,6 @@ def test_a_time_budget_stops_the_run_cleanly_and_the_next_run_goes_on(run, photo
     summary = summary_of(run("index", str(photos), "--json"))
     assert (summary["new"], summary["faces_added"], summary["remaining"]) == (3, 6, 0)
     assert run("check").exit_code == 0
-
-
-# What `indexer errors` says of each kind of bad file (truncated JPEGs also say what the decoder said).
-BAD_FILE_REASONS = {
-    "empty.jpg": "empty file (0 bytes)",
-    "truncated.jpg": "damaged or truncated image",
-    "notes.jpg": "not an image (no decoder recognises its content)",
-    "folder.jpg": "a folder named like a photo, not a photo",
-    "broken-link.jpg": "broken symbolic link: its target does not exist",
-    "loop-a.jpg": "symbolic link loop: the link leads back to itself",
-    "loop-b.jpg": "symbolic link loop: the link leads back to itself",
-    "bomb.png": "image too large: 30000×30000 is 900 megapixels, over the limit of 120 ([library] max_megapixels)",
-}
-
-
-def assert_reasons(found: dict[str, str], expected: dict[str, str]) -> None:
-    assert set(found) == set(expected)
-    for name, reason in expected.items():
-        assert found[name] == reason or (name == "truncated.jpg" and found[name].startswith(reason)), (name, found[name])
-
-
-def bomb_png(path: Path, side: int = 30000) -> Path:
-    """A valid 1-bit PNG of side × side pixels (a ~100 KB file that would decode to 2.7 GB of RGB)."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return len(data).to_bytes(4, "big") + body + zlib.crc32(body).to_bytes(4, "big")
-
-    row = b"\x00" + bytes((side + 7) // 8)
-    compressor = zlib.compressobj(9)
-    data = b"".join(compressor.compress(row) for _ in range(side)) + compressor.flush()
-    header = side.to_bytes(4, "big") * 2 + bytes([1, 0, 0, 0, 0])
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b""))
-    return path
 
 
 def test_bad_files_are_recorded_with_reasons_a_person_understands_and_the_run_exits_0(run, photos, tmp_path):

@@ -11,7 +11,8 @@ from indexer.db.models import Face, Photo, Run
 from indexer.errors import IndexerError, RootNotFound
 from indexer.indexing.run import index_library, resolve_roots
 
-from conftest import FakeEmbedder, make_photo, refuse_to_list
+from support.fakes import FakeEmbedder
+from support.photos import make_photo, refuse_to_list
 
 
 def faces_by_photo(library) -> dict[str, list[Face]]:

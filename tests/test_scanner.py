@@ -3,7 +3,7 @@ from pathlib import Path
 
 from indexer.scanner import LibraryScan, is_excluded
 
-from conftest import refuse_to_list
+from support.photos import refuse_to_list
 
 EXTENSIONS = frozenset({"jpg", "jpeg", "png"})
 

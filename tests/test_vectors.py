@@ -1,7 +1,17 @@
+from datetime import datetime
+
 import numpy as np
+from sqlalchemy import delete
 
 from indexer.embed import l2_normalize
 from indexer.vectors import VectorIndex
+
+
+def clustered(n: int, people: int, seed: int = 0) -> np.ndarray:
+    """``n`` unit vectors in ``people`` tight clusters, as faces of a few people are."""
+    rng = np.random.default_rng(seed)
+    centres = l2_normalize(rng.normal(size=(people, 128)).astype(np.float32))
+    return l2_normalize(centres[np.arange(n) % people] + rng.normal(scale=0.04, size=(n, 128)).astype(np.float32))
 
 
 def unit_vectors(n: int, d: int = 8, seed: int = 0) -> np.ndarray:
@@ -43,11 +53,7 @@ def test_fewer_faces_than_asked_for_pad_with_minus_one():
 
 
 def test_an_approximate_index_finds_the_exact_neighbours_of_clustered_faces_and_survives_a_save(tmp_path):
-    from indexer.embed import l2_normalize
-
-    rng = np.random.default_rng(0)
-    centres = l2_normalize(rng.normal(size=(300, 128)).astype(np.float32))
-    vectors = l2_normalize(centres[np.arange(6000) % 300] + rng.normal(scale=0.04, size=(6000, 128)).astype(np.float32))
+    vectors = clustered(6000, people=300)
     ids = np.arange(10, 6010, dtype=np.int64)
     exact = VectorIndex.build(128, "exact", ids, vectors)
     approximate = VectorIndex.build(128, "ivf", ids, vectors, probes=16)
@@ -63,13 +69,25 @@ def test_an_approximate_index_finds_the_exact_neighbours_of_clustered_faces_and_
     assert again.kind == "ivf" and len(again) == 5998
 
 
-def test_the_library_switches_to_an_approximate_index_above_the_configured_size(fake_library, tmp_path):
-    from conftest import make_photo
-    from indexer.indexing.run import index_library
+def test_the_library_switches_to_an_approximate_index_above_the_configured_size_and_back(fake_library, tmp_path):
+    from indexer.db.models import Face, Photo
 
     library = fake_library("[search]\napproximate_above = 1000\n")
     assert library.vector_kind(999) == "exact" and library.vector_kind(1001) == "ivf"
     assert library.vector_kind(600, current="ivf") == "ivf" and library.vector_kind(400, current="ivf") == "exact"
-    make_photo(tmp_path / "photos" / "a.jpg", faces=3)
-    index_library(library, [tmp_path / "photos"], progress=False)
-    assert library.checked_vectors("facenet128", 128).kind == "exact"
+    vectors = clustered(1200, people=60)
+    with library.transaction() as session:
+        photo = Photo(path="/photos/crowd.jpg", size=1, mtime_ns=1, indexed_at=datetime(2026, 1, 1))
+        session.add(photo)
+        session.add_all(Face(photo=photo, box_x=0, box_y=0, box_w=1, box_h=1, detection=1.0, landmarks={},
+                             embedding=v.astype("<f4").tobytes(), embedding_model="facenet128") for v in vectors)
+    index = library.checked_vectors("facenet128", 128)
+    assert index.kind == "ivf" and len(index) == 1200
+    assert VectorIndex.read(library.vectors_path("facenet128"), 128).kind == "ivf"  # written so
+    with library.transaction() as session:
+        session.execute(delete(Face).where(Face.id > 500))
+    assert library.checked_vectors("facenet128", 128).kind == "ivf"  # 500: not yet below half of 1000
+    with library.transaction() as session:
+        session.execute(delete(Face).where(Face.id > 450))
+    index = library.checked_vectors("facenet128", 128)
+    assert index.kind == "exact" and sorted(index.ids()) == list(range(1, 451))

@@ -86,12 +86,14 @@ def test_an_unreachable_url_fails_with_one_line_naming_the_url_and_the_way_out(t
     assert "--from FILE" in message and "\n" not in message
 
 
+@pytest.mark.e2e  # runs pip against the package registry: not in the fast suite
 def test_pip_download_failure_is_reported(tmp_path):
     missing = Sdist(name="indexer-test-no-such-package", version="0.0.0", sha256="0" * 64, size_mb=0)
     with pytest.raises(FetchFailed, match="pip download indexer-test-no-such-package==0.0.0` failed"):
         fetch_sdist(missing, tmp_path)
 
 
+@pytest.mark.e2e  # runs pip against the package registry: not in the fast suite
 def test_pip_refuses_an_archive_whose_hash_is_not_the_pinned_one(tmp_path):
     tampered = replace(INSIGHTFACE, sha256="0" * 64)  # a real, small archive with a wrong pin
     with pytest.raises(FetchFailed, match="failed"):

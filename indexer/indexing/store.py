@@ -21,7 +21,6 @@ from indexer.db.models import Face, LabelSource, Photo, utcnow
 from indexer.detect import DetectedFace
 from indexer.geometry import box_overlap, same_face
 from indexer.indexing.plan import Plan
-from indexer.recognize import one_name_per_photo
 from indexer.scanner import ScannedFile
 
 log = logging.getLogger(__name__)
@@ -160,15 +159,13 @@ def _name_new_faces(session: Session, faces: list[Face], vectors: np.ndarray, re
     if not faces or recognizer is None:
         return 0
     open_rows = [i for i, face in enumerate(faces) if face.label_source is None]
-    answers = recognizer.match(vectors[open_rows]) if open_rows else []
-    existing = queries.existing_people(session, [a.person_id for a in answers if a is not None])
+    if not open_rows:
+        return 0
     taken = {(face.photo_id, face.person_id) for face in faces if face.label_source == LabelSource.MANUAL and face.person_id}
-    decided = one_name_per_photo(
-        ((i, faces[i].photo_id, answer if answer is None or answer.person_id in existing else None)
-         for i, answer in zip(open_rows, answers, strict=True)), taken
-    )
+    matches = recognizer.name(vectors[open_rows], [faces[i].photo_id for i in open_rows], taken,
+                              allowed=lambda people: queries.existing_people(session, people))
     named = 0
-    for i, match in decided.items():
+    for i, match in zip(open_rows, matches, strict=True):
         if match is not None:
             faces[i].person_id, faces[i].label_source, faces[i].label_score = match.person_id, LabelSource.AUTO, match.score
             named += 1
