@@ -54,25 +54,32 @@ class StoredBatch:
     carried over, and the files that could not be read (path, reason)."""
 
     face_ids: list[int] = field(default_factory=list)
-    vectors: list[np.ndarray] = field(default_factory=list)
+    vectors: np.ndarray | None = None  # (new faces, dimensions)
     replaced: list[int] = field(default_factory=list)
     named: int = 0
     names_lost: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
 
 
-def carry_over(labels: list[queries.ManualLabel], boxes: list, vectors: np.ndarray,
-               max_distance: float = SAME_FACE_DISTANCE) -> tuple[dict[int, queries.ManualLabel], list[queries.ManualLabel]]:
-    """Which new face (index into ``boxes`` / ``vectors``) each label given by hand goes to: the face at
-    the same place (boxes overlapping by half, or centred on each other) whose embedding is within
-    ``max_distance`` of the labelled one, nearest first. Returns (face index -> label, labels not placed)."""
+def carry_over(labels: list[queries.ManualLabel], boxes: list, vectors: np.ndarray, model_name: str,
+               same_content: bool = False, max_distance: float = SAME_FACE_DISTANCE,
+               ) -> tuple[dict[int, queries.ManualLabel], list[queries.ManualLabel]]:
+    """Which new face (index into ``boxes`` / ``vectors``, embedded by ``model_name``) each label given by
+    hand goes to: the face at the same place (boxes overlapping by half, or centred on each other) whose
+    embedding is within ``max_distance`` of the labelled one, nearest first. A label whose face another
+    model embedded cannot be compared so; it goes by place alone when ``same_content`` (the photo's bytes
+    are the ones it was named on: only the settings changed). Returns (face index -> label, labels not
+    placed)."""
     pairs = []
     for i, label in enumerate(labels):
         old = np.frombuffer(label.embedding, dtype="<f4")
+        comparable = label.embedding_model == model_name and old.shape[0] == vectors.shape[1]
+        if not comparable and not same_content:
+            continue
         for j, box in enumerate(boxes):
-            if old.shape[0] != vectors.shape[1] or not (box_overlap(label.box, box) >= 0.5 or same_face(label.box, box)):
+            if not (box_overlap(label.box, box) >= 0.5 or same_face(label.box, box)):
                 continue
-            distance = float(np.linalg.norm(old - vectors[j]))
+            distance = float(np.linalg.norm(old - vectors[j])) if comparable else 1 - box_overlap(label.box, box)
             if distance <= max_distance:
                 pairs.append((distance, i, j))
     placed: dict[int, queries.ManualLabel] = {}
@@ -113,8 +120,8 @@ def store_batch(session: Session, items: list[Analysed], face_settings: str, mod
         rows = [_face_row(photo, face, item.vectors[k], model_name) for k, face in enumerate(item.faces)]
         queries.add_faces(session, rows)
         if labels:
-            placed, lost = carry_over(labels, [face.box for face in item.faces],
-                                      item.vectors if item.vectors is not None else np.zeros((0, 0), np.float32))
+            same_content = item.content_hash is not None and item.content_hash == item.before.content_hash
+            placed, lost = carry_over(labels, [face.box for face in item.faces], item.vectors, model_name, same_content)
             for j, label in placed.items():
                 rows[j].person_id, rows[j].label_source, rows[j].label_score = label.person_id, LabelSource.MANUAL, label.score
             lost_named = [label for label in lost if label.person_id is not None]
