@@ -115,7 +115,8 @@ def test_a_missing_sub_folder_is_kept_until_prune(run, root, named):
     summary, stderr = index(run, root)
     assert (summary["removed"], summary["kept"]) == (0, 2)
     assert f"folder {root / 'nas'} is missing" in stderr and "--prune" in stderr
-    assert run("status", "--json").stdout.count('"photos": 4')
+    assert json.loads(run("status", "--json").stdout)["photos"] == 4
+    assert "0 removed, 0 moved, 2 kept though not found;" in run("status").stdout
     summary, stderr = index(run, root, "--prune")
     assert (summary["removed"], summary["kept"]) == (0 + 2, 0)
     assert "2 of them named by hand" in stderr
@@ -167,6 +168,7 @@ def test_a_named_photo_overwritten_by_a_photo_of_somebody_else_does_not_give_the
     shutil.copyfile(root / "b.jpg", root / "a.jpg")  # bob's photo over ann's; bob's stays where it was
     summary, stderr = index(run, root)
     assert (summary["changed"], summary["names_lost"]) == (1, 1)
+    assert "1 names lost (`indexer lost-names`)" in run("status").stdout
     assert names(run, root)["a.jpg"] != [("Ann", "manual")]
     assert "1 name(s) given by hand no longer match a face in it (Ann)" in stderr
     (lost,) = [line.split("\t") for line in run("lost-names").stdout.splitlines()]

@@ -146,10 +146,13 @@ def print_table(rows: list[tuple[str, Any]]) -> None:
 
 
 def describe_summary(summary: dict[str, Any]) -> str:
+    """A run's summary in one line (runs recorded by older versions lack the newer keys)."""
+    kept = f", {summary['kept']} kept though not found" if summary.get("kept") else ""
+    lost = f", {summary['names_lost']} names lost (`indexer lost-names`)" if summary.get("names_lost") else ""
     return (
         f"{summary['scanned']} scanned: {summary['new']} new, {summary['changed']} changed, "
-        f"{summary['unchanged']} unchanged, {summary['removed']} removed, {summary.get('moved', 0)} moved; "
-        f"{summary['faces_added']} faces added ({summary.get('faces_named', 0)} named), {summary['errors']} errors"
+        f"{summary['unchanged']} unchanged, {summary['removed']} removed, {summary.get('moved', 0)} moved{kept}; "
+        f"{summary['faces_added']} faces added ({summary.get('faces_named', 0)} named){lost}, {summary['errors']} errors"
     )
 
 
