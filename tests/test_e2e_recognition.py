@@ -21,8 +21,8 @@ PEOPLE = ["ben_afflek", "elton_john", "jerry_seinfeld", "madonna", "mindy_kaling
 
 
 @pytest.fixture(scope="module")
-def named(sample, tmp_path_factory):
-    """Indexed library, enrolled train folders, trained: (indexer, library folder, train report)."""
+def trained_once(sample, tmp_path_factory):
+    """Indexed library, enrolled train folders, trained; and a copy of the data folder as it is then."""
     home = tmp_path_factory.mktemp("named")
     library = home / "library"
     shutil.copytree(sample.celebrities / "val", library / "val")
@@ -32,6 +32,18 @@ def named(sample, tmp_path_factory):
     enrolled = indexer.json("enroll", "--folders", str(sample.celebrities / "train"))
     assert len(enrolled["enrolled"]) == 93 and enrolled["no_face"] == [] and enrolled["failed"] == []
     report = indexer.json("train")
+    copy = tmp_path_factory.mktemp("named-copy") / "data"
+    shutil.copytree(home / "data", copy)
+    return indexer, library, report, copy
+
+
+@pytest.fixture
+def named(trained_once):
+    """The index as it was right after training, restored before each test (tests that rename, merge or
+    label leave nothing behind): (indexer, library folder, train report)."""
+    indexer, library, report, copy = trained_once
+    shutil.rmtree(indexer.home / "data")
+    shutil.copytree(copy, indexer.home / "data")
     return indexer, library, report
 
 
