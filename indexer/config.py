@@ -8,6 +8,7 @@ program uses is resolved here and nowhere else.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
@@ -18,6 +19,14 @@ from typing import Any
 
 from indexer.errors import ConfigError
 from indexer.weights import MODELS, DEFAULT_MODEL
+
+log = logging.getLogger(__name__)
+
+# Keys earlier versions read and this one ignores, with why (a warning says so, instead of an error that
+# would stop a nightly run over a setting that no longer matters).
+RETIRED_KEYS = {
+    "search": {"probes": "approximate search is an HNSW graph now, not IVF cells; [search] candidates sets its breadth"},
+}
 
 CONFIG_ENV = "INDEXER_CONFIG"
 DATA_DIR_ENV = "INDEXER_DATA_DIR"
@@ -92,10 +101,11 @@ class EmbeddingConfig:
 
 @dataclass(frozen=True)
 class SearchConfig:
-    # Up to this many faces of a model, nearest-neighbour search is exact (1 million: ~80 ms a query);
-    # above it, approximate (IVF: ~4 ms at 1 million, recall@10 0.955 with 256 probes; bench/search_scale.py).
+    # Up to this many faces of a model, nearest-neighbour search is exact (1 million: ~65 ms a query);
+    # above it, approximate (an HNSW graph; bench/search_scale.py measures both).
     approximate_above: int = 500_000
-    probes: int = 256  # IVF cells looked into per query: more is slower and nearer to exact
+    # Faces an approximate query looks at, at most (HNSW's efSearch): more is slower and nearer to exact.
+    candidates: int = 256  # vectors.DEFAULT_CANDIDATES (not imported here: FAISS would load with the config)
 
 
 @dataclass(frozen=True)
@@ -206,7 +216,7 @@ def parse_config(raw: dict[str, Any], base_dir: Path, path: Path | None = None) 
     sea = reader.section("search", SearchConfig)
     search = SearchConfig(
         approximate_above=reader.integer(sea, "approximate_above", defaults.search.approximate_above, low=1000),
-        probes=reader.integer(sea, "probes", defaults.search.probes, low=1, high=65536),
+        candidates=reader.integer(sea, "candidates", defaults.search.candidates, low=10, high=100_000),
     )
     return Config(path=path, library=library, storage=storage, detection=detection, embedding=embedding, search=search)
 
@@ -236,7 +246,10 @@ class _Reader:
         if not isinstance(table, dict):
             raise ConfigError(f"{self.where}: [{name}] must be a table")
         known = {f.name for f in fields(settings)}
-        unknown = sorted(set(table) - known)
+        retired = RETIRED_KEYS.get(name, {})
+        for key in sorted(set(table) & set(retired)):
+            log.warning("%s: [%s] %s is no longer used (%s); remove it", self.where, name, key, retired[key])
+        unknown = sorted(set(table) - known - set(retired))
         if unknown:
             raise ConfigError(f"{self.where}: unknown key {unknown[0]!r} in [{name}]; known: {', '.join(sorted(known))}")
         return table

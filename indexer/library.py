@@ -125,47 +125,47 @@ class Library:
         return self.config.storage.vectors_dir / f"{model_name}.faiss"
 
     def vector_kind(self, faces: int, current: str | None = None) -> VectorKind:
-        """Which kind of index ``faces`` faces get: exact up to ``[search] approximate_above``, ivf above;
-        an ivf index stays ivf until the count falls below half of that (no rebuilding back and forth)."""
-        limit = self.config.search.approximate_above
+        """Which kind of index ``faces`` faces get: exact up to ``[search] approximate_above``, hnsw above;
+        an hnsw index stays hnsw until the count falls below half of that (no rebuilding back and forth)."""
         from indexer.vectors import VectorKind
 
-        if current == VectorKind.IVF and faces >= limit // 2:
-            return VectorKind.IVF
-        return VectorKind.IVF if faces > limit else VectorKind.EXACT
+        limit = self.config.search.approximate_above
+        if current == VectorKind.HNSW and faces >= limit // 2:
+            return VectorKind.HNSW
+        return VectorKind.HNSW if faces > limit else VectorKind.EXACT
 
     def checked_vectors(self, model: str, dimensions: int) -> VectorIndex:
         """The FAISS index of ``model``'s faces, checked against the database: read from its file, and
         rebuilt from the database — and written — when the file is missing, damaged, holds other ids than
-        the database (after a crash, say) or is of the wrong kind for its size."""
+        the database (after a crash, say), is of the wrong kind for its size, or is a graph whose removed
+        faces (tombstones) have grown past ``vectors.REBUILD_WHEN_DELETED`` of it."""
         import numpy as np
 
-        from indexer.vectors import VectorIndex, VectorKind
+        from indexer.vectors import REBUILD_WHEN_DELETED, VectorIndex
 
         path = self.vectors_path(model)
-        probes = self.config.search.probes
-        index = VectorIndex.read(path, dimensions, probes)
+        candidates = self.config.search.candidates
+        index = VectorIndex.read(path, dimensions, candidates)
         with self.session() as session:
             expected = queries.face_ids(session, model)
             kind = self.vector_kind(len(expected), index.kind if index is not None else None)
-            if index is not None and index.kind == kind and np.array_equal(np.sort(index.ids()), expected):
-                return index
             if index is None and len(expected) == 0:
-                return VectorIndex(dimensions)
-            log.info(
-                "building the %s vector index of %s from the database (%d faces; the file %s)",
-                kind, model, len(expected),
-                "was missing or unreadable" if index is None
-                else f"was {index.kind}" if index.kind != kind else f"held {len(index)} vectors",
-            )
-            if kind == VectorKind.EXACT:
-                index = VectorIndex(dimensions)
-                for ids, vectors in queries.embeddings(session, model, dimensions):
-                    index.add(ids, vectors)
-            else:  # an ivf index is trained on all of them at once (4 bytes × dimensions each)
-                chunks = list(queries.embeddings(session, model, dimensions))
-                index = VectorIndex.build(dimensions, VectorKind.IVF, np.concatenate([c[0] for c in chunks]),
-                                          np.concatenate([c[1] for c in chunks]), probes)
+                return VectorIndex.empty(dimensions, kind, candidates)
+            if index is None:
+                why = "was missing or unreadable"
+            elif index.kind != kind:
+                why = f"was {index.kind}"
+            elif index.deleted_share > REBUILD_WHEN_DELETED:
+                why = f"held {index.deleted_share:.0%} removed faces"
+            elif not np.array_equal(np.sort(index.ids()), expected):
+                why = f"held {len(index)} vectors"
+            else:
+                return index
+            log.info("building the %s vector index of %s from the database (%d faces; the file %s)",
+                     kind, model, len(expected), why)
+            index = VectorIndex.empty(dimensions, kind, candidates)
+            for ids, vectors in queries.embeddings(session, model, dimensions):
+                index.add(ids, vectors)
         index.save(path)
         return index
 

@@ -92,3 +92,9 @@ def test_a_missing_explicit_config_file_is_an_error(tmp_path, monkeypatch):
     monkeypatch.setenv("INDEXER_CONFIG", str(tmp_path / "gone.toml"))
     with pytest.raises(ConfigError, match=r"from \$INDEXER_CONFIG"):
         load_config()
+
+
+def test_a_key_of_an_earlier_version_is_a_warning_not_an_error(run, write_config):
+    write_config("[search]\nprobes = 64\n")
+    result = run("status")
+    assert "[search] probes is no longer used (approximate search is an HNSW graph now" in result.stderr
