@@ -7,7 +7,8 @@ cannot be done (one line says why), 2 bad usage, 75 another writer holds the ind
 interrupted. No TensorFlow, FAISS or SQL is imported here; commands import what they need when they run.
 """
 
-from indexer.cli import answers, library, models, people  # noqa: F401  (each registers its commands)
+# Each module registers its commands as it is imported, in this order, which is the order `--help` lists them.
+from indexer.cli import library, people, answers, models  # noqa: F401, I001
 from indexer.cli.base import app, models_app
 
 __all__ = ["app", "models_app", "main"]
