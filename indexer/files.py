@@ -48,18 +48,16 @@ def atomic_file(target: Path, private: bool = True) -> Iterator[str]:
         raise
 
 
-def make_private(path: Path, folder: bool | None = None) -> bool:
+def make_private(path: Path) -> bool:
     """Take group and other permissions away from ``path`` (a folder: 0700, a file: 0600 at most).
     Returns True when its mode had to change; a path that does not exist is left alone."""
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
         return False
-    if folder is None:
-        folder = stat.S_ISDIR(mode)
     if not mode & 0o077:
         return False
-    path.chmod(stat.S_IMODE(mode) & (PRIVATE_FOLDER if folder else PRIVATE_FILE))
+    path.chmod(stat.S_IMODE(mode) & (PRIVATE_FOLDER if stat.S_ISDIR(mode) else PRIVATE_FILE))
     return True
 
 

@@ -56,14 +56,13 @@ def keep_private(config: Config, database: Path | None) -> None:
     ``-shm`` files beside it, and its backups), the vector files and classifiers are made readable by
     their owner only, whatever their modes were; a warning says what had to change (once: it stays so)."""
     data_dir = config.storage.data_dir
-    paths = [data_dir, data_dir / "vectors", data_dir / "classifiers"]
-    for folder in paths[1:]:
+    paths = [data_dir, *sorted(data_dir.iterdir())]
+    for folder in (data_dir / "vectors", data_dir / "classifiers"):
         if folder.is_dir():
             paths += sorted(folder.iterdir())
-    paths += sorted(data_dir.glob("*"))
-    if database is not None and database.parent.is_dir():
+    if database is not None and database.parent != data_dir and database.parent.is_dir():
         paths += sorted(p for p in database.parent.iterdir() if p.name.startswith(database.name))
-    changed = [path for path in dict.fromkeys(paths) if make_private(path)]
+    changed = [path for path in paths if make_private(path)]
     if changed:
         log.warning("made %d file(s) and folder(s) of the index readable by their owner only (faces and names "
                     "are private), e.g. %s", len(changed), changed[0])

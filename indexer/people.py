@@ -9,7 +9,6 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-
 from sqlalchemy.orm import Session
 
 from indexer.db import queries
@@ -105,7 +104,7 @@ def label_face(library: Library, face_id: int, name: str | None) -> FaceLabel:
         face = queries.face_by_id(session, face_id)
         if face is None:
             raise FaceNotFound(f"no face with id {face_id} (`indexer who-is PHOTO` shows the faces of a photo with their ids)")
-        previous = queries.person_names(session).get(face.person_id) if face.person_id is not None else None
+        previous = queries.person_by_id(session, face.person_id).name if face.person_id is not None else None
         person = get_or_create(session, name) if name is not None else None
         name_face(session, face, person)
         return FaceLabel(face.id, face.photo.path, face.box, person.name if person else None, previous)

@@ -15,7 +15,7 @@ from indexer.db.queries.faces import ManualLabel
 
 __all__ = [
     "person_names", "existing_people", "PersonCounts", "people_with_counts", "FaceOfPerson", "faces_of_person",
-    "record_lost_names", "resolve_lost_name", "LostNameRow", "lost_names", "person_named", "everyone", "add_person",
+    "record_lost_names", "resolve_lost_name", "LostNameRow", "lost_names", "person_by_id", "person_named", "everyone", "add_person",
     "take_automatic_name_off_others", "merge_people",
 ]
 
@@ -114,6 +114,10 @@ def lost_names(session: Session) -> list[LostNameRow]:
         .order_by(Photo.path, LostName.id)
     )
     return [LostNameRow(lost.id, path, name or lost.person_name, lost.box, lost.reason, lost.lost_at) for lost, path, name in rows]
+
+
+def person_by_id(session: Session, person_id: int) -> Person | None:
+    return session.get(Person, person_id)
 
 
 def person_named(session: Session, name: str) -> Person | None:
