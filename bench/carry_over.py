@@ -22,14 +22,14 @@ import numpy as np
 from PIL import Image, ImageEnhance
 
 from indexer.config import DetectionConfig
-from indexer.detect import MtcnnDetector
-from indexer.embed import FacenetEmbedder
+from indexer.detect import mtcnn_detector
+from indexer.embed import facenet_embedder
 from indexer.geometry import box_overlap, same_face
 from indexer.imaging import crop_face, load_photo
 from indexer.indexing.store import SAME_FACE_DISTANCE
 from indexer.sample import PEOPLE, cached_sample_library
-from indexer.config import downloads_dir, load_config
-from indexer.weights import get_model, verified_weights
+from indexer.config import load_config
+from indexer.weights import get_model
 
 
 def jpeg(image: Image.Image) -> Image.Image:
@@ -51,8 +51,9 @@ def main() -> int:
     config = load_config()
     sample = cached_sample_library()
     spec = get_model(config.embedding.model)
-    embedder = FacenetEmbedder(spec, verified_weights(spec, config.embedding.models_dir, downloads_dir()), 32)
-    detector = MtcnnDetector(config.detection)
+    engine, models_dir = config.runtime.engine, config.embedding.models_dir
+    embedder = facenet_embedder(spec, engine, models_dir)
+    detector = mtcnn_detector(config.detection, engine, models_dir)
     margin = config.embedding.margin
 
     def faces(pixels: np.ndarray, detect=detector, crop_margin=margin):
@@ -64,7 +65,7 @@ def main() -> int:
     same: dict[str, list[float]] = {name: [] for name in [*EDITS, "margin 0.2", "min_face_size 40"]}
     unmatched = {name: 0 for name in same}
     by_person: dict[str, list[np.ndarray]] = {}
-    larger = MtcnnDetector(DetectionConfig(**{**config.detection.__dict__, "min_face_size": 40}))
+    larger = mtcnn_detector(DetectionConfig(**{**config.detection.__dict__, "min_face_size": 40}), engine, models_dir)
     for photo in photos:
         pixels = load_photo(photo, 120)
         original = faces(pixels)

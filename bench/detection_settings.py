@@ -15,12 +15,12 @@ from dataclasses import replace
 
 import numpy as np
 
-from indexer.config import Config, downloads_dir
-from indexer.detect import MtcnnDetector
-from indexer.embed import FacenetEmbedder
+from indexer.config import Config
+from indexer.detect import mtcnn_detector
+from indexer.embed import facenet_embedder
 from indexer.imaging import crop_face, load_photo
 from indexer.sample import cached_sample_library
-from indexer.weights import get_model, verified_weights
+from indexer.weights import get_model
 
 
 def describe(faces) -> str:
@@ -30,13 +30,14 @@ def describe(faces) -> str:
 def main() -> None:
     sample = cached_sample_library()
     config = Config()
+    engine, models_dir = config.runtime.engine, config.embedding.models_dir
     photos = sample.photos("train") + sample.photos("val")
     pixels = {path: load_photo(path, config.library.max_megapixels) for path in [*photos, sample.group_photo]}
 
     print(f"{'detection':<52}{'faceless photos':<18}group photo")
     for name, rnet in [("MTCNN's rnet_threshold 0.7", 0.7), ("indexer's rnet_threshold 0.6", 0.6)]:
         # min_face_fraction 0: the photo's own size does not raise the minimum (as when these figures were made)
-        detector = MtcnnDetector(replace(config.detection, rnet_threshold=rnet, min_face_fraction=0))
+        detector = mtcnn_detector(replace(config.detection, rnet_threshold=rnet, min_face_fraction=0), engine, models_dir)
         for cut in (False, True):
             found = {p: detector.candidates(pixels[p]) for p in [*photos, sample.group_photo]}
             if cut:
@@ -46,10 +47,9 @@ def main() -> None:
             label = f"{name}, {'with' if cut else 'without'} the {config.detection.min_face_size} px cut"
             print(f"{label:<52}{faceless:>3} of {len(photos):<11}{len(group)} faces: {describe(group)}")
 
-    detector = MtcnnDetector(config.detection)
+    detector = mtcnn_detector(config.detection, engine, models_dir)
     spec = get_model(config.embedding.model)
-    weights = verified_weights(spec, config.embedding.models_dir, downloads_dir())
-    embedder = FacenetEmbedder(spec, weights)
+    embedder = facenet_embedder(spec, engine, models_dir)
     largest = {}
     for path in photos:
         faces = detector.detect(pixels[path])

@@ -3,10 +3,11 @@
     .venv/bin/python bench/memory.py [--sizes 10 40]
 
 Makes 4000×3000 photos (as bench/speed.py does) and runs `indexer index` in a new process on libraries
-of each size, printing the peak resident memory (RSS) of each run, read by /usr/bin/time. Photos are
+of each size, with each engine, printing the peak resident memory (RSS) of each run, read by /usr/bin/time. Photos are
 streamed (decoded one ahead, dropped after their faces are cropped), so the peak should not grow with
 the number of photos; what does grow is a few hundred bytes per file of bookkeeping. (Between 10 and
-20 photos it rises once, by ~300 MB: from the second batch of faces on, FaceNet runs as a traced graph.)
+20 photos TensorFlow's rises once, by ~300 MB: from the second batch of faces on, FaceNet runs as a traced
+graph.)
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from speed import make_canvases
 
+from indexer.engines import ENGINES
 from indexer.sample import cached_sample_library
 
 
@@ -36,14 +38,17 @@ def main() -> None:
             library.mkdir()
             for photo in photos[:size]:
                 os.link(photo, library / photo.name)
-            env = {k: v for k, v in os.environ.items() if not k.startswith("INDEXER_")}
-            env["INDEXER_DATA_DIR"] = str(Path(tmp) / f"data-{size}")
-            done = subprocess.run(
-                ["/usr/bin/time", "-f", "%M %e", sys.executable, "-m", "indexer", "-q", "index", str(library)],
-                capture_output=True, text=True, env=env, check=True,
-            )
-            peak_kib, seconds = done.stderr.strip().splitlines()[-1].split()
-            print(f"{size:>4} photos of 12 MP: peak RSS {int(peak_kib) / 1024:6.0f} MB, {float(seconds):.1f} s")
+            for engine in ENGINES:
+                config = Path(tmp) / f"{engine}.toml"
+                config.write_text(f'[runtime]\nengine = "{engine}"\n')
+                env = {k: v for k, v in os.environ.items() if not k.startswith("INDEXER_")}
+                env["INDEXER_DATA_DIR"] = str(Path(tmp) / f"data-{size}-{engine}")
+                done = subprocess.run(
+                    ["/usr/bin/time", "-f", "%M %e", sys.executable, "-m", "indexer", "-q", "-c", str(config), "index", str(library)],
+                    capture_output=True, text=True, env=env, check=True,
+                )
+                peak_kib, seconds = done.stderr.strip().splitlines()[-1].split()
+                print(f"{size:>4} photos of 12 MP, {engine:<10}: peak RSS {int(peak_kib) / 1024:6.0f} MB, {float(seconds):.1f} s")
 
 
 if __name__ == "__main__":

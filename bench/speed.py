@@ -5,8 +5,9 @@
 The seed's loop: for each photo, MTCNN (mtcnn's defaults) on the full image, then one Keras
 `model.predict` per face on the same FaceNet weights. indexer: `index_library` on the same folder, into a
 throw-away data folder (decoding, hashing, detection, embedding and database writes all included).
-Both run in this process after a warm-up photo, so the figures are steady state; the warm-up (TensorFlow
-and model start-up) is printed on its own.
+indexer runs once per engine (ONNX Runtime and TensorFlow), each on a fresh data folder. All run in this
+process after a warm-up photo, so the figures are steady state; the warm-up (runtime and model start-up)
+is printed on its own.
 
 Large photos: 4000×3000 canvases made from the sample's real portraits, faces at several sizes (one
 below 1/40 of the shorter side on every canvas, to show what `min_face_fraction` trades). Small photos:
@@ -29,7 +30,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from indexer.config import Config, StorageConfig, downloads_dir
+from indexer.config import Config, RuntimeConfig, StorageConfig, downloads_dir
+from indexer.engines import ENGINES
 from indexer.embed import standardize
 from indexer.imaging import load_photo
 from indexer.library import Library
@@ -61,7 +63,7 @@ class SeedLoop:
     """The seed's per-photo loop: full-image MTCNN, one `predict` per face."""
 
     def __init__(self, config: Config):
-        from indexer.tensorflow_runtime import load_tensorflow
+        from indexer.engines.tensorflow import load_tensorflow
 
         load_tensorflow()
         from keras_facenet.inception_resnet_v1 import InceptionResNetV1
@@ -136,21 +138,21 @@ def run_set(label: str, photos: list[Path], warmup: Path, seed: SeedLoop, work: 
     photos = sorted(folder.iterdir())
     seed(warmup)
     seed_seconds, seed_found = timed_seed(seed, photos)
-    config = replace(Config(), storage=StorageConfig(data_dir=work / f"{label}-data"))
-    warm, ours_seconds, library = timed_indexer(config, warmup.parent, folder)
     n = len(photos)
     print(f"{label}: {n} photos")
-    print(f"  seed loop  {n / seed_seconds:7.3f} photos/s  ({seed_seconds / n:.2f} s per photo)")
-    print(f"  indexer    {n / ours_seconds:7.3f} photos/s  ({ours_seconds / n:.2f} s per photo); "
-          f"start-up and warm-up photo {warm:.1f} s")
-    print(f"  ratio      {seed_seconds / ours_seconds:.1f}×")
-    if check_faces:
-        fraction = config.detection.min_face_fraction
-        wanted, found, extra = compare(seed_found, indexed_boxes(library), fraction)
-        smaller = sum(len(b) for b in seed_found.values()) - wanted
-        print(f"  faces at least 1/{1 / fraction:.0f} of the shorter side found by the seed: {wanted}; "
-              f"indexer finds {found} of them; {smaller} smaller seed faces are not looked for; "
-              f"{extra} indexer faces the seed did not report")
+    print(f"  seed loop            {n / seed_seconds:7.3f} photos/s  ({seed_seconds / n:.2f} s per photo)")
+    for engine in ENGINES:
+        config = replace(Config(), storage=StorageConfig(data_dir=work / f"{label}-{engine}-data"), runtime=RuntimeConfig(engine))
+        warm, ours_seconds, library = timed_indexer(config, warmup.parent, folder)
+        print(f"  indexer, {engine:<11} {n / ours_seconds:7.3f} photos/s  ({ours_seconds / n:.2f} s per photo); "
+              f"{seed_seconds / ours_seconds:.1f}× the seed loop; start-up and warm-up photo {warm:.1f} s")
+        if check_faces:
+            fraction = config.detection.min_face_fraction
+            wanted, found, extra = compare(seed_found, indexed_boxes(library), fraction)
+            smaller = sum(len(b) for b in seed_found.values()) - wanted
+            print(f"    faces at least 1/{1 / fraction:.0f} of the shorter side found by the seed: {wanted}; "
+                  f"indexer finds {found} of them; {smaller} smaller seed faces are not looked for; "
+                  f"{extra} indexer faces the seed did not report")
 
 
 def main() -> None:
@@ -178,7 +180,7 @@ def main() -> None:
         shutil.copy2(sample.group_photo, warm_small / "warmup.jpg")
         run_set("small", small, warm_small / "warmup.jpg", seed, work, check_faces=False)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS of this process (both pipelines): {peak:.0f} MB")
+    print(f"peak RSS of this process (all pipelines; bench/memory.py measures each engine alone): {peak:.0f} MB")
 
 
 if __name__ == "__main__":

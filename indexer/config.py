@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from indexer.engines import DEFAULT_ENGINE, ENGINES
 from indexer.errors import ConfigError
 from indexer.weights import MODELS, DEFAULT_MODEL
 
@@ -79,6 +80,10 @@ class StorageConfig:
         """Where the FAISS files live: one per embedding model."""
         return self.data_dir / "vectors"
 
+    def vectors_file(self, model_name: str) -> Path:
+        """The FAISS file of one embedding model."""
+        return self.vectors_dir / f"{model_name}.faiss"
+
 
 @dataclass(frozen=True)
 class DetectionConfig:
@@ -109,6 +114,12 @@ class SearchConfig:
 
 
 @dataclass(frozen=True)
+class RuntimeConfig:
+    # Where the networks run: "onnx" (ONNX Runtime: starts in under a second) or "tensorflow" (the reference).
+    engine: str = DEFAULT_ENGINE
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration. ``path`` is the file it was read from, or None for the defaults."""
 
@@ -118,16 +129,31 @@ class Config:
     detection: DetectionConfig = field(default_factory=DetectionConfig)
     embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
     search: SearchConfig = field(default_factory=SearchConfig)
+    runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
 
     @property
     def face_settings(self) -> str:
-        """The settings that decide which faces a photo yields and their vectors, as one string. Each photo
-        records the one it was indexed with; a photo indexed with other settings is indexed again."""
+        """The settings that decide which faces a photo yields and their vectors, as one string, and the
+        engine that ran the networks. Each photo records the one it was indexed with; a photo indexed with
+        other settings is indexed again (``same_face_settings``), but not for another engine: both find
+        the same faces and vectors (tests/test_e2e_engines.py)."""
         d, e = self.detection, self.embedding
         return (
             f"model={e.model} margin={e.margin:g} min_face_size={d.min_face_size} min_face_fraction={d.min_face_fraction:g} "
             f"min_confidence={d.min_confidence:g} pnet={d.pnet_threshold:g} rnet={d.rnet_threshold:g}"
+            f"{ENGINE_SETTING}{self.runtime.engine}"
         )
+
+
+ENGINE_SETTING = " engine="
+
+
+def same_face_settings(recorded: str | None, current: str) -> bool:
+    """Whether a photo indexed with the face settings ``recorded`` holds what ``current`` would find:
+    equal apart from the engine (earlier versions recorded none: they ran TensorFlow)."""
+    if recorded is None:
+        return False
+    return recorded.split(ENGINE_SETTING)[0] == current.split(ENGINE_SETTING)[0]
 
 
 def find_config_file(explicit: Path | None = None) -> Path | None:
@@ -169,7 +195,7 @@ def parse_config(raw: dict[str, Any], base_dir: Path, path: Path | None = None) 
     where = str(path) if path else "config"
     reader = _Reader(raw, where, base_dir)
     defaults = Config()
-    unknown = sorted(set(raw) - {"library", "storage", "detection", "embedding", "search"})
+    unknown = sorted(set(raw) - {"library", "storage", "detection", "embedding", "search", "runtime"})
     if unknown:
         raise ConfigError(f"{where}: unknown section [{unknown[0]}]")
 
@@ -218,7 +244,14 @@ def parse_config(raw: dict[str, Any], base_dir: Path, path: Path | None = None) 
         approximate_above=reader.integer(sea, "approximate_above", defaults.search.approximate_above, low=1000),
         candidates=reader.integer(sea, "candidates", defaults.search.candidates, low=10, high=100_000),
     )
-    return Config(path=path, library=library, storage=storage, detection=detection, embedding=embedding, search=search)
+    run = reader.section("runtime", RuntimeConfig)
+    engine = reader.string(run, "engine", defaults.runtime.engine)
+    if engine not in ENGINES:
+        raise ConfigError(f"{where}: [runtime] engine = {engine!r} is not an engine; choose {' or '.join(map(repr, ENGINES))}")
+    runtime = RuntimeConfig(engine=engine)
+    return Config(
+        path=path, library=library, storage=storage, detection=detection, embedding=embedding, search=search, runtime=runtime
+    )
 
 
 def _apply_environment(config: Config) -> Config:

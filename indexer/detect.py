@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 from PIL import Image
 
+from indexer.cascade import FACE_PX, LANDMARK_NAMES, CascadeNetworks, CascadeThresholds, find_faces
 from indexer.config import DetectionConfig
 
 
@@ -27,39 +30,28 @@ class FaceDetector(Protocol):
         ...
 
 
-# mtcnn 1.0 sizes its image pyramid for min_face_size=20 only: with any other value a level can fall
-# below PNet's 12 px window, TensorFlow raises, and mtcnn reports "no faces" for the whole photo (seen on
-# the group photo for every value from 24 to 80). So MTCNN always runs at 20, and another minimum is
-# reached by scaling the photo by 20 / min_face_size first, which is what the pyramid would have done.
-MTCNN_FACE_SIZE = 20
-
-
 class MtcnnDetector:
-    """MTCNN from the ``mtcnn`` package (weights ship with it), loaded on the first ``detect``.
+    """MTCNN (``indexer.cascade``) on the networks ``load_networks()`` returns, called on the first ``detect``.
 
     A photo's smallest face looked for is ``min_face_px`` (the larger of ``min_face_size`` and
-    ``min_face_fraction`` of the shorter side); MTCNN searches a copy scaled so that such a face is 20 px,
-    and the boxes are mapped back to the photo's pixels (crops are cut from the photo itself). Boxes below
-    that size (longer side) or ``min_confidence`` are dropped: the image pyramid does not look for smaller
-    faces, so such boxes are unreliable.
+    ``min_face_fraction`` of the shorter side); MTCNN searches a copy scaled so that such a face is
+    FACE_PX (20 px), and the boxes are mapped back to the photo's pixels (crops are cut from the photo
+    itself). Boxes below that size (longer side) or ``min_confidence`` are dropped: the image pyramid
+    does not look for smaller faces, so such boxes are unreliable.
     """
 
-    def __init__(self, config: DetectionConfig):
+    def __init__(self, config: DetectionConfig, load_networks: Callable[[], CascadeNetworks]):
         self.config = config
-        self._mtcnn = None
+        self.thresholds = CascadeThresholds(
+            propose=config.pnet_threshold, refine=config.rnet_threshold, output=config.min_confidence
+        )
+        self._load_networks = load_networks
+        self._networks: CascadeNetworks | None = None
 
-    def _load(self):
-        if self._mtcnn is None:
-            from indexer.tensorflow_runtime import load_tensorflow, quiet_native_logs
-
-            tf = load_tensorflow()
-            from mtcnn import MTCNN
-
-            with quiet_native_logs():
-                mtcnn = MTCNN()
-            _compile_stages(mtcnn, tf)
-            self._mtcnn = mtcnn
-        return self._mtcnn
+    def _load(self) -> CascadeNetworks:
+        if self._networks is None:
+            self._networks = self._load_networks()
+        return self._networks
 
     def min_face_px(self, width: int, height: int) -> float:
         """The smallest face (pixels, longer side of the box) looked for in a width × height photo."""
@@ -72,22 +64,15 @@ class MtcnnDetector:
         min_face = self.min_face_px(width, height)
         if min(height, width) < min_face:
             return []
-        scale = MTCNN_FACE_SIZE / min_face
+        scale = FACE_PX / min_face
         image = pixels if scale == 1 else _resized(pixels, scale)
-        raw = self._load().detect_faces(
-            image,
-            min_face_size=MTCNN_FACE_SIZE,
-            threshold_pnet=self.config.pnet_threshold,
-            threshold_rnet=self.config.rnet_threshold,
-            threshold_onet=self.config.min_confidence,
-        )
         faces = [
             DetectedFace(
-                box=_box_in_original(found["box"], scale, width, height),
-                confidence=float(found["confidence"]),
-                landmarks={name: (round(p[0] / scale), round(p[1] / scale)) for name, p in found["keypoints"].items()},
+                box=_box_in_original(found.box, scale, width, height),
+                confidence=found.confidence,
+                landmarks={name: (round(x / scale), round(y / scale)) for name, (x, y) in zip(LANDMARK_NAMES, found.landmarks)},
             )
-            for found in raw
+            for found in find_faces(image, self._load(), self.thresholds)
         ]
         return sorted(faces, key=lambda f: (f.box[0], f.box[1]))
 
@@ -102,20 +87,13 @@ class MtcnnDetector:
         return w > 0 and h > 0 and max(w, h) >= min_face and face.confidence >= self.config.min_confidence
 
 
-# MTCNN's input size per stage: the proposal network takes whole pyramid levels, the other two face patches.
-_STAGE_INPUT_SIDE = {"PNet": None, "RNet": 24, "ONet": 48}
+def mtcnn_detector(config: DetectionConfig, engine: str, models_dir: Path) -> MtcnnDetector:
+    """MTCNN on ``engine`` ("onnx" or "tensorflow"). The ONNX files (in ``models_dir``) are verified now;
+    the networks load on the first ``detect``."""
+    from indexer import engines
 
-
-def _compile_stages(mtcnn, tf) -> None:
-    """Run each MTCNN stage's network as one TensorFlow graph instead of layer by layer in eager mode.
-    Same weights, same results (checked on 49 sample photos: identical boxes and scores), 2.6× faster on
-    small photos and 1.8× on large ones, because eager mode pays Python overhead for every layer of every
-    pyramid level. The shapes are left open, so nothing is traced again for new photo sizes."""
-    for stage in mtcnn._stages:
-        network = stage._model
-        side = _STAGE_INPUT_SIDE[type(network).__name__]
-        signature = [tf.TensorSpec([None, side, side, 3], tf.float32)]
-        stage._model = tf.function(lambda batch, network=network: network(batch, training=False), input_signature=signature)
+    files = engines.cascade_files(models_dir) if engine == engines.ONNX else None
+    return MtcnnDetector(config, lambda: engines.load_cascade(engine, files))
 
 
 def _resized(pixels: np.ndarray, scale: float) -> np.ndarray:
@@ -125,7 +103,10 @@ def _resized(pixels: np.ndarray, scale: float) -> np.ndarray:
 
 
 def _box_in_original(box, scale: float, width: int, height: int) -> tuple[int, int, int, int]:
-    """A box [x, y, w, h] found on the image scaled by ``scale``, in pixels of the original, clipped to it."""
-    x0, y0 = max(0, round(box[0] / scale)), max(0, round(box[1] / scale))
-    x1, y1 = min(width, round((box[0] + box[2]) / scale)), min(height, round((box[1] + box[3]) / scale))
+    """A box (x1, y1, x2, y2) found on the image scaled by ``scale``, rounded to whole pixels of that image
+    (as MTCNN reports boxes), in pixels of the original, clipped to it: [x, y, w, h]."""
+    left, top = round(box[0]), round(box[1])
+    right, bottom = left + round(box[2] - box[0]), top + round(box[3] - box[1])
+    x0, y0 = max(0, round(left / scale)), max(0, round(top / scale))
+    x1, y1 = min(width, round(right / scale)), min(height, round(bottom / scale))
     return (x0, y0, x1 - x0, y1 - y0)

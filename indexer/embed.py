@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -41,50 +41,23 @@ def l2_normalize(vectors: np.ndarray) -> np.ndarray:
 
 
 class FacenetEmbedder:
-    """FaceNet on TensorFlow, built and loaded on the first ``embed``; runs ``batch_size`` crops per call.
+    """FaceNet on the network ``load_network()`` returns (called on the first ``embed``): a function
+    from a standardised (n, size, size, 3) float32 batch to raw (n, dimensions) outputs. Runs
+    ``batch_size`` crops per call and normalises the outputs to unit length."""
 
-    ``weights`` is the path of the (verified) weights file for ``spec``.
-    """
-
-    def __init__(self, spec: ModelSpec, weights: Path, batch_size: int = 32):
+    def __init__(self, spec: ModelSpec, load_network: Callable[[], Callable[[np.ndarray], np.ndarray]], batch_size: int = 32):
         self.spec = spec
         self.model_name = spec.name
         self.dimensions = spec.dimensions
         self.input_size = spec.input_size
         self.batch_size = batch_size
-        self._weights = weights
+        self._load_network = load_network
         self._network = None
-        self._graph = None
-        self._batches = 0
-
-    def _load(self):
-        if self._network is None:
-            from indexer.tensorflow_runtime import load_tensorflow, quiet_native_logs
-
-            tf = load_tensorflow()
-            with quiet_native_logs():
-                from keras_facenet.inception_resnet_v1 import InceptionResNetV1
-
-                size = self.spec.input_size
-                network = InceptionResNetV1(input_shape=(size, size, 3), classes=self.spec.dimensions)
-                network.load_weights(str(self._weights))
-            # One graph for every batch size: Keras' predict_on_batch traces the network again (~2 s) for
-            # each new batch size, and the batches of a run vary with the faces per photo.
-            signature = [tf.TensorSpec([None, size, size, 3], tf.float32)]
-            self._graph = tf.function(lambda batch: network(batch, training=False), input_signature=signature)
-            self._network = network
-        return self._network
 
     def _forward(self, batch: np.ndarray) -> np.ndarray:
-        """The network on one batch. The first batch runs eagerly (0.75 s for 6 faces) rather than paying
-        for tracing the graph (1.7 s), which only pays off from the second batch on (then 5× faster than
-        eager). Both give the same numbers. So `who-is` on one photo and a nightly run with one batch of
-        new faces never trace."""
-        self._batches += 1
-        if self._batches == 1:
-            return np.asarray(self._load()(batch, training=False))
-        self._load()
-        return np.asarray(self._graph(batch))
+        if self._network is None:
+            self._network = self._load_network()
+        return np.asarray(self._network(batch))
 
     def embed(self, crops: Sequence[np.ndarray]) -> np.ndarray:
         if len(crops) == 0:
@@ -92,3 +65,20 @@ class FacenetEmbedder:
         batch = standardize(np.stack(crops), self.spec.standardization)
         outputs = [self._forward(batch[start : start + self.batch_size]) for start in range(0, len(batch), self.batch_size)]
         return l2_normalize(np.concatenate(outputs))
+
+
+def facenet_embedder(spec: ModelSpec, engine: str, models_dir: Path, batch_size: int = 32) -> FacenetEmbedder:
+    """FaceNet ``spec`` on ``engine`` ("onnx" or "tensorflow"). Its ONNX file, or for TensorFlow its weights
+    (fetched when missing), in ``models_dir`` are verified now; the network loads on the first ``embed``."""
+    from indexer import engines
+
+    if engine == engines.ONNX:
+        from indexer.engines.onnx_files import facenet_network, verified_onnx
+
+        file = verified_onnx(facenet_network(spec), models_dir)
+    else:
+        from indexer.config import downloads_dir
+        from indexer.weights import verified_weights
+
+        file = verified_weights(spec, models_dir, downloads_dir())
+    return FacenetEmbedder(spec, lambda: engines.load_facenet(engine, spec.input_size, spec.dimensions, file), batch_size)

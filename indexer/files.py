@@ -66,3 +66,20 @@ def private_file(path: Path) -> None:
     SQLite, keeps that mode)."""
     path.parent.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE))
+
+
+def keep_private(data_dir: Path, database: Path | None) -> None:
+    """Face embeddings and names are biometric data: the data folder ``data_dir``, the SQLite file
+    ``database`` (and the ``-wal`` and ``-shm`` files beside it, and its backups), the vector files and
+    classifiers are made readable by their owner only, whatever their modes were; a warning says what had
+    to change (once: it stays so)."""
+    paths = [data_dir, *sorted(data_dir.iterdir())]
+    for folder in (data_dir / "vectors", data_dir / "classifiers"):
+        if folder.is_dir():
+            paths += sorted(folder.iterdir())
+    if database is not None and database.parent != data_dir and database.parent.is_dir():
+        paths += sorted(p for p in database.parent.iterdir() if p.name.startswith(database.name))
+    changed = [path for path in paths if make_private(path)]
+    if changed:
+        log.warning("made %d file(s) and folder(s) of the index readable by their owner only (faces and names "
+                    "are private), e.g. %s", len(changed), changed[0])

@@ -6,66 +6,24 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from indexer.config import Config, downloads_dir
+from indexer.config import Config
 from indexer.db import queries
 from indexer.db.session import make_engine, sqlite_file, upgrade_to_head, writing
-from indexer.files import PRIVATE_FOLDER, make_private
+from indexer.files import PRIVATE_FOLDER, keep_private
 from indexer.weights import ModelSpec, get_model
 
 if TYPE_CHECKING:  # imported where used: `find` and `people` must start fast
+    from indexer.answers import LibraryStatus
     from indexer.detect import FaceDetector
     from indexer.embed import FaceEmbedder
     from indexer.vectors import VectorIndex, VectorKind
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class LastRun:
-    started_at: datetime
-    finished_at: datetime | None
-    status: str
-    summary: dict[str, Any] | None
-
-
-@dataclass(frozen=True)
-class LibraryStatus:
-    """Counts, as ``indexer status`` shows them. ``vectors`` is what the FAISS file of the configured
-    model holds, so a mismatch with ``faces`` shows."""
-
-    photos: int
-    faces: int
-    people: int
-    labelled_faces: int
-    vectors: int
-    errors: int
-    last_run: LastRun | None
-    trained_at: datetime | None  # when `indexer train` last ran for the configured model
-    trained_people: int  # how many people it learnt
-
-
-def keep_private(config: Config, database: Path | None) -> None:
-    """Face embeddings and names are biometric data: the data folder, the database (and the ``-wal`` and
-    ``-shm`` files beside it, and its backups), the vector files and classifiers are made readable by
-    their owner only, whatever their modes were; a warning says what had to change (once: it stays so)."""
-    data_dir = config.storage.data_dir
-    paths = [data_dir, *sorted(data_dir.iterdir())]
-    for folder in (data_dir / "vectors", data_dir / "classifiers"):
-        if folder.is_dir():
-            paths += sorted(folder.iterdir())
-    if database is not None and database.parent != data_dir and database.parent.is_dir():
-        paths += sorted(p for p in database.parent.iterdir() if p.name.startswith(database.name))
-    changed = [path for path in paths if make_private(path)]
-    if changed:
-        log.warning("made %d file(s) and folder(s) of the index readable by their owner only (faces and names "
-                    "are private), e.g. %s", len(changed), changed[0])
 
 
 class Library:
@@ -79,7 +37,7 @@ class Library:
         self.config = config
         config.storage.data_dir.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
         self.engine = make_engine(config.storage.url)
-        keep_private(config, sqlite_file(self.engine.url))
+        keep_private(config.storage.data_dir, sqlite_file(self.engine.url))
         upgrade_to_head(self.engine)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._writer_sessions = sessionmaker(writing(self.engine), expire_on_commit=False)
@@ -104,24 +62,25 @@ class Library:
             yield session
 
     def detector(self) -> FaceDetector:
+        """MTCNN on the configured engine; its ONNX files are verified here, before any work."""
         if self._detector is None:
-            from indexer.detect import MtcnnDetector
+            from indexer.detect import mtcnn_detector
 
-            self._detector = MtcnnDetector(self.config.detection)
+            self._detector = mtcnn_detector(self.config.detection, self.config.runtime.engine, self.config.embedding.models_dir)
         return self._detector
 
     def embedder(self) -> FaceEmbedder:
-        """The configured embedder; its weights are verified (and fetched when missing) here, before any work."""
+        """The configured embedder on the configured engine. Its ONNX file, or for TensorFlow its weights
+        (fetched when missing), are verified here, before any work."""
         if self._embedder is None:
-            from indexer.embed import FacenetEmbedder
-            from indexer.weights import verified_weights
+            from indexer.embed import facenet_embedder
 
-            path = verified_weights(self.model, self.config.embedding.models_dir, downloads_dir())
-            self._embedder = FacenetEmbedder(self.model, path, self.config.embedding.batch_size)
+            e = self.config.embedding
+            self._embedder = facenet_embedder(self.model, self.config.runtime.engine, e.models_dir, e.batch_size)
         return self._embedder
 
     def vectors_path(self, model_name: str) -> Path:
-        return self.config.storage.vectors_dir / f"{model_name}.faiss"
+        return self.config.storage.vectors_file(model_name)
 
     def vector_kind(self, faces: int, current: str | None = None) -> VectorKind:
         """Which kind of index ``faces`` faces get: exact up to ``[search] approximate_above``, hnsw above;
@@ -169,11 +128,11 @@ class Library:
         return index
 
     def vector_count(self) -> int:
-        """How many vectors the configured model's FAISS file holds (0 when there is no file)."""
-        from indexer.vectors import VectorIndex
+        """How many vectors the configured model's FAISS file holds (0 when there is no file, or one this
+        version would build anew), read from its header: FAISS is not loaded."""
+        from indexer.vector_file import stored_vectors
 
-        index = VectorIndex.read(self.vectors_path(self.model.name), self.model.dimensions)
-        return 0 if index is None else len(index)
+        return stored_vectors(self.vectors_path(self.model.name), self.model.dimensions) or 0
 
     def similar_faces(self, face_id: int, limit: int) -> list[tuple[int, float]]:
         """The ``limit`` faces nearest to face ``face_id`` (same model), nearest first: (face id, L2
@@ -193,19 +152,9 @@ class Library:
         return [(int(i), round(float(d), 4)) for i, d in zip(ids[0], distances[0], strict=True) if i >= 0 and i != face_id][:limit]
 
     def status(self) -> LibraryStatus:
-        with self.session() as session:
-            counts = queries.counts(session)
-            run = queries.last_run(session)
-            training = queries.last_training(session, self.model.name)
-        last_run = run and LastRun(run.started_at, run.finished_at, run.status, run.summary)
-        return LibraryStatus(
-            photos=counts.photos,
-            faces=counts.faces,
-            people=counts.people,
-            labelled_faces=counts.labelled_faces,
-            vectors=self.vector_count(),
-            errors=counts.errors,
-            last_run=last_run,
-            trained_at=training.created_at if training else None,
-            trained_people=len(training.people) if training else 0,
-        )
+        """What the index holds for the configured model (``indexer status``)."""
+        from indexer.answers import status
+        from indexer.db.reader import Reader
+
+        with self.engine.connect() as connection:
+            return status(Reader(connection, through_sqlalchemy=True), self.model.name, self.vector_count())

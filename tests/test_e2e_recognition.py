@@ -13,35 +13,18 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from support.e2e import GROUP_FACES, Indexer, group_face_index
+from support.e2e import GROUP_FACES, group_face_index
 
 pytestmark = pytest.mark.e2e
 
 PEOPLE = ["ben_afflek", "elton_john", "jerry_seinfeld", "madonna", "mindy_kaling"]
 
 
-@pytest.fixture(scope="module")
-def trained_once(sample, tmp_path_factory):
-    """Indexed library, enrolled train folders, trained; and a copy of the data folder as it is then."""
-    home = tmp_path_factory.mktemp("named")
-    library = home / "library"
-    shutil.copytree(sample.celebrities / "val", library / "val")
-    shutil.copy2(sample.group_photo, library / "group.jpg")
-    indexer = Indexer(home)
-    indexer("index", str(library))
-    enrolled = indexer.json("enroll", "--folders", str(sample.celebrities / "train"))
-    assert len(enrolled["enrolled"]) == 93 and enrolled["no_face"] == [] and enrolled["failed"] == []
-    report = indexer.json("train")
-    copy = tmp_path_factory.mktemp("named-copy") / "data"
-    shutil.copytree(home / "data", copy)
-    return indexer, library, report, copy
-
-
 @pytest.fixture
-def named(trained_once):
+def named(trained_sample):
     """The index as it was right after training, restored before each test (tests that rename, merge or
     label leave nothing behind): (indexer, library folder, train report)."""
-    indexer, library, report, copy = trained_once
+    indexer, library, report, copy = trained_sample()
     shutil.rmtree(indexer.home / "data")
     shutil.copytree(copy, indexer.home / "data")
     return indexer, library, report

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from indexer.config import Config
-from indexer.detect import MtcnnDetector
+from indexer.detect import mtcnn_detector
 from indexer.imaging import load_photo
 from indexer.geometry import same_face
 from indexer.sample import composite_photo
@@ -29,8 +29,9 @@ def canvas(portraits, face_heights, path, seed):
 
 @pytest.fixture(scope="module")
 def detectors():
-    downscaled = MtcnnDetector(Config().detection)
-    full_size = MtcnnDetector(replace(Config().detection, min_face_fraction=0))
+    config = Config()
+    downscaled = mtcnn_detector(config.detection, config.runtime.engine, config.embedding.models_dir)
+    full_size = mtcnn_detector(replace(config.detection, min_face_fraction=0), config.runtime.engine, config.embedding.models_dir)
     return downscaled, full_size
 
 

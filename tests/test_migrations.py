@@ -13,7 +13,8 @@ HEAD = "0004"
 def test_the_head_revision_indexer_checks_for_is_the_newest_migration():
     from alembic.script import ScriptDirectory
 
-    from indexer.db.session import SCHEMA_HEAD, migrations_dir
+    from indexer.db import SCHEMA_HEAD
+    from indexer.db.session import migrations_dir
 
     assert SCHEMA_HEAD == HEAD == ScriptDirectory(str(migrations_dir())).get_current_head()
 

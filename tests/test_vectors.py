@@ -1,10 +1,11 @@
 from datetime import datetime
 
 import numpy as np
+import pytest
 from sqlalchemy import delete
 
 from indexer.embed import l2_normalize
-from indexer.vectors import VectorIndex
+from indexer.vectors import VectorIndex, VectorKind
 
 
 def clustered(n: int, people: int, seed: int = 0) -> np.ndarray:
@@ -135,3 +136,18 @@ def test_the_library_switches_to_an_approximate_index_above_the_configured_size_
         session.execute(delete(Face).where(Face.id > 450))
     index = library.checked_vectors("facenet128", 128)
     assert index.kind == "exact" and sorted(index.ids()) == list(range(1, 451))
+
+
+@pytest.mark.parametrize("kind", [VectorKind.EXACT, VectorKind.HNSW])
+def test_the_count_read_from_a_file_header_is_what_faiss_reads_tombstones_taken_off(tmp_path, kind):
+    from indexer.vector_file import stored_vectors
+
+    path = tmp_path / "faces.faiss"
+    assert stored_vectors(path, 8) == 0
+    index = VectorIndex.build(8, kind, np.arange(40), unit_vectors(40, 8))
+    index.remove(np.arange(5))
+    index.save(path)
+    assert stored_vectors(path, 8) == len(VectorIndex.read(path, 8)) == 35
+    assert stored_vectors(path, 16) is None  # another model's dimensions
+    path.write_bytes(b"not faiss at all")
+    assert stored_vectors(path, 8) is None

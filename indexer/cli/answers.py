@@ -64,9 +64,10 @@ def find(
     ] = 0.0,
 ) -> None:
     """The library's photos that show NAME, best first: path, face box, score, and whether named by hand."""
-    from indexer.people import photos_of
+    from indexer.answers import photos_of
 
-    person, photos = photos_of(ctx.obj.library(), name, min_score)
+    with ctx.obj.reader() as reader:
+        person, photos = photos_of(reader, name, min_score)
     if not photos:
         log.info("no photos of %s%s", person, f" scoring at least {min_score}" if min_score else "")
     for photo in photos:

@@ -55,6 +55,12 @@ class Settings:
 
         return Library(self.config())
 
+    def reader(self):
+        """The database for reading only, without SQLAlchemy where it can (``db.reader``)."""
+        from indexer.db.reader import Reader
+
+        return Reader.open(self.config())
+
 
 class _Formatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:

@@ -99,9 +99,16 @@ def index(
 @command
 def status(ctx: typer.Context, json_output: JsonOption = False) -> None:
     """How many photos, faces, people and vectors the index holds, and how the last run went."""
+    from indexer.answers import status as library_status
+    from indexer.vector_file import stored_vectors
+    from indexer.weights import get_model
+
     settings: Settings = ctx.obj
-    library = settings.library()
-    state = library.status()
+    config = settings.config()
+    model = get_model(config.embedding.model)
+    vectors = stored_vectors(config.storage.vectors_file(model.name), model.dimensions) or 0
+    with settings.reader() as reader:
+        state = library_status(reader, model.name, vectors)
     last = state.last_run
     report = {
         "photos": state.photos,
@@ -113,8 +120,8 @@ def status(ctx: typer.Context, json_output: JsonOption = False) -> None:
         "last_run": last
         and {"started_at": last.started_at, "finished_at": last.finished_at, "status": last.status, "summary": last.summary},
         "trained": state.trained_at and {"at": state.trained_at, "people": state.trained_people},
-        "model": library.model.name,
-        "data_dir": str(library.config.storage.data_dir),
+        "model": model.name,
+        "data_dir": str(config.storage.data_dir),
     }
     if json_output:
         print_json(report)
@@ -166,9 +173,10 @@ def check(
 @command
 def errors(ctx: typer.Context, json_output: JsonOption = False) -> None:
     """The files that could not be indexed, with the reason and when they were last tried."""
-    from indexer.photos import failed_files
+    from indexer.answers import failed_files
 
-    failed = failed_files(ctx.obj.library())
+    with ctx.obj.reader() as reader:
+        failed = failed_files(reader)
     if json_output:
         print_json([{"path": f.path, "reason": f.reason, "tried_at": f.tried_at} for f in failed])
         return
@@ -186,9 +194,10 @@ def show(
     json_output: JsonOption = False,
 ) -> None:
     """What the index knows about one photo: its faces, with ids, boxes, names and scores (no model is loaded)."""
-    from indexer.photos import photo_record
+    from indexer.answers import photo_record
 
-    record = photo_record(ctx.obj.library(), photo)
+    with ctx.obj.reader() as reader:
+        record = photo_record(reader, photo)
     if json_output:
         print_json(record.as_dict())
         return

@@ -130,9 +130,10 @@ def merge(
 @command
 def people(ctx: typer.Context, json_output: JsonLinesOption = False) -> None:
     """Everyone named, with how many faces and photos show them (one JSON object per line with --json)."""
-    from indexer.people import people as list_people
+    from indexer.answers import people as list_people
 
-    everyone = list_people(ctx.obj.library())
+    with ctx.obj.reader() as reader:
+        everyone = list_people(reader)
     if json_output:
         for person in everyone:
             print_json({"name": person.name, "faces": person.faces, "photos": person.photos,

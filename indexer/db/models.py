@@ -57,7 +57,7 @@ class Photo(Base):
     height: Mapped[int | None] = mapped_column(Integer)
     indexed_at: Mapped[datetime]  # when the file was last read (successfully or not)
     error: Mapped[str | None] = mapped_column(String)
-    analysis: Mapped[str | None] = mapped_column(String)  # the settings it was indexed with (Config.analysis)
+    analysis: Mapped[str | None] = mapped_column(String)  # the settings it was indexed with (Config.face_settings)
     # sha256 (hex) of the file's bytes when it was indexed: a photo moved or renamed is recognised by it.
     # None for photos indexed before schema 0003 (they are matched by size, mtime and file name instead).
     content_hash: Mapped[str | None] = mapped_column(String)

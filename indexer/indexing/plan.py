@@ -19,6 +19,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
+from indexer.config import same_face_settings
 from indexer.db.queries import KnownPhoto
 from indexer.files import sha256_file
 from indexer.scanner import ScannedFile
@@ -46,7 +47,7 @@ def file_state(found: ScannedFile, before: KnownPhoto | None, face_settings: str
         return FileState.CHANGED
     if before.failed:
         return FileState.RETRY
-    return FileState.OUTDATED if before.face_settings != face_settings else FileState.UNCHANGED
+    return FileState.UNCHANGED if same_face_settings(before.face_settings, face_settings) else FileState.OUTDATED
 
 
 class FolderState(StrEnum):
@@ -250,7 +251,7 @@ def _match_content(plan: Plan, arrived: list[tuple[ScannedFile, KnownPhoto | Non
             claimed[match.id] = found.path
             plan.moves.append((found, match))
         elif before is not None and before.content_hash is not None and found.path not in changed_content \
-                and plan.hashes.get(found.path) == before.content_hash and before.face_settings == face_settings:
+                and plan.hashes.get(found.path) == before.content_hash and same_face_settings(before.face_settings, face_settings):
             plan.touched.append((found, before))
             plan.unchanged += 1
         else:

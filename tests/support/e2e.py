@@ -34,15 +34,20 @@ def group_face_index(box: list[int]) -> int | None:
 class Indexer:
     """Runs `python -m indexer` in a subprocess with its own config and data folder."""
 
-    def __init__(self, home: Path, models_dir: Path | None = None):
+    def __init__(self, home: Path, models_dir: Path | None = None, engine: str | None = None):
         self.home = home
         self.config = home / "config.toml"
         home.mkdir(parents=True, exist_ok=True)
-        self.config.write_text(f'[storage]\ndata_dir = "{home / "data"}"\n')
+        self.use_engine(engine)
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("INDEXER_")}
         self.env["XDG_CONFIG_HOME"] = str(home / "xdg-config")
         if models_dir is not None:
             self.env["INDEXER_MODELS_DIR"] = str(models_dir)
+
+    def use_engine(self, engine: str | None) -> None:
+        """Write the config: this home's data folder, and ``engine`` (None: the default)."""
+        runtime = f'[runtime]\nengine = "{engine}"\n' if engine else ""
+        self.config.write_text(f'[storage]\ndata_dir = "{self.home / "data"}"\n{runtime}')
 
     def __call__(self, *args: str, expect: int = 0) -> subprocess.CompletedProcess:
         done = subprocess.run(
@@ -65,6 +70,22 @@ class Indexer:
             "WHERE photos.path LIKE ? ORDER BY box_x", f"%/{name}"
         )
         return [list(r) for r in rows]
+
+
+def train_sample(sample: SampleLibrary, home: Path, engine: str):
+    """Index the val photos and the group photo into ``home`` with ``engine``, enroll the train folders,
+    train; returns (indexer, library folder, train report, a copy of the data folder as it is then)."""
+    library = home / "library"
+    shutil.copytree(sample.celebrities / "val", library / "val")
+    shutil.copy2(sample.group_photo, library / "group.jpg")
+    indexer = Indexer(home, engine=engine)
+    indexer("index", str(library))
+    enrolled = indexer.json("enroll", "--folders", str(sample.celebrities / "train"))
+    assert len(enrolled["enrolled"]) == 93 and enrolled["no_face"] == [] and enrolled["failed"] == []
+    report = indexer.json("train")
+    copy = home.parent / f"{home.name}-copy"
+    shutil.copytree(home / "data", copy)
+    return indexer, library, report, copy
 
 
 def copy_photos(paths: list[Path], dest: Path) -> Path:

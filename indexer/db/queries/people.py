@@ -14,8 +14,8 @@ from indexer.db.models import Face, LabelSource, LostName, Person, Photo
 from indexer.db.queries.faces import ManualLabel
 
 __all__ = [
-    "person_names", "existing_people", "PersonCounts", "people_with_counts", "FaceOfPerson", "faces_of_person",
-    "record_lost_names", "resolve_lost_name", "LostNameRow", "lost_names", "person_by_id", "person_named", "everyone", "add_person",
+    "person_names", "existing_people",
+    "record_lost_names", "resolve_lost_name", "LostNameRow", "lost_names", "person_by_id", "everyone", "add_person",
     "take_automatic_name_off_others", "merge_people",
 ]
 
@@ -32,52 +32,6 @@ def existing_people(session: Session, person_ids: Iterable[int]) -> set[int]:
     for start in range(0, len(person_ids), 500):
         found |= set(session.scalars(select(Person.id).where(Person.id.in_(person_ids[start : start + 500]))))
     return found
-
-
-@dataclass(frozen=True)
-class PersonCounts:
-    id: int
-    name: str
-    faces: int
-    photos: int
-    manual_faces: int  # named by hand (the references recognition learns from)
-
-
-def people_with_counts(session: Session) -> list[PersonCounts]:
-    """Every person, with how many faces and photos show them, by name."""
-    faces = func.count(Face.id)
-    rows = session.execute(
-        select(
-            Person.id, Person.name, faces, func.count(func.distinct(Face.photo_id)),
-            func.count(Face.id).filter(Face.label_source == LabelSource.MANUAL),
-        )
-        .join(Face, Face.person_id == Person.id, isouter=True)
-        .group_by(Person.id)
-        .order_by(func.lower(Person.name), Person.name)
-    )
-    return [PersonCounts(*row) for row in rows]
-
-
-@dataclass(frozen=True)
-class FaceOfPerson:
-    face_id: int
-    photo_path: str
-    box: list[int]
-    score: float
-    source: str
-
-
-def faces_of_person(session: Session, person_id: int, min_score: float = 0.0) -> list[FaceOfPerson]:
-    """The faces named ``person_id`` with a score of at least ``min_score`` (manual names count as 1.0),
-    best first."""
-    score = func.coalesce(Face.label_score, 1.0)
-    rows = session.execute(
-        select(Face.id, Photo.path, Face.box_x, Face.box_y, Face.box_w, Face.box_h, score, Face.label_source)
-        .join(Photo, Photo.id == Face.photo_id)
-        .where(Face.person_id == person_id, score >= min_score)
-        .order_by(score.desc(), Photo.path, Face.id)
-    )
-    return [FaceOfPerson(r[0], r[1], [r[2], r[3], r[4], r[5]], float(r[6]), r[7]) for r in rows]
 
 
 def record_lost_names(session: Session, photo_id: int, labels: Iterable[ManualLabel], reason: str) -> None:
@@ -118,11 +72,6 @@ def lost_names(session: Session) -> list[LostNameRow]:
 
 def person_by_id(session: Session, person_id: int) -> Person | None:
     return session.get(Person, person_id)
-
-
-def person_named(session: Session, name: str) -> Person | None:
-    """The person whose name is exactly ``name``."""
-    return session.scalars(select(Person).where(Person.name == name)).first()
 
 
 def everyone(session: Session) -> list[Person]:

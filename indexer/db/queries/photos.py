@@ -18,7 +18,7 @@ __all__ = [
     "add_photo", "photo_by_id",
     "forget_settings",
     "KnownPhoto", "known_photos", "count_photos_under", "photo_outcomes", "move_photos", "touch_photo",
-    "mark_failed", "delete_photos", "failed_photos", "photo_by_path", "indexed_photo_paths", "Counts", "counts",
+    "mark_failed", "delete_photos", "indexed_photo_paths", "Counts", "counts",
 ]
 
 
@@ -91,16 +91,6 @@ def delete_photos(session: Session, photo_ids: Iterable[int]) -> list[int]:
     for start in range(0, len(photo_ids), 500):
         session.execute(delete(Photo).where(Photo.id.in_(photo_ids[start : start + 500])))
     return removed
-
-
-def failed_photos(session: Session) -> list[tuple[str, str, datetime]]:
-    """(path, reason, when it was last tried) of every file that could not be indexed, by path."""
-    rows = session.execute(select(Photo.path, Photo.error, Photo.indexed_at).where(Photo.error.is_not(None)).order_by(Photo.path))
-    return [(r[0], r[1], r[2]) for r in rows]
-
-
-def photo_by_path(session: Session, path: str) -> Photo | None:
-    return session.scalars(select(Photo).where(Photo.path == path)).first()
 
 
 def indexed_photo_paths(session: Session, chunk: int = 50_000) -> Iterator[list[tuple[int, str]]]:

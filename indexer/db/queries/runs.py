@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from indexer.db.models import Classifier, Run, RunStatus, utcnow
 
-__all__ = ["last_training", "replace_classifier", "last_run", "start_run", "finish_run"]
+__all__ = ["last_training", "replace_classifier", "start_run", "finish_run"]
 
 
 def last_training(session: Session, model: str) -> Classifier | None:
@@ -25,11 +25,6 @@ def replace_classifier(session: Session, classifier: Classifier) -> list[str | N
     session.execute(delete(Classifier).where(Classifier.embedding_model == model))
     session.add(classifier)
     return previous
-
-
-def last_run(session: Session) -> Run | None:
-    """The most recently started index run."""
-    return session.scalars(select(Run).order_by(Run.id.desc()).limit(1)).first()
 
 
 def start_run(session: Session, roots: list[str]) -> int:

@@ -1,0 +1,84 @@
+"""The read-only answers (indexer.answers): the same statements give the same answers through the standard
+library's sqlite3 (what `find`, `people`, `show`, `errors` and `status` use on SQLite) and through
+SQLAlchemy (what they use on any other database, and what Library.status uses); a database that is
+missing or older is created or upgraded first; a newer one is refused."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from indexer import answers
+from indexer.config import load_config
+from indexer.db.reader import Reader, sqlite_path
+from indexer.errors import DatabaseError
+from indexer.library import Library
+
+from support.photos import make_photo
+
+
+@pytest.fixture
+def named_library(run, tmp_path, config, use_people_models):
+    """A library with ann and bob named, one of bob's faces by hand, and one unreadable file."""
+    root = tmp_path / "photos"
+    make_photo(root / "p1.jpg", faces=["ann", "bob"], seed=1)
+    make_photo(root / "p2.jpg", faces=["ann"], seed=2)
+    (root / "broken.jpg").write_bytes(b"\xff\xd8 not a photo")
+    run("index", str(root))
+    library = Library(load_config(config))
+    with library.engine.begin() as c:
+        ids = [row[0] for row in c.execute(text("SELECT id FROM faces ORDER BY photo_id, box_x"))]
+    run("label", str(ids[0]), "Ann")
+    run("label", str(ids[2]), "Ann")
+    run("label", str(ids[1]), "bob")
+    return library, root
+
+
+def both_readers(library: Library):
+    """A reader through sqlite3 and one through SQLAlchemy, on the same database."""
+    return Reader.open(library.config), Reader(library.engine.connect(), through_sqlalchemy=True)
+
+
+def test_both_ways_of_reading_give_the_same_answers(named_library):
+    library, root = named_library
+    plain, through_sqlalchemy = both_readers(library)
+    for reader in (plain, through_sqlalchemy):
+        assert [(p.name, p.faces, p.photos, p.manual_faces) for p in answers.people(reader)] == [("Ann", 2, 2, 2), ("bob", 1, 1, 1)]
+    assert answers.photos_of(plain, "ann") == answers.photos_of(through_sqlalchemy, "ann")
+    name, photos = answers.photos_of(plain, " ANN ")
+    assert name == "Ann" and [p.path for p in photos] == sorted(str(p) for p in (root / "p1.jpg", root / "p2.jpg"))
+    assert answers.photo_record(plain, str(root / "p1.jpg")) == answers.photo_record(through_sqlalchemy, str(root / "p1.jpg"))
+    assert [f.path for f in answers.failed_files(plain)] == [str(root / "broken.jpg")]
+    assert answers.failed_files(plain) == answers.failed_files(through_sqlalchemy)
+    status = answers.status(plain, "facenet128", 3)
+    assert status == answers.status(through_sqlalchemy, "facenet128", 3) == library.status()
+    assert (status.photos, status.faces, status.people, status.labelled_faces, status.errors) == (2, 3, 2, 3, 1)
+    assert status.last_run.status == "completed" and status.last_run.summary["errors"] == 1
+
+
+def test_a_name_nobody_has_names_the_closest(named_library):
+    library, _ = named_library
+    with pytest.raises(answers.PersonNotFound, match=r"no person named 'Anne' \(closest: Ann\)"):
+        answers.photos_of(Reader.open(library.config), "Anne")
+
+
+def test_reading_a_library_that_does_not_exist_yet_creates_it(write_config, tmp_path):
+    config = load_config(write_config())
+    with Reader.open(config) as reader:
+        assert answers.people(reader) == []
+    assert (tmp_path / "data" / "indexer.db").is_file()
+
+
+def test_reading_a_database_of_a_newer_indexer_is_refused(write_config):
+    config = load_config(write_config())
+    with Library(config).engine.begin() as c:
+        c.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(DatabaseError, match="made by a newer version of indexer"):
+        Reader.open(config)
+
+
+def test_only_a_plain_sqlite_file_is_read_without_sqlalchemy():
+    assert str(sqlite_path("sqlite:////srv/i.db")) == "/srv/i.db"
+    assert sqlite_path("sqlite://") is None and sqlite_path("sqlite:///:memory:") is None
+    assert sqlite_path("sqlite:////srv/i.db?timeout=30") is None
+    assert sqlite_path("postgresql+psycopg://host/indexer") is None
