@@ -2,7 +2,13 @@
 
 Trained with scikit-learn (``LinearSVC`` inside ``CalibratedClassifierCV(method="sigmoid")``: Platt
 scaling fitted on cross-validated decision values, the supported replacement for the deprecated
-``SVC(probability=True)``). It is stored as plain arrays in a ``.npz`` file — weights, intercepts and the
+``SVC(probability=True)``). That trains every person against every other person's faces, so its cost
+grows with people × faces: 614 people took minutes per fit. Above NEAR_PEOPLE + 1 people each person's
+SVM is trained instead against the faces of the NEAR_PEOPLE people nearest to them (by mean face) and
+OTHER_FACES faces drawn from everyone else, with its own Platt sigmoid fitted on cross-validated
+decision values the same way: each person then costs about the same whatever the library's size, so a
+fit grows linearly with the people (bench/train_scale.py). Up to NEAR_PEOPLE + 1 people, which is every
+other person anyway, the classifier is exactly scikit-learn's. It is stored as plain arrays in a ``.npz`` file — weights, intercepts and the
 per-person sigmoids — read with ``allow_pickle=False``, so loading a classifier can never run code; the
 file's sha256 is recorded in the database and checked before every load. Prediction needs only numpy.
 """
@@ -12,6 +18,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +32,10 @@ from indexer.errors import IndexerError
 
 SVM_C = 1.0  # LinearSVC's regularisation; 0.1, 1 and 10 gave the same val accuracy on the sample (bench/recognition.py)
 CALIBRATION_FOLDS = 5
+# Above NEAR_PEOPLE + 1 people, a person's SVM sees the faces of their NEAR_PEOPLE nearest people (whom
+# they are most easily taken for) and OTHER_FACES faces of the rest, at random.
+NEAR_PEOPLE = 30
+OTHER_FACES = 300
 
 
 class ClassifierUnusable(IndexerError):
@@ -57,6 +69,8 @@ class SvmClassifier:
         classes, counts = np.unique(person_ids, return_counts=True)
         if len(classes) < 2 or counts.min() < 2:
             raise ValueError("an SVM needs at least two people with at least two faces each")
+        if len(classes) > NEAR_PEOPLE + 1:
+            return cls._fit_per_person(np.asarray(vectors, dtype=np.float64), person_ids, classes, counts)
         folds = StratifiedKFold(n_splits=min(CALIBRATION_FOLDS, int(counts.min())), shuffle=True, random_state=0)
         svm = LinearSVC(C=SVM_C, class_weight="balanced", random_state=0)
         model = CalibratedClassifierCV(svm, method="sigmoid", cv=folds, ensemble=False)
@@ -70,12 +84,56 @@ class SvmClassifier:
             sigmoid_b=np.array([c.b_ for c in calibrated.calibrators], dtype=np.float64),
         )
 
+    @classmethod
+    def _fit_per_person(cls, vectors: np.ndarray, person_ids: np.ndarray, classes: np.ndarray, counts: np.ndarray) -> SvmClassifier:
+        """One binary SVM and sigmoid per person, against their nearest people and a sample of the rest.
+        Faces are weighted as scikit-learn's ``class_weight="balanced"`` weighs them in the full problem."""
+        from sklearn.svm import LinearSVC
+
+        rng = np.random.default_rng(0)
+        class_of_face = np.searchsorted(classes, person_ids)
+        order = np.argsort(class_of_face, kind="stable")
+        rows_of = np.split(order, np.cumsum(counts)[:-1])  # the rows of each person, in the order of classes
+        sample_weights = (len(person_ids) / (len(classes) * counts))[class_of_face]
+        means = np.stack([vectors[rows].mean(axis=0) for rows in rows_of])
+        means /= np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-12)
+        problems = []  # per person: (rows, 0/1 labels)
+        for index in range(len(classes)):
+            closeness = means @ means[index]
+            closeness[index] = -np.inf
+            near = np.argpartition(-closeness, NEAR_PEOPLE)[:NEAR_PEOPLE]
+            excluded = np.zeros(len(classes), dtype=bool)
+            excluded[[*near.tolist(), index]] = True
+            drawn = rng.choice(len(person_ids), min(len(person_ids), 2 * OTHER_FACES), replace=False)
+            others = drawn[~excluded[class_of_face[drawn]]][:OTHER_FACES]
+            rows = np.concatenate([rows_of[index], *(rows_of[p] for p in near.tolist()), others])
+            problems.append((rows, (class_of_face[rows] == index).astype(np.int64)))
+        def fit_one(index: int) -> tuple[np.ndarray, np.ndarray, float]:
+            rows, labels = problems[index]
+            decisions = _out_of_fold_decisions(vectors[rows], labels, sample_weights[rows], min(CALIBRATION_FOLDS, int(counts[index])))
+            svm = LinearSVC(C=SVM_C, random_state=0).fit(vectors[rows], labels, sample_weight=sample_weights[rows])
+            return decisions, svm.coef_[0], svm.intercept_[0]
+
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # liblinear runs without the GIL
+            fitted = list(pool.map(fit_one, range(len(problems))))
+        sigmoid_a, sigmoid_b = _platt_sigmoids([d for d, _, _ in fitted], [labels for _, labels in problems])
+        weights, intercepts = [w for _, w, _ in fitted], [b for _, _, b in fitted]
+        return cls(classes=classes.astype(np.int64), weights=np.array(weights), intercepts=np.array(intercepts),
+                   sigmoid_a=sigmoid_a, sigmoid_b=sigmoid_b)
+
     def probabilities(self, vectors: np.ndarray) -> np.ndarray:
-        """(n, len(classes)) probabilities, each row summing to 1, in the order of ``classes``."""
+        """(n, len(classes)) probabilities, each row summing to 1, in the order of ``classes``: each
+        person's sigmoid over the sum of the sigmoids. Above NEAR_PEOPLE + 1 people only the NEAR_PEOPLE + 1
+        largest sigmoids of a face count (the others are 0): hundreds of people's small sigmoids, each a
+        fraction of a percent for a face nothing like them, would otherwise add up to more than the right
+        person's (600 synthetic people: 80 of 1800 faces fell below 0.5 that way)."""
         decisions = np.asarray(vectors, dtype=np.float64).reshape(-1, self.weights.shape[1]) @ self.weights.T + self.intercepts
         sigmoids = 1.0 / (1.0 + np.exp(decisions * self.sigmoid_a + self.sigmoid_b))
         if len(self.classes) == 2:
             return np.column_stack([1.0 - sigmoids[:, 0], sigmoids[:, 0]])
+        if len(self.classes) > NEAR_PEOPLE + 1:
+            smaller = np.argpartition(-sigmoids, NEAR_PEOPLE + 1, axis=1)[:, NEAR_PEOPLE + 1:]
+            np.put_along_axis(sigmoids, smaller, 0.0, axis=1)
         totals = sigmoids.sum(axis=1, keepdims=True)
         uniform = np.full_like(sigmoids, 1.0 / len(self.classes))
         return np.divide(sigmoids, totals, out=uniform, where=totals > 0)
@@ -103,3 +161,63 @@ class SvmClassifier:
             raise ClassifierUnusable(f"the classifier {path} does not match its recorded checksum; run `indexer train`")
         with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
             return cls(**{name: arrays[name] for name in ("classes", "weights", "intercepts", "sigmoid_a", "sigmoid_b")})
+
+
+def _out_of_fold_decisions(vectors: np.ndarray, labels: np.ndarray, sample_weights: np.ndarray, folds: int) -> np.ndarray:
+    """Each face's SVM decision value from an SVM trained without it (stratified folds)."""
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.svm import LinearSVC
+
+    decisions = np.zeros(len(labels))
+    for train, held_out in StratifiedKFold(n_splits=folds, shuffle=True, random_state=0).split(vectors, labels):
+        svm = LinearSVC(C=SVM_C, random_state=0).fit(vectors[train], labels[train], sample_weight=sample_weights[train])
+        decisions[held_out] = svm.decision_function(vectors[held_out])
+    return decisions
+
+
+def _platt_sigmoids(decisions: list[np.ndarray], labels: list[np.ndarray], steps: int = 100) -> tuple[np.ndarray, np.ndarray]:
+    """Platt's sigmoid 1 / (1 + exp(a·f + b)) for each of several problems, fitted to decision values
+    ``f`` and 0/1 labels with his smoothed targets (N₊ + 1) / (N₊ + 2) and 1 / (N₋ + 2) by Newton's method
+    with step halving, all problems at once; returns (a, b) arrays."""
+    count, longest = len(decisions), max(len(d) for d in decisions)
+    f = np.zeros((count, longest))
+    t = np.zeros((count, longest))
+    mask = np.zeros((count, longest))
+    for i, (values, labelled) in enumerate(zip(decisions, labels, strict=True)):
+        positives = labelled.sum()
+        negatives = len(labelled) - positives
+        f[i, : len(values)] = values
+        t[i, : len(values)] = np.where(labelled == 1, (positives + 1.0) / (positives + 2.0), 1.0 / (negatives + 2.0))
+        mask[i, : len(values)] = 1.0
+    positives = np.array([labelled.sum() for labelled in labels], dtype=np.float64)
+    negatives = mask.sum(axis=1) - positives
+    a, b = np.zeros(count), np.log((negatives + 1.0) / (positives + 1.0))
+
+    def loss(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        z = a[:, None] * f + b[:, None]  # the probability is sigmoid(−z)
+        return ((t * np.logaddexp(0.0, z) + (1 - t) * np.logaddexp(0.0, -z)) * mask).sum(axis=1)
+
+    current = loss(a, b)
+    for _ in range(steps):
+        z = a[:, None] * f + b[:, None]
+        p = np.exp(-np.logaddexp(0.0, z))
+        residual = (t - p) * mask  # d loss / dz
+        curvature = p * (1 - p) * mask + 1e-12
+        grad = np.stack([(residual * f).sum(axis=1), residual.sum(axis=1)], axis=1)
+        haa, hab, hbb = (curvature * f * f).sum(axis=1), (curvature * f).sum(axis=1), curvature.sum(axis=1)
+        det = haa * hbb - hab * hab
+        step_a = (hbb * grad[:, 0] - hab * grad[:, 1]) / det
+        step_b = (haa * grad[:, 1] - hab * grad[:, 0]) / det
+        scale = np.ones(count)
+        for _ in range(30):  # halve each problem's step until its loss does not grow
+            trial = loss(a - scale * step_a, b - scale * step_b)
+            worse = trial > current + 1e-12
+            if not worse.any():
+                break
+            scale = np.where(worse, scale / 2, scale)
+        a, b = a - scale * step_a, b - scale * step_b
+        improvement = current - trial
+        current = trial
+        if np.all(np.abs(improvement) < 1e-10):
+            break
+    return a, b

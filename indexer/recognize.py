@@ -35,7 +35,10 @@ STRANGER_Z = 3.72
 # The SVM threshold is the probability that this fraction of left-out people's faces stay below.
 STRANGER_PROBABILITY_QUANTILE = 0.95
 MIN_PROBABILITY_FLOOR = 0.5  # the SVM must at least prefer the person to all others together
-MAX_SIMULATED_STRANGERS = 50  # people left out one at a time when calibrating (a random sample beyond this)
+# Up to this many people, each is left out on their own when calibrating; beyond, everyone is left out once
+# in one of STRANGER_GROUPS groups (one SVM fit per group instead of one per person).
+MAX_SIMULATED_STRANGERS = 10
+STRANGER_GROUPS = 5
 MIN_STRANGER_FACES = 10  # fewer nearest distances than this and the model's default distance is used
 
 
@@ -194,8 +197,8 @@ def calibrate(vectors: np.ndarray, person_ids: np.ndarray, default_max_distance:
     """Choose the thresholds from named faces (unit vectors, with person ids; every person with at least
     MIN_FACES_PER_PERSON faces), then cross-validate the whole rule with them.
 
-    Strangers are simulated by leaving each person out in turn: their faces are matched against the
-    others. ``max_distance`` is mean − 3.72 σ of those strangers' nearest distances (about 1 in 10 000
+    Strangers are simulated by leaving each person out in turn (above MAX_SIMULATED_STRANGERS people,
+    a fifth of them at a time, STRANGER_GROUPS times): their faces are matched against the others. ``max_distance`` is mean − 3.72 σ of those strangers' nearest distances (about 1 in 10 000
     let through), never above ``default_max_distance`` (the model's measured limit); with fewer than
     MIN_STRANGER_FACES such distances it is the default. ``min_probability`` is the 95th percentile of
     the SVM's probability for those strangers (an SVM trained without them), at least 0.5; with fewer
@@ -206,17 +209,17 @@ def calibrate(vectors: np.ndarray, person_ids: np.ndarray, default_max_distance:
     people = np.unique(person_ids)
     rng = np.random.default_rng(0)
     if len(people) < 2:
-        left_out = people[:0]  # nobody else to match a left-out person against
+        left_out = []  # nobody else to match a left-out person against
     elif len(people) <= MAX_SIMULATED_STRANGERS:
-        left_out = people
+        left_out = [[person] for person in people]
     else:
-        left_out = rng.choice(people, MAX_SIMULATED_STRANGERS, replace=False)
+        left_out = np.array_split(rng.permutation(people), STRANGER_GROUPS)
 
     stranger_distances: list[float] = []
     stranger_probabilities: list[float] = []
     stranger_runs = []  # (left-out vectors, other vectors, other ids, classifier of the others)
-    for person in left_out:
-        mine = person_ids == person
+    for group in left_out:
+        mine = np.isin(person_ids, group)
         others = vectors[~mine]
         nearest = np.sqrt(np.maximum(_squared_distances(vectors[mine], others).min(axis=1), 0))
         stranger_distances += nearest.tolist()

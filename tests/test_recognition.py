@@ -148,3 +148,35 @@ def test_calibration_of_a_single_person_uses_the_models_default_and_no_svm():
     assert calibration.thresholds.max_distance == 1.0 and calibration.thresholds.min_probability == 0.0
     assert calibration.probability_source == "no SVM (one person)"
     assert calibration.accuracy == 1.0
+
+
+def test_with_many_people_each_is_learnt_against_their_nearest_and_the_rule_still_turns_strangers_away():
+    from indexer.classifier import NEAR_PEOPLE
+
+    vectors, ids, _ = clusters(NEAR_PEOPLE + 20, 4, spread=0.06)
+    classifier = SvmClassifier.fit(vectors, ids)
+    probabilities = classifier.probabilities(vectors)
+    assert np.allclose(probabilities.sum(axis=1), 1.0)
+    assert (classifier.classes[probabilities.argmax(axis=1)] == ids).all()
+    assert ((probabilities > 0).sum(axis=1) <= NEAR_PEOPLE + 1).all()  # only the nearest people share a face
+    calibration = calibrate(vectors, ids, default_max_distance=1.2)
+    # Above ten people they are left out a fifth at a time: still every face is a stranger once.
+    assert calibration.strangers_tested == len(ids) and calibration.strangers_named == 0
+    assert calibration.accuracy >= 0.95
+    strangers = l2_normalize(np.random.default_rng(7).normal(size=(100, 128)))
+    assert Recognizer(vectors, ids, classifier, calibration.thresholds).match(strangers) == [None] * 100
+
+
+def test_platt_sigmoids_fitted_all_at_once_are_scikit_learns():
+    from sklearn.calibration import _SigmoidCalibration
+
+    from indexer.classifier import _platt_sigmoids
+
+    rng = np.random.default_rng(1)
+    labels = [(rng.random(n) < 0.1).astype(int) | (np.arange(n) < 2) for n in (20, 150, 400)]
+    decisions = [rng.normal(size=len(y)) + 2.5 * y - 1 for y in labels]
+    a, b = _platt_sigmoids(decisions, labels)
+    f = np.linspace(-3, 3, 50)
+    for i, (d, y) in enumerate(zip(decisions, labels)):
+        reference = _SigmoidCalibration().fit(d, y).predict(f)
+        np.testing.assert_allclose(1 / (1 + np.exp(a[i] * f + b[i])), reference, atol=1e-6)
