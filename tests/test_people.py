@@ -309,3 +309,18 @@ def test_similar_lists_the_nearest_faces_first_and_they_are_the_same_person(trai
     assert [line["distance"] for line in lines] == sorted(line["distance"] for line in lines)
     assert set(lines[0]) == {"face_id", "distance", "photo", "box", "person"}
     assert run("similar", "999999", expect=1).stderr == "indexer: error: no face with id 999999\n"
+
+
+def test_a_name_typed_in_nfd_or_another_case_is_the_same_person(trained, run, photos):
+    import unicodedata
+
+    face = json.loads(run("show", str(photos / "p3.jpg"), "--json").stdout)["faces"][0]["face_id"]
+    run("label", str(face), "Zoë")  # NFC, as typed on most systems
+    decomposed = unicodedata.normalize("NFD", "ZOË")  # as macOS spells folder names, in capitals
+    assert decomposed != "ZOË"
+    assert json.loads(run("find", decomposed, "--json").stdout)["photo"] == str(photos / "p3.jpg")
+    other = json.loads(run("show", str(photos / "p2.jpg"), "--json").stdout)["faces"][0]["face_id"]
+    run("label", str(other), unicodedata.normalize("NFD", "zoë"))
+    people = [json.loads(line)["name"] for line in run("people", "--json").stdout.splitlines()]
+    assert people.count("Zoë") == 1 and not any(unicodedata.normalize("NFC", p) != p for p in people)
+    assert len(run("find", "zoë").stdout.splitlines()) == 2
