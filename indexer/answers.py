@@ -214,3 +214,25 @@ def status(reader: Reader, model: str, vectors: int) -> LibraryStatus:
     )
     trained_at, trained_people = (as_datetime(trained[0][0]), len(as_json(trained[0][1]))) if trained else (None, 0)
     return LibraryStatus(photos, faces, people_count, labelled, vectors, errors, last_run, trained_at, trained_people)
+
+
+@dataclass(frozen=True)
+class HistoryEvent:
+    """One change of names made by hand (``indexer.history``): when (UTC), what, how many faces' names
+    it changed, and the undo that reverted it (None: in force)."""
+
+    id: int
+    at: datetime
+    action: str
+    description: str
+    faces: int
+    undone_by: int | None
+
+
+def history(reader: Reader, limit: int) -> list[HistoryEvent]:
+    """The newest ``limit`` events, newest first."""
+    rows = reader.rows("SELECT id, created_at, action, description, changes, undone_by FROM name_events "
+                       "ORDER BY id DESC LIMIT :limit", limit=limit)
+    return [HistoryEvent(event_id, as_datetime(at), action, description, len(as_json(changes).get("faces", {})), undone_by)
+            for event_id, at, action, description, changes, undone_by in rows]
+

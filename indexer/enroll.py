@@ -12,6 +12,7 @@ from pathlib import Path
 
 from indexer.db import queries
 from indexer.errors import IndexerError
+from indexer.history import Recorder
 from indexer.library import Library
 from indexer.lock import writer_lock
 from indexer.people import clean_name, get_or_create, name_face
@@ -79,6 +80,7 @@ def _index_and_name(library: Library, cleaned: dict[str, list[str]], paths: list
                     progress: bool | None) -> None:
     indexed = {result.path: result for result in index_files(library, paths, progress)}
     with library.transaction() as session:
+        recorder = Recorder(session, "enroll")
         for name, photos in cleaned.items():
             person = None
             for path in photos:
@@ -91,6 +93,10 @@ def _index_and_name(library: Library, cleaned: dict[str, list[str]], paths: list
                     report.no_face.append(path)
                     continue
                 largest = max(faces, key=lambda f: (f.box_w * f.box_h, f.detection))
+                recorder.watch_photos([result.photo_id])
                 person = person or get_or_create(session, name)
                 name_face(session, largest, person)
                 report.enrolled.append((person.name, path, largest.id))
+        people = [f"{name} ({n})" for name, n in report.people().items()]
+        shown = ", ".join(people[:5]) + (f" and {len(people) - 5} more" if len(people) > 5 else "")
+        recorder.finish(f"enrolled {len(report.enrolled)} photo(s) of {shown}")

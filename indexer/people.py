@@ -16,6 +16,7 @@ from indexer.answers import match_name, person_not_found
 from indexer.db import queries
 from indexer.db.models import Face, LabelSource, Person
 from indexer.errors import IndexerError
+from indexer.history import Recorder
 from indexer.library import Library
 
 MAX_NAME_LENGTH = 200
@@ -88,8 +89,11 @@ def label_face(library: Library, face_id: int, name: str | None) -> FaceLabel:
         if face is None:
             raise FaceNotFound(f"no face with id {face_id} (`indexer who-is PHOTO` shows the faces of a photo with their ids)")
         previous = queries.person_by_id(session, face.person_id).name if face.person_id is not None else None
+        recorder = Recorder(session, "label")
+        recorder.watch_photos([face.photo_id])
         person = get_or_create(session, name) if name is not None else None
         name_face(session, face, person)
+        recorder.finish(f"face {face.id}: {previous or 'unnamed'} → {person.name if person else 'nobody (cleared)'}, in {face.photo.path}")
         return FaceLabel(face.id, face.photo.path, face.box, person.name if person else None, previous)
 
 
@@ -104,7 +108,9 @@ def rename(library: Library, old: str, new: str) -> tuple[str, str]:
                 f"{other.name!r} already exists: to make them one person, use `indexer merge {person.name!r} {other.name!r}`"
             )
         before = person.name
+        recorder = Recorder(session, "rename")
         person.name = new
+        recorder.finish(f"renamed {before!r} to {new!r}")
         return before, new
 
 
@@ -124,7 +130,10 @@ def merge(library: Library, source: str, target: str) -> MergeResult:
         if giving.id == keeping.id:
             raise IndexerError(f"{giving.name!r} and {keeping.name!r} are the same person")
         giving_name = giving.name
+        recorder = Recorder(session, "merge")
+        recorder.watch_person(giving.id)
         moved, total = queries.merge_people(session, giving, keeping)
+        recorder.finish(f"merged {giving_name!r} into {keeping.name!r} ({moved} faces)")
         return MergeResult(giving_name, keeping.name, moved, total)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from support.e2e import GROUP_FACES, group_face_index
+from support.e2e import GROUP_FACES, group_face_index, restored
 
 pytestmark = pytest.mark.e2e
 
@@ -24,9 +24,7 @@ PEOPLE = ["ben_afflek", "elton_john", "jerry_seinfeld", "madonna", "mindy_kaling
 def named(trained_sample):
     """The index as it was right after training, restored before each test (tests that rename, merge or
     label leave nothing behind): (indexer, library folder, train report)."""
-    indexer, library, report, copy = trained_sample()
-    shutil.rmtree(indexer.home / "data")
-    shutil.copytree(copy, indexer.home / "data")
+    indexer, library, report, _ = restored(trained_sample())
     return indexer, library, report
 
 
@@ -139,3 +137,19 @@ def test_rename_and_merge_keep_every_face(named):
     after = {p["name"]: p for p in map(json.loads, indexer("people", "--json").stdout.splitlines())}
     assert "jerry_seinfeld" not in after and after["ben_afflek"]["faces"] == merged["faces"]
     assert sum(p["faces"] for p in after.values()) == sum(p["faces"] for p in people.values())
+
+
+def test_undo_of_a_merge_restores_the_exact_state_and_find_answers_as_before(named):
+    indexer, _, _ = named
+
+    def everything():
+        return (indexer.query("SELECT id, person_id, label_source, label_score FROM faces ORDER BY id"),
+                indexer.query("SELECT id, name, created_at FROM people ORDER BY id"),
+                indexer.query("SELECT * FROM lost_names ORDER BY id"))
+
+    before, found = everything(), indexer("find", "madonna").stdout
+    indexer("merge", "madonna", "mindy_kaling")
+    assert indexer("find", "madonna", expect=1).stderr
+    assert json.loads(indexer("history", "--json").stdout.splitlines()[0])["action"] == "merge"
+    indexer("undo")
+    assert everything() == before and indexer("find", "madonna").stdout == found

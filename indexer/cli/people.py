@@ -207,3 +207,48 @@ def lost_names(ctx: typer.Context, json_output: JsonLinesOption = False) -> None
             typer.echo(f"{one_line(row.photo_path)}\t{row.person}\t{box_text(row.box)}\t{row.lost_at:%Y-%m-%d %H:%M:%S} UTC\t{row.reason}")
     if not lost:
         log.info("no lost names: every name given by hand is on a face")
+
+
+@app.command()
+@command
+def history(
+    ctx: typer.Context,
+    json_output: JsonLinesOption = False,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many events, newest first.")] = 20,
+) -> None:
+    """The changes of names made by hand (label, enroll, rename, merge, undo), newest first: what each did,
+    and which were undone. `indexer undo` reverts them."""
+    from indexer.answers import history as name_history
+
+    with ctx.obj.reader() as reader:
+        events = name_history(reader, limit)
+    if not events:
+        log.info("no names given by hand yet")
+    for event in events:
+        if json_output:
+            print_json({"id": event.id, "at": event.at, "action": event.action, "description": event.description,
+                        "faces": event.faces, "undone_by": event.undone_by})
+            continue
+        undone = f"\t(undone by #{event.undone_by})" if event.undone_by is not None else ""
+        typer.echo(f"#{event.id}\t{event.at:%Y-%m-%d %H:%M:%S} UTC\t{event.action}\t{one_line(event.description)}{undone}")
+
+
+@app.command()
+@command
+def undo(
+    ctx: typer.Context,
+    count: Annotated[int, typer.Argument(min=1, help="How many of the newest changes to revert (default 1).")] = 1,
+    json_output: JsonLinesOption = False,
+) -> None:
+    """Revert the newest changes of names made by hand, exactly: a label is taken back, a rename renamed
+    back, a merge un-merged, an enrolment un-named. Each undo is in the history too."""
+    from indexer.history import undo as undo_events
+
+    for undone in undo_events(ctx.obj.library(), count):
+        if json_output:
+            print_json({"undone": undone.event_id, "description": undone.description, "event": undone.undo_id,
+                        "faces": undone.faces, "faces_gone": undone.faces_gone})
+            continue
+        gone = f"; {undone.faces_gone} face(s) had left the index" if undone.faces_gone else ""
+        typer.echo(f"undone #{undone.event_id}: {one_line(undone.description)}{gone}")
+

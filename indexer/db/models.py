@@ -169,3 +169,20 @@ class LostName(Base):
     @property
     def box(self) -> list[int]:
         return [self.box_x, self.box_y, self.box_w, self.box_h]
+
+
+class NameEvent(Base):
+    """One change of names made by hand (label, enroll, rename, merge, undo), with what it changed:
+    ``changes`` maps "faces", "people" and "lost_names" to {row id: [before, after]}, a row being None
+    where it did not exist (see ``indexer.history``). ``undone_by`` is the undo event that reverted it."""
+
+    __tablename__ = "name_events"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    action: Mapped[str] = mapped_column(String)  # label, enroll, rename, merge, undo
+    description: Mapped[str] = mapped_column(String)  # one line, as `indexer history` shows it
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON)
+    undone_by: Mapped[int | None] = mapped_column(Integer)
+

@@ -88,6 +88,15 @@ def train_sample(sample: SampleLibrary, home: Path, engine: str):
     return indexer, library, report, copy
 
 
+def restored(trained):
+    """A trained sample library (``train_sample``'s result) with its data folder put back as it was right
+    after training, so that what an earlier test named, merged or undid is gone."""
+    indexer, _, _, copy = trained
+    shutil.rmtree(indexer.home / "data")
+    shutil.copytree(copy, indexer.home / "data")
+    return trained
+
+
 def copy_photos(paths: list[Path], dest: Path) -> Path:
     dest.mkdir(parents=True)
     for path in paths:
