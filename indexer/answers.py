@@ -236,3 +236,37 @@ def history(reader: Reader, limit: int) -> list[HistoryEvent]:
     return [HistoryEvent(event_id, as_datetime(at), action, description, len(as_json(changes).get("faces", {})), undone_by)
             for event_id, at, action, description, changes, undone_by in rows]
 
+
+@dataclass(frozen=True)
+class ClusterFace:
+    face_id: int
+    photo: str
+    box: list[int]  # [x, y, w, h] in pixels of the upright photo
+
+
+@dataclass(frozen=True)
+class ClusterOfFaces:
+    """A group of unnamed faces that are probably one person (``indexer.clusters``), faces by id."""
+
+    cluster: int
+    faces: list[ClusterFace]
+
+    @property
+    def photos(self) -> int:
+        return len({face.photo for face in self.faces})
+
+
+def clusters(reader: Reader, min_size: int = 2) -> list[ClusterOfFaces]:
+    """The clusters with at least ``min_size`` faces still unnamed, largest first (then by id)."""
+    rows = reader.rows(
+        "SELECT faces.cluster_id, faces.id, photos.path, faces.box_x, faces.box_y, faces.box_w, faces.box_h "
+        "FROM faces JOIN photos ON photos.id = faces.photo_id "
+        "WHERE faces.cluster_id IS NOT NULL AND faces.person_id IS NULL AND faces.label_source IS NULL "
+        "ORDER BY faces.cluster_id, faces.id"
+    )
+    grouped: dict[int, list[ClusterFace]] = {}
+    for cluster_id, face_id, path, x, y, w, h in rows:
+        grouped.setdefault(cluster_id, []).append(ClusterFace(face_id, path, [x, y, w, h]))
+    found = [ClusterOfFaces(cluster_id, faces) for cluster_id, faces in grouped.items() if len(faces) >= min_size]
+    return sorted(found, key=lambda c: (-len(c.faces), c.cluster))
+

@@ -138,6 +138,9 @@ def _train(library: Library, progress: bool | None) -> TrainingReport:
             (classifiers_dir(library) / old).unlink(missing_ok=True)
     recognizer = Recognizer(vectors, person_ids, classifier, calibration.thresholds)
     report.relabelled = relabel_library(library, recognizer, progress)
+    from indexer.clusters import refresh
+
+    refresh(library)  # faces named automatically now leave their clusters; the linking distance is the rule's
     report.seconds = round(time.monotonic() - started, 1)
     return report
 

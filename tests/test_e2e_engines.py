@@ -147,7 +147,7 @@ def test_the_query_path_imports_neither_models_nor_pydantic_nor_sqlalchemy(train
     indexer, library, _, _ = restored(trained_sample())
     heavy = ("pydantic", "tensorflow", "onnxruntime", "sklearn", "faiss", "numpy", "PIL", "sqlalchemy", "alembic")
     for args in (["find", "madonna"], ["people"], ["show", str(library / "group.jpg")], ["errors"], ["status"],
-                 ["history"]):
+                 ["history"], ["clusters"]):
         assert modules_loaded(indexer, heavy, *args) == [], args
 
 

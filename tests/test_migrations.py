@@ -7,7 +7,7 @@ from indexer.db.models import Base
 from indexer.db.session import current_revision, make_engine, upgrade_to_head
 from indexer.errors import DatabaseError
 
-HEAD = "0005"
+HEAD = "0006"
 
 
 def test_the_head_revision_indexer_checks_for_is_the_newest_migration():
@@ -100,3 +100,25 @@ def test_a_database_of_the_first_release_upgrades_in_place_and_keeps_its_faces(t
 def test_a_new_database_is_not_backed_up(tmp_path):
     upgrade_to_head(make_engine(f"sqlite:///{tmp_path / 'indexer.db'}"))
     assert list(tmp_path.glob("*.bak")) == []
+
+
+def test_the_upgrade_that_copies_the_faces_table_keeps_face_ids_from_being_used_again(tmp_path):
+    from alembic import command
+
+    from indexer.db.session import _alembic_config
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'indexer.db'}")
+    with engine.begin() as connection:
+        command.upgrade(_alembic_config(connection), "0005")
+    insert = text(
+        "INSERT INTO faces (photo_id, box_x, box_y, box_w, box_h, detection, landmarks, embedding, embedding_model,"
+        " created_at) VALUES (1, 0, 0, 1, 1, 1.0, '{}', x'00', 'm', '2026-01-01') RETURNING id"
+    )
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO photos (id, path, size, mtime_ns, indexed_at) VALUES (1, '/a.jpg', 1, 1, '2026-01-01')"))
+        ids = [c.execute(insert).scalar() for _ in range(3)]
+        c.execute(text("DELETE FROM faces WHERE id = :id"), {"id": ids[-1]})  # the newest face goes
+    upgrade_to_head(engine)  # 0006 copies the faces table
+    with engine.begin() as c:
+        assert c.execute(insert).scalar() == ids[-1] + 1
+        assert c.execute(text("SELECT count(*) FROM faces")).scalar() == 3

@@ -72,17 +72,30 @@ def enroll(
 @command
 def label(
     ctx: typer.Context,
-    face_id: Annotated[int, typer.Argument(help="The face's id (shown by who-is, find and --json outputs).")],
+    face_or_name: Annotated[str, typer.Argument(metavar="FACE_ID", help="The face's id (shown by who-is, show, find and "
+                                                "--json outputs); with --cluster, the name.")],
     name: Annotated[str | None, typer.Argument(help="The person's name (created if new).", show_default=False)] = None,
     clear: Annotated[bool, typer.Option("--clear", help="Remove the face's name; recognition will not name it again.")] = False,
+    cluster: Annotated[int | None, typer.Option("--cluster", metavar="ID", help="Name every unnamed face of this cluster "
+                                                "(`indexer clusters`): label --cluster ID NAME.")] = None,
+    leave_out: Annotated[list[int] | None, typer.Option("--except", metavar="FACE_ID", help="With --cluster: a face "
+                                                        "to leave unnamed (repeat for more).")] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Name one face by hand, or clear its name. Names given by hand are never changed automatically."""
+    """Name one face by hand, or clear its name; or name a whole cluster. Names given by hand are never
+    changed automatically, and each labelling is one event in `indexer history`."""
+    if cluster is not None:
+        _label_cluster(ctx, cluster, face_or_name, name, clear, leave_out or [], json_output)
+        return
     from indexer.people import label_face
 
+    if leave_out:
+        raise typer.BadParameter("--except goes with --cluster")
+    if not face_or_name.isdigit():
+        raise typer.BadParameter(f"FACE_ID must be a face's id (a whole number), not {face_or_name!r}")
     if clear == (name is not None):
         raise typer.BadParameter("give a NAME, or --clear")
-    result = label_face(ctx.obj.library(), face_id, None if clear else name)
+    result = label_face(ctx.obj.library(), int(face_or_name), None if clear else name)
     if json_output:
         print_json({"face_id": result.face_id, "photo": result.photo, "box": result.box,
                      "person": result.person, "previous": result.previous})
@@ -90,6 +103,44 @@ def label(
     was = f" (was {result.previous})" if result.previous and result.previous != result.person else ""
     now = result.person if result.person else "unknown, by hand"
     typer.echo(f"face {result.face_id} in {result.photo}: {now}{was}")
+
+
+def _label_cluster(ctx: typer.Context, cluster: int, name: str, extra: str | None, clear: bool, leave_out: list[int],
+                   json_output: bool) -> None:
+    from indexer.clusters import name_cluster
+
+    if clear or extra is not None:
+        raise typer.BadParameter("with --cluster, give just the NAME: label --cluster ID NAME")
+    result = name_cluster(ctx.obj.library(), cluster, name, leave_out)
+    if json_output:
+        print_json({"cluster": result.cluster, "person": result.person, "named": result.named, "left_out": result.left_out})
+        return
+    left = f" ({result.left_out} left out)" if result.left_out else ""
+    typer.echo(f"cluster {result.cluster}: {result.named} face(s) named {result.person}{left}")
+
+
+@app.command()
+@command
+def clusters(
+    ctx: typer.Context,
+    min_size: Annotated[int, typer.Option("--min-size", min=2, help="Leave out clusters of fewer unnamed faces.")] = 2,
+    json_output: JsonLinesOption = False,
+) -> None:
+    """Groups of faces nobody named that are probably one person, largest first, as the last `index` or
+    `train` made them. Name one with `indexer label --cluster ID NAME`."""
+    from indexer.answers import clusters as list_clusters
+
+    with ctx.obj.reader() as reader:
+        found = list_clusters(reader, min_size)
+    if not found:
+        log.info("no clusters of %d or more unnamed faces (they are made at the end of `indexer index`)", min_size)
+    for cluster in found:
+        if json_output:
+            print_json({"cluster": cluster.cluster, "size": len(cluster.faces),
+                        "faces": [{"face_id": f.face_id, "photo": f.photo, "box": f.box} for f in cluster.faces]})
+            continue
+        shown = ", ".join(str(f.face_id) for f in cluster.faces[:5]) + (", …" if len(cluster.faces) > 5 else "")
+        typer.echo(f"cluster {cluster.cluster}\t{len(cluster.faces)} faces\t{cluster.photos} photos\tfaces {shown}")
 
 
 @app.command()

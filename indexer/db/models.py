@@ -84,6 +84,7 @@ class Face(Base):
         Index("ix_faces_embedding_model", "embedding_model"),
         Index("ix_faces_person_id", "person_id"),
         Index("ix_faces_label_source", "label_source"),
+        Index("ix_faces_cluster_id", "cluster_id"),
         {"sqlite_autoincrement": True},
     )
 
@@ -104,6 +105,9 @@ class Face(Base):
     label_source: Mapped[str | None] = mapped_column(String)
     label_score: Mapped[float | None] = mapped_column(Float)  # 0–1; 1.0 for manual names
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The group of unnamed faces it was put in when groups were last made (indexer.clusters); a face
+    # named since still points at it until the next refresh, and readers skip it.
+    cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id", ondelete="SET NULL"))
 
     photo: Mapped[Photo] = relationship(back_populates="faces")
 
@@ -185,4 +189,15 @@ class NameEvent(Base):
     description: Mapped[str] = mapped_column(String)  # one line, as `indexer history` shows it
     changes: Mapped[dict[str, Any]] = mapped_column(JSON)
     undone_by: Mapped[int | None] = mapped_column(Integer)
+
+
+class Cluster(Base):
+    """A group of unnamed faces that are probably one person. Ids are never reused (AUTOINCREMENT), and a
+    refresh keeps a group's id while most of its faces stay together."""
+
+    __tablename__ = "clusters"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -146,7 +146,19 @@ def index_library(library: Library, roots: list[Path] | None = None, progress: b
                     raise
                 # Already stopping for another reason, which is the one to report; the next run repairs the rest.
                 log.warning("could not record the end of the %s run", status, exc_info=log.isEnabledFor(logging.DEBUG))
+        _refresh_clusters(library)
         return writer.summary
+
+
+def _refresh_clusters(library: Library) -> None:
+    """Group the unnamed faces anew (``indexer.clusters``); a failure there never fails the run."""
+    from indexer.clusters import refresh
+
+    try:
+        refresh(library)
+    except Exception:
+        log.warning("could not group the unnamed faces into clusters; `indexer clusters` shows the last groups",
+                    exc_info=log.isEnabledFor(logging.DEBUG))
 
 
 def _check_missing_roots(library: Library, missing: tuple[Path, ...], prune: bool) -> None:

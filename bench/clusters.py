@@ -1,0 +1,87 @@
+"""How well the unnamed faces are grouped into people, run by hand:
+
+    .venv/bin/python bench/clusters.py
+
+Indexes the whole sample library (118 celebrity photos, the group photo) into a throw-away data folder
+with nobody named, then reads the clusters `indexer index` made. The truth: the largest face of each
+celebrity photo is the celebrity of its folder; every other face (background faces, the group photo's
+six) is a stranger, each a person of their own. Prints, for the stored clusters and for other linking
+distances:
+- purity: the share of clustered faces whose cluster's most common person is theirs (goal ≥ 98 %);
+- for each of the five people, how many of their faces are in the largest cluster of theirs (goal: 80 %);
+- strangers pulled into a celebrity's cluster.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from indexer.clustering import CORE_MIN_CONFIDENCE, CORE_MIN_PX, FaceToGroup, group_faces
+from indexer.sample import PEOPLE, cached_sample_library
+
+
+def main() -> None:
+    sample = cached_sample_library()
+    with tempfile.TemporaryDirectory() as tmp:
+        library = Path(tmp) / "library"
+        shutil.copytree(sample.root, library, ignore=shutil.ignore_patterns(".complete"))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("INDEXER_")}
+        env["INDEXER_DATA_DIR"] = str(Path(tmp) / "data")
+        subprocess.run([sys.executable, "-m", "indexer", "-q", "index", str(library)], env=env, check=True, capture_output=True)
+        import sqlite3
+
+        with sqlite3.connect(Path(tmp) / "data" / "indexer.db") as db:
+            rows = db.execute("SELECT faces.id, photos.path, faces.photo_id, faces.box_w, faces.box_h, faces.detection, "
+                              "faces.embedding, faces.cluster_id FROM faces JOIN photos ON photos.id = faces.photo_id "
+                              "ORDER BY faces.id").fetchall()
+    truth = _truth(rows)
+    stored = np.array([r[7] if r[7] is not None else -1 for r in rows])
+    print(f"{len(rows)} faces in {len({r[2] for r in rows})} photos; "
+          f"{sum(1 for t in truth if t in PEOPLE)} of the five people, the rest strangers")
+    _report("clusters as `indexer index` stored them (link 0.95)", stored, truth)
+    vectors = np.stack([np.frombuffer(r[6], dtype="<f4") for r in rows])
+    faces = [FaceToGroup(r[2], max(r[3], r[4]) >= CORE_MIN_PX and r[5] >= CORE_MIN_CONFIDENCE) for r in rows]
+    for link in (0.8, 0.85, 0.9, 1.0):
+        _report(f"link {link}", group_faces(vectors, faces, link), truth)
+
+
+def _truth(rows) -> list[str]:
+    largest = {}
+    for row in rows:
+        if row[2] not in largest or row[3] * row[4] > largest[row[2]][3] * largest[row[2]][4]:
+            largest[row[2]] = row
+    truth = []
+    for row in rows:
+        folder = Path(row[1]).parent.name
+        truth.append(folder if folder in PEOPLE and largest[row[2]][0] == row[0] else f"stranger {row[0]}")
+    return truth
+
+
+def _report(label: str, groups: np.ndarray, truth: list[str]) -> None:
+    members: dict[int, list[str]] = {}
+    for group, person in zip(groups.tolist(), truth):
+        if group >= 0:
+            members.setdefault(group, []).append(person)
+    clustered = sum(len(m) for m in members.values())
+    majority = {g: Counter(m).most_common(1)[0][0] for g, m in members.items()}
+    pure = sum(Counter(m)[majority[g]] for g, m in members.items())
+    pulled = sum(1 for g, m in members.items() if majority[g] in PEOPLE for p in m if p.startswith("stranger"))
+    kept = []
+    for person in PEOPLE:
+        total = truth.count(person)
+        best = max([m.count(person) for g, m in members.items() if majority[g] == person] or [0])
+        kept.append(f"{person} {best}/{total}")
+    print(f"{label}: {len(members)} clusters, {clustered} faces clustered, purity {pure / max(1, clustered):.1%}, "
+          f"strangers in a celebrity's cluster {pulled}; in their own cluster: {', '.join(kept)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""Clusters: the faces nobody named, grouped into probable people (``indexer.clustering``), kept in the
+database with ids that last, and named a whole group at a time.
+
+``refresh`` runs at the end of every ``index`` and ``train``. It groups every face of the configured
+model that has no name (neither given by hand nor by recognition, and not cleared by hand) anew. Then
+each new group takes the id of the old cluster it shares the most faces with (largest overlaps first,
+an id at most once), so cluster 7 stays the same people from one night to the next; other groups get
+new ids, which are never used again.
+
+The linking distance is the one the trained rule uses to accept a named face as a neighbour
+(calibrated from the faces named by hand), else the model's ``link_distance``, measured on the sample
+library (bench/clusters.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import delete, func, select, update
+
+from indexer.clustering import CORE_MIN_CONFIDENCE, CORE_MIN_PX, FaceToGroup, group_faces
+from indexer.db import queries
+from indexer.db.models import Cluster, Face
+from indexer.errors import IndexerError
+from indexer.history import Recorder
+from indexer.library import Library
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RefreshSummary:
+    clusters: int  # groups kept
+    faces: int  # faces in them
+    unnamed: int  # faces looked at
+    link: float  # the linking distance used (L2, 0–2)
+    kept_ids: int  # groups that kept an id from before
+
+
+def link_distance(library: Library) -> float:
+    """The linking distance for the configured model: the trained rule's, else the model's default."""
+    model = library.model
+    with library.session() as session:
+        trained = queries.last_training(session, model.name)
+    if trained is not None and trained.thresholds.get("max_distance"):
+        return float(trained.thresholds["max_distance"])
+    return model.link_distance
+
+
+def refresh(library: Library) -> RefreshSummary:
+    """Group the unnamed faces of the configured model anew, keeping cluster ids (see the module)."""
+    model = library.model
+    link = link_distance(library)
+    with library.transaction() as session:
+        rows = session.execute(
+            select(Face.id, Face.photo_id, Face.box_w, Face.box_h, Face.detection, Face.embedding, Face.cluster_id)
+            .where(Face.embedding_model == model.name, Face.person_id.is_(None), Face.label_source.is_(None))
+            .order_by(Face.id)
+        ).all()
+        face_ids = np.array([r[0] for r in rows], dtype=np.int64)
+        vectors = (np.stack([np.frombuffer(r[5], dtype="<f4") for r in rows]) if rows
+                   else np.zeros((0, model.dimensions), np.float32))
+        faces = [FaceToGroup(r[1], max(r[2], r[3]) >= CORE_MIN_PX and r[4] >= CORE_MIN_CONFIDENCE) for r in rows]
+        groups = group_faces(vectors, faces, link)
+        old = [r[6] for r in rows]
+        ids, kept = _stable_ids(groups, old, session)
+        session.execute(update(Face).where(Face.cluster_id.is_not(None)).values(cluster_id=None))
+        for number, cluster_id in ids.items():
+            members = face_ids[groups == number].tolist()
+            for start in range(0, len(members), 500):
+                session.execute(update(Face).where(Face.id.in_(members[start : start + 500])).values(cluster_id=cluster_id))
+        in_use = select(Face.cluster_id).where(Face.cluster_id.is_not(None)).distinct()
+        session.execute(delete(Cluster).where(Cluster.id.not_in(in_use)))
+    summary = RefreshSummary(len(ids), int((groups >= 0).sum()), len(rows), round(link, 4), kept)
+    log.info("clusters: %d groups of %d of the %d unnamed faces (linking distance %.3f)",
+             summary.clusters, summary.faces, summary.unnamed, link)
+    return summary
+
+
+def _stable_ids(groups: np.ndarray, old: list[int | None], session) -> tuple[dict[int, int], int]:
+    """Group number → cluster id: the old id a group shares most faces with, else a new one."""
+    overlaps = Counter((int(g), o) for g, o in zip(groups.tolist(), old) if g >= 0 and o is not None)
+    ids: dict[int, int] = {}
+    taken: set[int] = set()
+    for (group, old_id), _ in sorted(overlaps.items(), key=lambda item: (-item[1], item[0])):
+        if group not in ids and old_id not in taken:
+            ids[group] = old_id
+            taken.add(old_id)
+    for group in sorted(set(groups.tolist()) - {-1} - set(ids)):
+        cluster = Cluster()
+        session.add(cluster)
+        session.flush()
+        ids[group] = cluster.id
+    return ids, len(taken)
+
+
+@dataclass(frozen=True)
+class ClusterNaming:
+    cluster: int
+    person: str
+    named: int  # faces named
+    left_out: int  # faces left out with --except
+
+
+def name_cluster(library: Library, cluster_id: int, name: str, leave_out: list[int] = ()) -> ClusterNaming:
+    """Name by hand every unnamed face of cluster ``cluster_id`` (the person is created if new), but
+    ``leave_out``; one event in the history. IndexerError for an unknown cluster or a face not in it."""
+    from indexer.people import get_or_create, name_face
+
+    with library.transaction() as session:
+        faces = list(session.scalars(select(Face).where(
+            Face.cluster_id == cluster_id, Face.person_id.is_(None), Face.label_source.is_(None)).order_by(Face.id)))
+        if not faces:
+            known = session.scalar(select(func.count()).select_from(Cluster).where(Cluster.id == cluster_id))
+            raise IndexerError(f"cluster {cluster_id} has no unnamed faces" if known
+                               else f"no cluster {cluster_id} (`indexer clusters` lists them)")
+        stray = sorted(set(leave_out) - {f.id for f in faces})
+        if stray:
+            raise IndexerError(f"face {stray[0]} is not an unnamed face of cluster {cluster_id}")
+        recorder = Recorder(session, "label")
+        recorder.watch_photos({f.photo_id for f in faces})
+        person = get_or_create(session, name)
+        named = [f for f in faces if f.id not in set(leave_out)]
+        for face in named:
+            name_face(session, face, person)
+        recorder.finish(f"cluster {cluster_id}: {len(named)} face(s) named {person.name}"
+                        + (f", {len(leave_out)} left out" if leave_out else ""))
+        return ClusterNaming(cluster_id, person.name, len(named), len(leave_out))

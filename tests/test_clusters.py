@@ -1,0 +1,115 @@
+"""Clusters of unnamed faces: the grouping rule on synthetic vectors, and through the CLI with the fake
+models (faces coloured per person, see support/photos.py): listing, naming a cluster, ids that last."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from indexer.clustering import FaceToGroup, group_faces
+from indexer.embed import l2_normalize
+
+from support.photos import make_photo
+
+
+def people(counts: list[int], spread: float = 0.04, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Unit vectors of len(counts) people, counts[i] faces each: (vectors, person of each face)."""
+    rng = np.random.default_rng(seed)
+    centres = l2_normalize(rng.normal(size=(len(counts), 128)))
+    who = np.repeat(np.arange(len(counts)), counts)
+    return l2_normalize(centres[who] + spread * rng.normal(size=(len(who), 128))), who
+
+
+def test_each_person_with_enough_faces_is_one_group_and_strangers_stay_out():
+    vectors, who = people([6, 5, 4, 1, 1, 1])  # three people, three strangers seen once
+    faces = [FaceToGroup(photo=i, core_quality=True) for i in range(len(who))]
+    groups = group_faces(vectors, faces, link=0.9)
+    assert groups[who == 0].tolist() == [0] * 6 and groups[who == 1].tolist() == [1] * 5 and groups[who == 2].tolist() == [2] * 4
+    assert groups[who >= 3].tolist() == [-1] * 3
+
+
+def test_two_faces_of_one_photo_never_share_a_group():
+    vectors, who = people([6])
+    photos = [0, 0, 1, 2, 3, 4]  # the first two faces are in one photo (a mirror, a poster)
+    groups = group_faces(vectors, [FaceToGroup(p, True) for p in photos], link=0.9)
+    assert groups[0] != groups[1] and (groups >= 0).sum() == 5
+
+
+def test_small_or_unsure_faces_are_never_the_core_of_a_group():
+    vectors, who = people([6])
+    unsure = [FaceToGroup(i, core_quality=False) for i in range(6)]
+    assert group_faces(vectors, unsure, link=0.9).tolist() == [-1] * 6
+    mixed = [FaceToGroup(i, core_quality=i < 4) for i in range(6)]  # four good faces carry two poor ones
+    assert group_faces(vectors, mixed, link=0.9).tolist() == [0] * 6
+
+
+def test_one_face_between_two_look_alikes_does_not_chain_them_into_one_group():
+    rng = np.random.default_rng(3)
+    base = l2_normalize(rng.normal(size=(1, 128)))
+    sibling = l2_normalize(base + 0.12 * rng.normal(size=(1, 128)))  # two people 0.82 apart
+    first = l2_normalize(base + 0.035 * rng.normal(size=(5, 128)))
+    second = l2_normalize(sibling + 0.035 * rng.normal(size=(5, 128)))
+    between = l2_normalize((base + sibling) / 2)
+    vectors = np.concatenate([first, second, between])
+    assert np.linalg.norm(first - between, axis=1).max() < 0.75 > np.linalg.norm(second - between, axis=1).max()
+    groups = group_faces(vectors, [FaceToGroup(i, True) for i in range(11)], link=0.75)
+    assert len(set(groups[:5].tolist())) == 1 and len(set(groups[5:10].tolist())) == 1
+    assert groups[0] != groups[5] and groups[0] >= 0 and groups[5] >= 0
+
+
+@pytest.fixture
+def unsorted(run, tmp_path, use_people_models):
+    """A library nobody sorted: ann in 4 photos, bob in 3 (once with ann), cy in 1; indexed."""
+    root = tmp_path / "photos"
+    for i, faces in enumerate([["ann"], ["ann"], ["ann", "bob"], ["ann"], ["bob"], ["bob"], ["cy"]]):
+        make_photo(root / f"p{i}.jpg", faces=faces, seed=i)
+    run("index", str(root))
+    return root
+
+
+def listed(run) -> list[dict]:
+    return [json.loads(line) for line in run("clusters", "--json").stdout.splitlines()]
+
+
+def test_clusters_list_the_unnamed_people_largest_first_and_a_cluster_is_named_in_one_command(run, unsorted):
+    found = listed(run)
+    assert [c["size"] for c in found] == [4, 3]  # cy, seen once, is in no cluster
+    ann = found[0]
+    assert {f["photo"] for f in ann["faces"]} == {str(unsorted / f"p{i}.jpg") for i in (0, 1, 2, 3)}
+    text = run("clusters").stdout.splitlines()
+    assert text[0].startswith(f"cluster {ann['cluster']}\t4 faces\t4 photos\tfaces ")
+    result = json.loads(run("label", "--cluster", str(ann["cluster"]), "Ann", "--json").stdout)
+    assert result == {"cluster": ann["cluster"], "person": "Ann", "named": 4, "left_out": 0}
+    assert len(run("find", "ann").stdout.splitlines()) == 4
+    assert [c["size"] for c in listed(run)] == [3]  # named faces leave their cluster at once
+    assert json.loads(run("history", "--json").stdout.splitlines()[0])["description"] == f"cluster {ann['cluster']}: 4 face(s) named Ann"
+
+
+def test_except_leaves_faces_unnamed_and_bad_ids_are_one_line_and_exit_1(run, unsorted):
+    ann, bob = listed(run)
+    spared = ann["faces"][0]["face_id"]
+    run("label", "--cluster", str(ann["cluster"]), "Ann", "--except", str(spared))
+    assert len(run("find", "Ann").stdout.splitlines()) == 3
+    assert run("label", "--cluster", "999", "Ann", expect=1).stderr.strip() == "indexer: error: no cluster 999 (`indexer clusters` lists them)"
+    stray = run("label", "--cluster", str(bob["cluster"]), "Bob", "--except", str(spared), expect=1)
+    assert f"face {spared} is not an unnamed face of cluster {bob['cluster']}" in stray.stderr
+    run("label", "--cluster", str(bob["cluster"]), "Bob", "extra", expect=2)
+
+
+def test_cluster_ids_last_from_one_run_to_the_next_and_new_faces_join_them(run, unsorted):
+    before = {c["cluster"]: c["size"] for c in listed(run)}
+    make_photo(unsorted / "new.jpg", faces=["bob"], seed=42)
+    run("index", str(unsorted))
+    after = {c["cluster"]: c["size"] for c in listed(run)}
+    assert set(after) == set(before)
+    assert sorted(after.values()) == [4, 4]  # bob's new face joined bob's cluster
+
+
+def test_undo_takes_a_whole_clusters_naming_back(run, unsorted):
+    ann = listed(run)[0]
+    run("label", "--cluster", str(ann["cluster"]), "Ann")
+    run("undo")
+    assert listed(run)[0] == ann
+    run("find", "Ann", expect=1)
