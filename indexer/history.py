@@ -1,14 +1,15 @@
 """The history of names given by hand, and undo.
 
-Every command that changes names by hand (``label``, ``enroll``, ``rename``, ``merge``) records one
-event in its own transaction: the rows it changed, before and after — the name on each face (person,
-source, score), the people, and the lost names. ``undo`` puts the before back, newest event first, and
+Every command that changes names by hand (``label``, ``enroll``, ``rename``, ``merge``, ``confirm``,
+``reject``, ``split``) records one event in its own transaction: the rows it changed, before and after —
+the name on each face (person, source, score), the people, the lost names and the rejections. ``undo`` puts the before back, newest event first, and
 is recorded as an event too. Automatic names are not events (they follow from the manual ones): where an
 event changed one, undo puts back the automatic name it found, and the next ``train`` or ``index``
 decides such names again anyway.
 
-A row is [person id, label source, label score] for a face, [name, created at] for a person, and the
-whole row for a lost name; None where the row did not exist.
+A row is [person id, label source, label score] for a face, [name, created at] for a person, the whole
+row for a lost name, and [created at] for a rejection (keyed "face:person"); None where the row did not
+exist.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from indexer.db.models import Face, LostName, NameEvent, Person, Photo
+from indexer.db.models import Face, LostName, NameEvent, Person, Photo, Rejection
 from indexer.errors import IndexerError
 from indexer.library import Library
 
-TABLES = ("faces", "people", "lost_names")
+TABLES = ("faces", "people", "lost_names", "rejections")
 _LOST_NAME_COLUMNS = ("photo_id", "person_id", "person_name", "box_x", "box_y", "box_w", "box_h", "reason", "lost_at")
 
 
@@ -38,6 +39,7 @@ class Recorder:
         self._faces: dict[int, list | None] = {}
         self._people = _people(session)
         self._lost = _lost_names(session)
+        self._rejections = _rejections(session)
 
     def watch_faces(self, face_ids) -> None:
         new = [i for i in face_ids if i not in self._faces]
@@ -57,6 +59,7 @@ class Recorder:
             "faces": _diff(self._faces, after_faces),
             "people": _diff(self._people, _people(self.session)),
             "lost_names": _diff(self._lost, _lost_names(self.session)),
+            "rejections": _diff(self._rejections, _rejections(self.session)),
         }
         if not any(changes.values()):
             return None
@@ -118,6 +121,11 @@ def _undo_one(library: Library, event_id: int) -> Undone:
                 values = dict(zip(_LOST_NAME_COLUMNS, before, strict=True))
                 if session.get(Photo, values["photo_id"]) is not None:  # else the photo left the index since
                     session.execute(insert(LostName).values(id=lost_id, **{**values, "lost_at": _time(values["lost_at"])}))
+        for key, (before, _) in changes.get("rejections", {}).items():
+            face_id, person_id = (int(part) for part in key.split(":"))
+            session.execute(delete(Rejection).where(Rejection.face_id == face_id, Rejection.person_id == person_id))
+            if before is not None and session.get(Face, face_id) is not None:
+                session.execute(insert(Rejection).values(face_id=face_id, person_id=person_id, created_at=_time(before[0])))
         for person_id, (before, _) in people.items():
             if before is None:  # created by the event
                 session.execute(delete(Person).where(Person.id == person_id))
@@ -161,7 +169,12 @@ def _lost_names(session: Session) -> dict[int, list]:
     return {row[0]: [*row[1:-1], row[-1].isoformat()] for row in session.execute(select(LostName.id, *columns))}
 
 
-def _diff(before: dict[int, Any], after: dict[int, Any]) -> dict[str, list]:
+def _rejections(session: Session) -> dict[str, list]:
+    return {f"{row[0]}:{row[1]}": [row[2].isoformat()]
+            for row in session.execute(select(Rejection.face_id, Rejection.person_id, Rejection.created_at))}
+
+
+def _diff(before: dict[Any, Any], after: dict[Any, Any]) -> dict[str, list]:
     """{row id: [before, after]} for the rows that differ (None: absent), keys as text for JSON."""
     return {str(key): [before.get(key), after.get(key)] for key in sorted(set(before) | set(after))
             if before.get(key) != after.get(key)}

@@ -81,7 +81,7 @@ class FaceLabel:
     previous: str | None
 
 
-def label_face(library: Library, face_id: int, name: str | None) -> FaceLabel:
+def label_face(library: Library, face_id: int, name: str | None, action: str = "label") -> FaceLabel:
     """Name face ``face_id`` by hand (creating the person if new); ``name`` None clears its name and
     keeps recognition from naming it again."""
     with library.transaction() as session:
@@ -89,7 +89,7 @@ def label_face(library: Library, face_id: int, name: str | None) -> FaceLabel:
         if face is None:
             raise FaceNotFound(f"no face with id {face_id} (`indexer who-is PHOTO` shows the faces of a photo with their ids)")
         previous = queries.person_by_id(session, face.person_id).name if face.person_id is not None else None
-        recorder = Recorder(session, "label")
+        recorder = Recorder(session, action)
         recorder.watch_photos([face.photo_id])
         person = get_or_create(session, name) if name is not None else None
         name_face(session, face, person)
@@ -135,6 +135,39 @@ def merge(library: Library, source: str, target: str) -> MergeResult:
         moved, total = queries.merge_people(session, giving, keeping)
         recorder.finish(f"merged {giving_name!r} into {keeping.name!r} ({moved} faces)")
         return MergeResult(giving_name, keeping.name, moved, total)
+
+
+@dataclass(frozen=True)
+class SplitResult:
+    source: str
+    target: str
+    faces_moved: int
+    created: bool  # the target person is new
+
+
+def split(library: Library, name: str, face_ids: list[int], into: str | None = None) -> SplitResult:
+    """Undo a wrong merge by hand: faces ``face_ids`` of the person called ``name`` go to the person
+    ``into`` (created if new; default "<name> (split)"), keeping their label source and score. Every face
+    must be one of ``name``'s; one event in the history."""
+    with library.transaction() as session:
+        person = require(session, name)
+        faces = [queries.face_by_id(session, face_id) for face_id in dict.fromkeys(face_ids)]
+        stray = [face_id for face_id, face in zip(dict.fromkeys(face_ids), faces) if face is None or face.person_id != person.id]
+        if not face_ids or stray:
+            raise IndexerError(f"face {stray[0]} is not one of {person.name}'s faces" if stray else "name the faces to split off with --faces")
+        target_name = clean_name(into) if into is not None else f"{person.name} (split)"
+        recorder = Recorder(session, "split")
+        recorder.watch_person(person.id)
+        target = lookup(session, target_name)
+        created = target is None
+        if target is None:
+            target = queries.add_person(session, target_name)
+        if target.id == person.id:
+            raise IndexerError(f"{target.name!r} is {person.name!r}: split into another person")
+        for face in faces:
+            face.person_id = target.id
+        recorder.finish(f"split {len(faces)} face(s) of {person.name!r} into {target.name!r}")
+        return SplitResult(person.name, target.name, len(faces), created)
 
 
 def lost_names(library: Library) -> list[queries.LostNameRow]:

@@ -194,7 +194,8 @@ def load_recognizer(library: Library) -> Recognizer | None:
 
 def relabel_library(library: Library, recognizer: Recognizer, progress: bool | None = None) -> RelabelSummary:
     """Name (or unname) every face not labelled by hand with ``recognizer``; faces named by hand keep
-    their names, and their people are not given to another face of the same photo."""
+    their names, and their people are not given to another face of the same photo, nor any person to a
+    face the user said is not them."""
     from tqdm import tqdm
 
     model = library.model
@@ -203,11 +204,14 @@ def relabel_library(library: Library, recognizer: Recognizer, progress: bool | N
     current: dict[int, tuple[int | None, float | None]] = {}
     with library.session() as session:
         taken = queries.manual_names_by_photo(session, model.name)
+        rejected = queries.rejected_pairs(session)
         with tqdm(desc="naming faces", unit=" faces", disable=None if progress is None else not progress, leave=False) as bar:
             for chunk in queries.faces_to_label(session, model.name, model.dimensions):
                 answers = recognizer.match(chunk.vectors)
                 for i, answer in enumerate(answers):
                     face_id = int(chunk.ids[i])
+                    if answer is not None and (face_id, answer.person_id) in rejected:
+                        answer = None  # the user said this face is not that person
                     candidates.append((face_id, int(chunk.photo_ids[i]), answer))
                     current[face_id] = (chunk.person_ids[i], chunk.scores[i])
                 bar.update(len(answers))

@@ -49,13 +49,14 @@ def config(write_config) -> Path:
 
 @pytest.fixture
 def run(config):
-    """Run the CLI in-process with ``config``: ``run(*args, expect=0)`` asserts the exit status (None: any)."""
+    """Run the CLI in-process with ``config``: ``run(*args, expect=0, input=None)`` asserts the exit status
+    (None: any); ``input`` is what the user types."""
     from typer.testing import CliRunner
 
     from indexer.cli import app
 
-    def invoke(*args: str, expect: int | None = 0):
-        result = CliRunner().invoke(app, ["--config", str(config), *args], catch_exceptions=False)
+    def invoke(*args: str, expect: int | None = 0, input: str | None = None):
+        result = CliRunner().invoke(app, ["--config", str(config), *args], catch_exceptions=False, input=input)
         if expect is not None:
             assert result.exit_code == expect, f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
         return result

@@ -81,7 +81,7 @@ def test_bad_usage_exits_2(run):
 def test_init_creates_the_database_and_tells_where_things_live(run, tmp_path):
     result = run("init", "--json")
     report = json.loads(result.stdout)
-    assert report["schema"] == "0006" and report["data_dir"] == str(tmp_path / "data")
+    assert report["schema"] == "0007" and report["data_dir"] == str(tmp_path / "data")
     assert (tmp_path / "data" / "indexer.db").is_file()
     assert (tmp_path / "data").stat().st_mode & 0o777 == 0o700  # embeddings are biometric data
     assert report["model"] == "facenet128"

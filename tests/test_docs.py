@@ -4,7 +4,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from indexer.cli import app, models_app
-from indexer.config import DetectionConfig, EmbeddingConfig, LibraryConfig, SearchConfig, StorageConfig
+from indexer.config import DetectionConfig, EmbeddingConfig, LibraryConfig, RuntimeConfig, SearchConfig, StorageConfig
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 
@@ -27,7 +27,8 @@ def test_every_command_has_a_section_in_the_readme():
 
 def test_every_config_key_is_in_the_readme_table():
     for section, settings in [("library", LibraryConfig), ("storage", StorageConfig),
-                              ("detection", DetectionConfig), ("embedding", EmbeddingConfig), ("search", SearchConfig)]:
+                              ("detection", DetectionConfig), ("embedding", EmbeddingConfig), ("search", SearchConfig),
+                              ("runtime", RuntimeConfig)]:
         for field in fields(settings):
             assert f"| `[{section}] {field.name}` |" in README, (section, field.name)
 

@@ -153,3 +153,17 @@ def test_undo_of_a_merge_restores_the_exact_state_and_find_answers_as_before(nam
     assert json.loads(indexer("history", "--json").stdout.splitlines()[0])["action"] == "merge"
     indexer("undo")
     assert everything() == before and indexer("find", "madonna").stdout == found
+
+
+def test_a_rejection_is_respected_by_train_and_review_suggests_from_the_real_faces(named):
+    indexer, library, _ = named
+    madonna_val = indexer.query(
+        "SELECT faces.id FROM faces JOIN photos ON photos.id = faces.photo_id "
+        "WHERE photos.path LIKE ? AND faces.label_source = 'auto' ORDER BY faces.id", f"{library}/val/madonna/%"
+    )[0][0]
+    indexer("reject", str(madonna_val), "madonna")
+    indexer("train")
+    assert indexer.query("SELECT person_id, label_source FROM faces WHERE id = ?", madonna_val) == [(None, None)]
+    suggestions = [json.loads(line) for line in indexer("review", "madonna", "--json").stdout.splitlines()]
+    assert madonna_val not in [s["face_id"] for s in suggestions]
+    assert all(s["person"] == "madonna" and s["distance"] <= 1.0 for s in suggestions)

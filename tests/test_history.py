@@ -118,3 +118,18 @@ def test_undo_with_nothing_to_undo_is_one_line_and_exit_1(run, library):
     run("label", str(cy), "Cy")
     assert "1 change(s) of names can be undone, not 2" in run("undo", "2", expect=1).stderr
     run("undo", "0", expect=2)
+
+
+def test_split_moves_faces_to_another_person_and_undo_takes_it_back(run, library, tmp_path):
+    ann, bob = face_ids(run, library / "p1.jpg")
+    (alone,) = face_ids(run, library / "p2.jpg")
+    run("label", str(ann), "Ann")
+    run("label", str(alone), "Ann")
+    before = state(tmp_path)
+    result = json.loads(run("split", "ann", "--faces", str(alone), "--into", "Annika", "--json").stdout)
+    assert result == {"from": "Ann", "into": "Annika", "faces_moved": 1, "created": True}
+    assert json.loads(run("show", str(library / "p2.jpg"), "--json").stdout)["faces"][0]["person"] == "Annika"
+    assert "face 999 is not one of Ann's faces" in run("split", "Ann", "--faces", "999", expect=1).stderr
+    assert "is not one of Ann's faces" in run("split", "Ann", "--faces", str(bob), expect=1).stderr
+    run("undo")
+    assert state(tmp_path) == before

@@ -145,6 +145,27 @@ def clusters(
 
 @app.command()
 @command
+def split(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The person to split.")],
+    faces: Annotated[list[int], typer.Option("--faces", metavar="FACE_ID", help="A face of NAME to move (repeat for more).")],
+    into: Annotated[str | None, typer.Option("--into", help='Who they are (created if new; default "NAME (split)").')] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Take faces away from a person who is really two (a wrong merge, or look-alikes): they go to another
+    person, keeping how they were named. Run `train` afterwards; `undo` takes the split back."""
+    from indexer.people import split as split_person
+
+    result = split_person(ctx.obj.library(), name, faces, into)
+    if json_output:
+        print_json({"from": result.source, "into": result.target, "faces_moved": result.faces_moved, "created": result.created})
+        return
+    typer.echo(f"{result.faces_moved} face(s) of {result.source} are now {result.target}"
+               + (" (new)" if result.created else ""))
+
+
+@app.command()
+@command
 def rename(
     ctx: typer.Context,
     old: Annotated[str, typer.Argument(help="The person's current name.")],
@@ -303,3 +324,102 @@ def undo(
         gone = f"; {undone.faces_gone} face(s) had left the index" if undone.faces_gone else ""
         typer.echo(f"undone #{undone.event_id}: {one_line(undone.description)}{gone}")
 
+
+
+@app.command()
+@command
+def review(
+    ctx: typer.Context,
+    name: Annotated[str | None, typer.Argument(help="Only suggestions of this person.", show_default=False)] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many suggestions, nearest first.")] = 20,
+    ask: Annotated[bool | None, typer.Option("--ask/--no-ask", help="Ask about each (default: in a terminal, "
+                                             "unless --json).")] = None,
+    open_crop: Annotated[bool, typer.Option("--open", help="Show each face with the system's image viewer while asking.")] = False,
+    json_output: JsonLinesOption = False,
+) -> None:
+    """Faces nobody named that look like somebody named by hand, nearest first. In a terminal it asks
+    `is this Ann? [y/n/s/q]`: y names the face by hand, n records that it is not them (never suggested
+    or named so again), s skips, q stops. Otherwise it lists them; `confirm` and `reject` answer one."""
+    import sys
+
+    from indexer.review import confirm, reject, suggestions
+
+    library = ctx.obj.library()
+    found = suggestions(library, name, limit)
+    if ask is None:
+        ask = not json_output and sys.stdin.isatty() and sys.stdout.isatty()
+    if not found:
+        log.info("no suggestions: every face close to somebody named is named, or was rejected")
+    for suggestion in found:
+        if json_output:
+            print_json({"face_id": suggestion.face_id, "photo": suggestion.photo, "box": suggestion.box,
+                        "person": suggestion.person, "distance": suggestion.distance})
+            continue
+        line = (f"face {suggestion.face_id}\t{suggestion.person}\t{suggestion.distance:.3f}\t{one_line(suggestion.photo)}"
+                f"\t{box_text(suggestion.box)}")
+        if not ask:
+            typer.echo(line)
+            continue
+        if open_crop:
+            _show_face(suggestion.photo, suggestion.box)
+        typer.echo(line)
+        answer = typer.prompt(f"is this {suggestion.person}? [y/n/s/q]", default="s", show_default=False).strip().lower()
+        if answer.startswith("q"):
+            break
+        if answer.startswith("y"):
+            confirm(library, suggestion.face_id, suggestion.person)
+            typer.echo(f"face {suggestion.face_id}: {suggestion.person}")
+        elif answer.startswith("n"):
+            reject(library, suggestion.face_id, suggestion.person)
+            typer.echo(f"face {suggestion.face_id}: not {suggestion.person}")
+
+
+def _show_face(photo: str, box: list[int]) -> None:
+    """The face's crop (with some margin) in the system's image viewer, from a private temporary file."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    from indexer.imaging import load_photo
+
+    viewer = shutil.which("xdg-open") or shutil.which("open")
+    if viewer is None:
+        log.warning("no image viewer found (xdg-open or open): showing the path and box only")
+        return
+    from PIL import Image
+
+    x, y, w, h = box
+    pixels = load_photo(photo, 200)
+    crop = pixels[max(0, y - h // 4) : y + h + h // 4, max(0, x - w // 4) : x + w + w // 4]
+    with tempfile.NamedTemporaryFile(prefix="indexer-face-", suffix=".jpg", delete=False) as out:  # 0600
+        Image.fromarray(crop).save(out, quality=90)
+    subprocess.Popen([viewer, out.name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+@app.command()
+@command
+def confirm(
+    ctx: typer.Context,
+    face_id: Annotated[int, typer.Argument(help="The face's id (from review, show or who-is).")],
+    name: Annotated[str, typer.Argument(help="The person it is.")],
+) -> None:
+    """Yes, the face is NAME: names it by hand (as `review` does on y)."""
+    from indexer.review import confirm as confirm_face
+
+    result = confirm_face(ctx.obj.library(), face_id, name)
+    typer.echo(f"face {result.face_id} in {result.photo}: {result.person}")
+
+
+@app.command()
+@command
+def reject(
+    ctx: typer.Context,
+    face_id: Annotated[int, typer.Argument(help="The face's id (from review, show or who-is).")],
+    name: Annotated[str, typer.Argument(help="The person it is not.")],
+) -> None:
+    """No, the face is not NAME: it is never suggested as NAME again, and recognition never names it so
+    (an automatic name of NAME on it is taken off now). As `review` does on n."""
+    from indexer.review import reject as reject_face
+
+    person = reject_face(ctx.obj.library(), face_id, name)
+    typer.echo(f"face {face_id}: not {person}")

@@ -201,3 +201,14 @@ class Cluster(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+
+class Rejection(Base):
+    """"This face is not that person", said by hand (``indexer reject``, ``n`` in ``indexer review``): the
+    pair is never suggested again, and recognition never gives the face that name."""
+
+    __tablename__ = "rejections"
+
+    face_id: Mapped[int] = mapped_column(ForeignKey("faces.id", ondelete="CASCADE"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+

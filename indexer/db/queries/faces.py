@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # numpy is imported where used: `find` and `people` must star
 from indexer.db.queries.rows import in_id_order, int64_array, vector_array
 
 __all__ = [
+    "rejected_pairs", "unnamed_faces",
     "add_faces",
     "face_by_id", "faces_of_photo",
     "face_ids", "embeddings", "ManualLabel", "manual_labels_of", "manual_faces_under", "delete_faces_of",
@@ -224,3 +225,21 @@ def faces_of_photo(session: Session, photo_id: int) -> list[Face]:
 
 def add_faces(session: Session, faces: list[Face]) -> None:
     session.add_all(faces)
+
+
+def rejected_pairs(session: Session) -> set[tuple[int, int]]:
+    """(face id, person id) of every face the user said is not that person."""
+    from indexer.db.models import Rejection
+
+    return {(row[0], row[1]) for row in session.execute(select(Rejection.face_id, Rejection.person_id))}
+
+
+def unnamed_faces(session: Session, model: str) -> list:
+    """The faces of ``model`` with no name at all (neither by hand nor by recognition, not cleared by hand):
+    rows of id, embedding, box_x, box_y, box_w, box_h, photo_id."""
+    return list(session.execute(
+        select(Face.id, Face.embedding, Face.box_x, Face.box_y, Face.box_w, Face.box_h, Face.photo_id)
+        .where(Face.embedding_model == model, Face.person_id.is_(None), Face.label_source.is_(None))
+        .order_by(Face.id)
+    ).all())
+

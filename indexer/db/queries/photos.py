@@ -18,7 +18,7 @@ __all__ = [
     "add_photo", "photo_by_id",
     "forget_settings",
     "KnownPhoto", "known_photos", "count_photos_under", "photo_outcomes", "move_photos", "touch_photo",
-    "mark_failed", "delete_photos", "indexed_photo_paths", "Counts", "counts",
+    "mark_failed", "delete_photos", "indexed_photo_paths", "Counts", "counts", "photo_paths",
 ]
 
 
@@ -134,3 +134,13 @@ def add_photo(session: Session, path: str) -> Photo:
 
 def photo_by_id(session: Session, photo_id: int) -> Photo | None:
     return session.get(Photo, photo_id)
+
+
+def photo_paths(session: Session, photo_ids) -> dict[int, str]:
+    """photo id -> path."""
+    ids = list(photo_ids)
+    found: dict[int, str] = {}
+    for start in range(0, len(ids), 500):
+        found.update(session.execute(select(Photo.id, Photo.path).where(Photo.id.in_(ids[start : start + 500]))).all())
+    return found
+
