@@ -10,6 +10,8 @@ distances:
 - purity: the share of clustered faces whose cluster's most common person is theirs (goal ≥ 98 %);
 - for each of the five people, how many of their faces are in the largest cluster of theirs (goal: 80 %);
 - strangers pulled into a celebrity's cluster.
+Then the time grouping takes for 100 000 synthetic unnamed faces of 20 000 people (as a nightly refresh
+of a large library would), with the nearest faces from an HNSW graph.
 """
 
 from __future__ import annotations
@@ -51,6 +53,22 @@ def main() -> None:
     faces = [FaceToGroup(r[2], max(r[3], r[4]) >= CORE_MIN_PX and r[5] >= CORE_MIN_CONFIDENCE) for r in rows]
     for link in (0.8, 0.85, 0.9, 1.0):
         _report(f"link {link}", group_faces(vectors, faces, link), truth)
+    _time_at_scale()
+
+
+def _time_at_scale(count: int = 100_000, people: int = 20_000) -> None:
+    import time
+
+    from indexer.embed import l2_normalize
+
+    rng = np.random.default_rng(0)
+    centres = l2_normalize(rng.normal(size=(people, 128)))
+    who = rng.integers(0, people, count)
+    vectors = l2_normalize(centres[who] + 0.06 * rng.normal(size=(count, 128)))
+    start = time.perf_counter()
+    groups = group_faces(vectors, [FaceToGroup(i, True) for i in range(count)], 0.95)
+    print(f"{count} synthetic faces of {people} people grouped in {time.perf_counter() - start:.1f} s: "
+          f"{groups.max() + 1} groups, {(groups >= 0).sum()} faces in them")
 
 
 def _truth(rows) -> list[str]:

@@ -21,6 +21,9 @@ CORE_MIN_PX = 40  # a core face's box, longer side, in pixels
 CORE_MIN_CONFIDENCE = 0.95  # a core face's detection confidence
 MIN_SIZE = 2  # faces in a group worth showing
 NEIGHBOURS = 16  # nearest faces looked at per face
+# Up to this many faces their nearest faces are found exactly (every face against every face); above,
+# by an HNSW graph (as `[search]` does above approximate_above), so a nightly refresh stays near-linear.
+EXACT_UP_TO = 20_000
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,11 @@ def _nearest(vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     if k < 1:
         return np.zeros((len(vectors), 0)), np.zeros((len(vectors), 0), dtype=np.int64)
-    index = faiss.IndexFlatL2(vectors.shape[1])
+    if len(vectors) <= EXACT_UP_TO:
+        index = faiss.IndexFlatL2(vectors.shape[1])
+    else:
+        index = faiss.IndexHNSWFlat(vectors.shape[1], 32)
+        index.hnsw.efSearch = 128
     index.add(vectors)
     squared, found = index.search(vectors, k + 1)
     distances = np.sqrt(np.maximum(squared, 0))

@@ -30,6 +30,16 @@ def test_each_person_with_enough_faces_is_one_group_and_strangers_stay_out():
     assert groups[who >= 3].tolist() == [-1] * 3
 
 
+def test_above_the_exact_limit_the_nearest_faces_come_from_a_graph_and_the_groups_are_the_same(monkeypatch):
+    import indexer.clustering
+
+    vectors, who = people([6, 5, 4, 1, 1, 1])
+    faces = [FaceToGroup(photo=i, core_quality=True) for i in range(len(who))]
+    exact = group_faces(vectors, faces, link=0.9)
+    monkeypatch.setattr(indexer.clustering, "EXACT_UP_TO", 5)
+    assert group_faces(vectors, faces, link=0.9).tolist() == exact.tolist()
+
+
 def test_two_faces_of_one_photo_never_share_a_group():
     vectors, who = people([6])
     photos = [0, 0, 1, 2, 3, 4]  # the first two faces are in one photo (a mirror, a poster)
