@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from indexer.db import queries
 from indexer.db.models import LabelSource, Rejection
 from indexer.errors import IndexerError
