@@ -19,7 +19,7 @@ import time
 import numpy as np
 
 from indexer.embed import l2_normalize
-from indexer.recognize import Recognizer, calibrate, fit_classifier
+from indexer.recognize import Recognizer, calibrate
 
 NOISE = 0.0677  # per dimension: same-person L2 ≈ 0.86 after normalising
 MODEL_LIMIT = 1.0  # facenet128's max_distance
@@ -43,8 +43,8 @@ def main() -> None:
     for people in args.people:
         vectors, ids = faces_of(people, args.faces, rng)
         start = time.perf_counter()
-        calibration = calibrate(vectors, ids, MODEL_LIMIT)
-        classifier = fit_classifier(vectors, ids)
+        calibration = calibrate(vectors, ids, MODEL_LIMIT, fit=True)
+        classifier = calibration.classifier
         seconds = time.perf_counter() - start
         named = sum(m is not None for m in Recognizer(vectors, ids, classifier, calibration.thresholds).match(strangers))
         t = calibration.thresholds

@@ -174,6 +174,7 @@ class Calibration:
     strangers_named: int = 0  # of those, how many the rule named (each a false accept)
     per_person: dict[int, PersonScores] = field(default_factory=dict)  # cross-validated, by person id
     folds: int = 0
+    classifier: SvmClassifier | None = None  # the SVM of all the faces (``calibrate(..., fit=True)``)
 
     @property
     def accuracy(self) -> float:
@@ -193,7 +194,7 @@ def fit_classifier(vectors: np.ndarray, person_ids: np.ndarray) -> SvmClassifier
     return SvmClassifier.fit(vectors, person_ids) if len(np.unique(person_ids)) >= 2 else None
 
 
-def calibrate(vectors: np.ndarray, person_ids: np.ndarray, default_max_distance: float) -> Calibration:
+def calibrate(vectors: np.ndarray, person_ids: np.ndarray, default_max_distance: float, fit: bool = False) -> Calibration:
     """Choose the thresholds from named faces (unit vectors, with person ids; every person with at least
     MIN_FACES_PER_PERSON faces), then cross-validate the whole rule with them.
 
@@ -202,7 +203,8 @@ def calibrate(vectors: np.ndarray, person_ids: np.ndarray, default_max_distance:
     let through), never above ``default_max_distance`` (the model's measured limit); with fewer than
     MIN_STRANGER_FACES such distances it is the default. ``min_probability`` is the 95th percentile of
     the SVM's probability for those strangers (an SVM trained without them), at least 0.5; with fewer
-    than three people it is 0.5.
+    than three people it is 0.5. ``fit``: also fit the SVM of all the faces (``Calibration.classifier``),
+    alongside the others.
     """
     vectors = np.asarray(vectors, dtype=np.float32)
     person_ids = np.asarray(person_ids, dtype=np.int64)
@@ -218,12 +220,18 @@ def calibrate(vectors: np.ndarray, person_ids: np.ndarray, default_max_distance:
     stranger_distances: list[float] = []
     stranger_probabilities: list[float] = []
     stranger_runs = []  # (left-out vectors, other vectors, other ids, classifier of the others)
-    for group in left_out:
-        mine = np.isin(person_ids, group)
+    left_out_masks = [np.isin(person_ids, group) for group in left_out]
+    cv_folds = _folds(vectors, person_ids)
+    # Every SVM calibration needs, fitted at once: without each left-out group, and without each fold.
+    group_tasks = [(vectors[~mine], person_ids[~mine]) for mine in left_out_masks] if len(people) >= 3 else []
+    fold_tasks = [(vectors[train], person_ids[train]) for train, _ in cv_folds]
+    classifiers = fit_classifiers(group_tasks + fold_tasks + ([(vectors, person_ids)] if fit else []))
+    group_classifiers = classifiers[: len(group_tasks)] if group_tasks else [None] * len(left_out_masks)
+    fold_classifiers = classifiers[len(group_tasks) : len(group_tasks) + len(fold_tasks)]
+    for mine, classifier in zip(left_out_masks, group_classifiers, strict=True):
         others = vectors[~mine]
         nearest = np.sqrt(np.maximum(_squared_distances(vectors[mine], others).min(axis=1), 0))
         stranger_distances += nearest.tolist()
-        classifier = fit_classifier(others, person_ids[~mine]) if len(people) >= 3 else None
         if classifier is not None:
             stranger_probabilities += classifier.probabilities(vectors[mine]).max(axis=1).tolist()
         stranger_runs.append((vectors[mine], others, person_ids[~mine], classifier))
@@ -270,23 +278,52 @@ def calibrate(vectors: np.ndarray, person_ids: np.ndarray, default_max_distance:
         answers = Recognizer(others, other_ids, classifier, thresholds).match(strangers)
         calibration.strangers_tested += len(answers)
         calibration.strangers_named += sum(a is not None for a in answers)
-    _cross_validate(vectors, person_ids, calibration)
+    _cross_validate(vectors, person_ids, calibration, cv_folds, fold_classifiers)
+    if fit:
+        calibration.classifier = classifiers[-1]
     return calibration
 
 
-def _cross_validate(vectors: np.ndarray, person_ids: np.ndarray, calibration: Calibration) -> None:
-    """Each face is held out once (stratified folds), the rule is fitted on the rest and asked to name it."""
+def fit_classifiers(tasks: list[tuple[np.ndarray, np.ndarray]]) -> list[SvmClassifier | None]:
+    """``fit_classifier`` on each (vectors, person ids). Several fits of many people go to one worker
+    process per core (each fit's own threads are held back by scikit-learn's per-call work in Python):
+    600 people calibrate in about half the time."""
+    import os
+
+    from indexer.classifier import NEAR_PEOPLE
+
+    many = sum(len(np.unique(ids)) > NEAR_PEOPLE + 1 for _, ids in tasks)
+    workers = min(os.cpu_count() or 1, len(tasks))
+    if many < 2 or workers < 2:
+        return [fit_classifier(v, ids) for v, ids in tasks]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # Spawned, not forked: this process may hold FAISS's and OpenMP's threads, which a fork does not carry over.
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return list(pool.map(fit_classifier, [v for v, _ in tasks], [ids for _, ids in tasks]))
+
+
+def _folds(vectors: np.ndarray, person_ids: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The stratified cross-validation folds (train, held out): up to 5, at most a person's fewest faces."""
     from sklearn.model_selection import StratifiedKFold
 
     _, counts = np.unique(person_ids, return_counts=True)
     folds = int(min(5, counts.min()))
-    calibration.folds = folds
+    if folds < 2:
+        return []
+    return list(StratifiedKFold(n_splits=folds, shuffle=True, random_state=0).split(vectors, person_ids))
+
+
+def _cross_validate(vectors: np.ndarray, person_ids: np.ndarray, calibration: Calibration,
+                    folds: list[tuple[np.ndarray, np.ndarray]], classifiers: list[SvmClassifier | None]) -> None:
+    """Each face is held out once (stratified ``folds``), the rule fitted on the rest (``classifiers``,
+    one per fold) is asked to name it."""
+    _, counts = np.unique(person_ids, return_counts=True)
+    calibration.folds = int(min(5, counts.min()))
     for person in np.unique(person_ids).tolist():
         calibration.per_person[person] = PersonScores()
-    if folds < 2:
-        return
-    for train, held_out in StratifiedKFold(n_splits=folds, shuffle=True, random_state=0).split(vectors, person_ids):
-        classifier = fit_classifier(vectors[train], person_ids[train])
+    for (train, held_out), classifier in zip(folds, classifiers, strict=True):
         answers = Recognizer(vectors[train], person_ids[train], classifier, calibration.thresholds).match(vectors[held_out])
         for truth, answer in zip(person_ids[held_out].tolist(), answers, strict=True):
             scores = calibration.per_person[truth]

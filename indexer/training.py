@@ -28,7 +28,6 @@ from indexer.recognize import (
     Recognizer,
     Thresholds,
     calibrate,
-    fit_classifier,
     one_name_per_photo,
     trainable,
 )
@@ -111,8 +110,8 @@ def _train(library: Library, progress: bool | None) -> TrainingReport:
                     person["name"], person["faces"], MIN_FACES_PER_PERSON)
     vectors, person_ids = vectors[usable], person_ids[usable]
 
-    calibration = calibrate(vectors, person_ids, model.max_distance)
-    classifier = fit_classifier(vectors, person_ids)
+    calibration = calibrate(vectors, person_ids, model.max_distance, fit=True)
+    classifier = calibration.classifier
     people = sorted(np.unique(person_ids).tolist(), key=lambda p: names[p].casefold())
     created = utcnow()
     versions = _versions()
