@@ -99,6 +99,7 @@ def store_batch(session: Session, items: list[Analysed], face_settings: str, mod
     result = StoredBatch()
     added: list[Face] = []
     added_vectors: list[np.ndarray] = []
+    refused: list[tuple[Face, set[int]]] = []  # new faces and the people the user said they are not
     now = utcnow()
     for item in items:
         if item.error is not None:
@@ -107,11 +108,13 @@ def store_batch(session: Session, items: list[Analysed], face_settings: str, mod
                 queries.mark_failed(session, item.before.id, item.error, now)
                 continue
         labels: list[queries.ManualLabel] = []
+        rejections: list[tuple[queries.ManualLabel, set[int]]] = []
         if item.before is None:
             photo = queries.add_photo(session, item.file.path)
         else:
             photo = queries.photo_by_id(session, item.before.id)
             labels = queries.manual_labels_of(session, photo.id)
+            rejections = queries.rejections_of(session, photo.id)
             result.replaced += queries.delete_faces_of(session, [photo.id])
         photo.size, photo.mtime_ns, photo.indexed_at = item.file.size, item.file.mtime_ns, now
         photo.width, photo.height, photo.error = item.width, item.height, item.error
@@ -119,8 +122,13 @@ def store_batch(session: Session, items: list[Analysed], face_settings: str, mod
         photo.content_hash = item.content_hash
         rows = [_face_row(photo, face, item.vectors[k], model_name) for k, face in enumerate(item.faces)]
         queries.add_faces(session, rows)
+        same_content = item.before is not None and item.content_hash is not None and item.content_hash == item.before.content_hash
+        if rejections:  # "not this person" goes to the same face as a name would
+            placed, _ = carry_over([face for face, _ in rejections], [face.box for face in item.faces], item.vectors,
+                                   model_name, same_content)
+            people_of = {id(face): people for face, people in rejections}
+            refused += [(rows[j], people_of[id(face)]) for j, face in placed.items()]
         if labels:
-            same_content = item.content_hash is not None and item.content_hash == item.before.content_hash
             placed, lost = carry_over(labels, [face.box for face in item.faces], item.vectors, model_name, same_content)
             for j, label in placed.items():
                 rows[j].person_id, rows[j].label_source, rows[j].label_score = label.person_id, LabelSource.MANUAL, label.score
@@ -136,8 +144,9 @@ def store_batch(session: Session, items: list[Analysed], face_settings: str, mod
         if rows:
             added_vectors.append(item.vectors)
     session.flush()
+    queries.add_rejections(session, [(face.id, person) for face, people in refused for person in people])
     vectors = np.concatenate(added_vectors) if added_vectors else np.zeros((0, 0), np.float32)
-    result.named = _name_new_faces(session, added, vectors, recognizer)
+    result.named = _name_new_faces(session, added, vectors, recognizer, {(face.id, p) for face, people in refused for p in people})
     result.face_ids = [row.id for row in added]
     result.vectors = vectors
     return result
@@ -160,9 +169,11 @@ def _lost_reason(item: Analysed) -> str:
     return "the photo changed: no face at the same place looks like the named one"
 
 
-def _name_new_faces(session: Session, faces: list[Face], vectors: np.ndarray, recognizer) -> int:
+def _name_new_faces(session: Session, faces: list[Face], vectors: np.ndarray, recognizer,
+                    refused: set[tuple[int, int]] = frozenset()) -> int:
     """Name the new faces not labelled by hand with the trained rule, one name per photo; a person
-    merged away since the rule was loaded is not given. Returns how many were named."""
+    merged away since the rule was loaded is not given, nor one the user said a face is not (``refused``:
+    face id, person id). Returns how many were named."""
     if not faces or recognizer is None:
         return 0
     open_rows = [i for i, face in enumerate(faces) if face.label_source is None]
@@ -173,7 +184,7 @@ def _name_new_faces(session: Session, faces: list[Face], vectors: np.ndarray, re
                               allowed=lambda people: queries.existing_people(session, people))
     named = 0
     for i, match in zip(open_rows, matches, strict=True):
-        if match is not None:
+        if match is not None and (faces[i].id, match.person_id) not in refused:
             faces[i].person_id, faces[i].label_source, faces[i].label_score = match.person_id, LabelSource.AUTO, match.score
             named += 1
     return named

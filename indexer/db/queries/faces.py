@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # numpy is imported where used: `find` and `people` must star
 from indexer.db.queries.rows import in_id_order, int64_array, vector_array
 
 __all__ = [
-    "rejected_pairs", "unnamed_faces",
+    "rejected_pairs", "unnamed_faces", "rejections_of", "add_rejections",
     "add_faces",
     "face_by_id", "faces_of_photo",
     "face_ids", "embeddings", "ManualLabel", "manual_labels_of", "manual_faces_under", "delete_faces_of",
@@ -242,4 +242,29 @@ def unnamed_faces(session: Session, model: str) -> list:
         .where(Face.embedding_model == model, Face.person_id.is_(None), Face.label_source.is_(None))
         .order_by(Face.id)
     ).all())
+
+
+def rejections_of(session: Session, photo_id: int) -> list[tuple[ManualLabel, set[int]]]:
+    """The faces of this photo the user said are not somebody: each as a ManualLabel (box, embedding,
+    model; no person) with the ids of the people it is not."""
+    from indexer.db.models import Rejection
+
+    rows = session.execute(
+        select(Face.id, Face.box_x, Face.box_y, Face.box_w, Face.box_h, Face.embedding, Face.embedding_model,
+               Rejection.person_id)
+        .join(Rejection, Rejection.face_id == Face.id)
+        .where(Face.photo_id == photo_id)
+        .order_by(Face.id)
+    )
+    found: dict[int, tuple[ManualLabel, set[int]]] = {}
+    for face_id, x, y, w, h, embedding, model, person_id in rows:
+        found.setdefault(face_id, (ManualLabel((x, y, w, h), None, None, embedding, model), set()))[1].add(person_id)
+    return list(found.values())
+
+
+def add_rejections(session: Session, pairs: Iterable[tuple[int, int]]) -> None:
+    """Record (face id, person id) pairs the user said do not go together."""
+    from indexer.db.models import Rejection
+
+    session.add_all(Rejection(face_id=face_id, person_id=person_id) for face_id, person_id in pairs)
 
