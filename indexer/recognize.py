@@ -38,7 +38,7 @@ MIN_PROBABILITY_FLOOR = 0.5  # the SVM must at least prefer the person to all ot
 # Up to this many people, each is left out on their own when calibrating; beyond, everyone is left out once
 # in one of STRANGER_GROUPS groups (one SVM fit per group instead of one per person).
 MAX_SIMULATED_STRANGERS = 10
-STRANGER_GROUPS = 5
+STRANGER_GROUPS = 3
 MIN_STRANGER_FACES = 10  # fewer nearest distances than this and the model's default distance is used
 
 
@@ -199,7 +199,7 @@ def calibrate(vectors: np.ndarray, person_ids: np.ndarray, default_max_distance:
     MIN_FACES_PER_PERSON faces), then cross-validate the whole rule with them.
 
     Strangers are simulated by leaving each person out in turn (above MAX_SIMULATED_STRANGERS people,
-    a fifth of them at a time, STRANGER_GROUPS times): their faces are matched against the others. ``max_distance`` is mean − 3.72 σ of those strangers' nearest distances (about 1 in 10 000
+    a third of them at a time, STRANGER_GROUPS times): their faces are matched against the others. ``max_distance`` is mean − 3.72 σ of those strangers' nearest distances (about 1 in 10 000
     let through), never above ``default_max_distance`` (the model's measured limit); with fewer than
     MIN_STRANGER_FACES such distances it is the default. ``min_probability`` is the 95th percentile of
     the SVM's probability for those strangers (an SVM trained without them), at least 0.5; with fewer

@@ -160,7 +160,7 @@ def test_with_many_people_each_is_learnt_against_their_nearest_and_the_rule_stil
     assert (classifier.classes[probabilities.argmax(axis=1)] == ids).all()
     assert ((probabilities > 0).sum(axis=1) <= NEAR_PEOPLE + 1).all()  # only the nearest people share a face
     calibration = calibrate(vectors, ids, default_max_distance=1.2)
-    # Above ten people they are left out a fifth at a time: still every face is a stranger once.
+    # Above ten people they are left out a third at a time: still every face is a stranger once.
     assert calibration.strangers_tested == len(ids) and calibration.strangers_named == 0
     assert calibration.accuracy >= 0.95
     strangers = l2_normalize(np.random.default_rng(7).normal(size=(100, 128)))
