@@ -199,8 +199,9 @@ def calibrate(vectors: np.ndarray, person_ids: np.ndarray, default_max_distance:
     MIN_FACES_PER_PERSON faces), then cross-validate the whole rule with them.
 
     Strangers are simulated by leaving each person out in turn (above MAX_SIMULATED_STRANGERS people,
-    a third of them at a time, STRANGER_GROUPS times): their faces are matched against the others. ``max_distance`` is mean − 3.72 σ of those strangers' nearest distances (about 1 in 10 000
-    let through), never above ``default_max_distance`` (the model's measured limit); with fewer than
+    a third of them at a time, STRANGER_GROUPS times): their faces are matched against the others.
+    ``max_distance`` is mean − 3.72 σ of those strangers' nearest distances (about 1 in 10 000 let
+    through), never above ``default_max_distance`` (the model's measured limit); with fewer than
     MIN_STRANGER_FACES such distances it is the default. ``min_probability`` is the 95th percentile of
     the SVM's probability for those strangers (an SVM trained without them), at least 0.5; with fewer
     than three people it is 0.5. ``fit``: also fit the SVM of all the faces (``Calibration.classifier``),
