@@ -60,7 +60,16 @@ class SvmClassifier:
     @classmethod
     def fit(cls, vectors: np.ndarray, person_ids: np.ndarray) -> SvmClassifier:
         """Train on unit vectors (n, dimensions) labelled with ``person_ids`` (n,). Needs at least two
-        people and at least two faces of each."""
+        people and at least two faces of each. (scikit-learn's warning that many classes with few samples
+        "could represent a regression problem" is silenced: people with 3 faces each are that, rightly.)"""
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="The number of unique classes is greater than 50%")
+            return cls._fit(vectors, person_ids)
+
+    @classmethod
+    def _fit(cls, vectors: np.ndarray, person_ids: np.ndarray) -> SvmClassifier:
         from sklearn.calibration import CalibratedClassifierCV
         from sklearn.model_selection import StratifiedKFold
         from sklearn.svm import LinearSVC

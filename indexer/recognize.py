@@ -243,7 +243,9 @@ def calibrate(vectors: np.ndarray, person_ids: np.ndarray, default_max_distance:
         stranger_fit = (round(mean, 4), round(std, 4))
         fitted = mean - STRANGER_Z * std
         if fitted < default_max_distance:
-            max_distance = fitted
+            # Below 0 only when faces named as different people are (nearly) the same picture: then no
+            # face is near enough to be named, which 0 says without a negative distance.
+            max_distance = max(0.0, fitted)
             distance_source = f"left-out people's nearest distances: mean {mean:.3f} − {STRANGER_Z} × std {std:.3f}"
         else:
             max_distance = default_max_distance

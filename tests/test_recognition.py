@@ -180,3 +180,10 @@ def test_platt_sigmoids_fitted_all_at_once_are_scikit_learns():
     for i, (d, y) in enumerate(zip(decisions, labels)):
         reference = _SigmoidCalibration().fit(d, y).predict(f)
         np.testing.assert_allclose(1 / (1 + np.exp(a[i] * f + b[i])), reference, atol=1e-6)
+
+
+def test_faces_named_as_different_people_that_are_the_same_picture_give_a_distance_of_0_not_below():
+    vectors, ids, _ = clusters(12, 3, spread=0.05)
+    copies = np.concatenate([vectors, vectors])  # every face again, named as somebody else
+    calibration = calibrate(copies, np.concatenate([ids, ids + 100]), default_max_distance=1.0)
+    assert calibration.thresholds.max_distance == 0.0
