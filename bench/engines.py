@@ -21,16 +21,10 @@ from indexer.config import Config
 from indexer.detect import _box_in_original, _resized, mtcnn_detector
 from indexer.embed import facenet_embedder
 from indexer.engines import ENGINES
+from indexer.geometry import box_overlap
 from indexer.imaging import crop_face, load_photo
 from indexer.sample import cached_sample_library, composite_photo
 from indexer.weights import get_model
-
-
-def iou(a, b) -> float:
-    width = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    height = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = width * height
-    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
 
 
 def analyse(engine: str, pixels: dict) -> tuple[dict, float]:
@@ -92,7 +86,7 @@ def main() -> None:
         if len(boxes) != len(reference):
             continue
         same_count += 1
-        worst_iou = min([worst_iou, *(iou(a, b) for a, b in zip(boxes, reference))])
+        worst_iou = min([worst_iou, *(box_overlap(a, b) for a, b in zip(boxes, reference))])
         if len(vectors):
             worst_cosine = min(worst_cosine, float(np.min(np.sum(vectors * reference_vectors, axis=1))))
     print(f"onnx against tensorflow: same number of faces in {same_count} of {len(photos)} photos; "

@@ -12,11 +12,14 @@ import difflib
 import unicodedata
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from indexer.db.reader import Reader, as_datetime, as_json
 from indexer.errors import IndexerError
 from indexer.scanner import absolute
+
+if TYPE_CHECKING:
+    from indexer.config import Config
 
 
 class PersonNotFound(IndexerError):
@@ -197,8 +200,15 @@ class LibraryStatus:
     trained_people: int  # how many people it learnt
 
 
-def status(reader: Reader, model: str, vectors: int) -> LibraryStatus:
-    """What the index holds for embedding model ``model``, whose vector file holds ``vectors``."""
+def status(reader: Reader, config: Config) -> LibraryStatus:
+    """What the index holds for the configured embedding model; the vectors are counted from the header
+    of its vector file (no FAISS)."""
+    from indexer.vector_file import stored_vectors
+    from indexer.weights import get_model
+
+    spec = get_model(config.embedding.model)
+    model = spec.name
+    vectors = stored_vectors(config.storage.vectors_file(model), spec.dimensions) or 0
     photos, errors, faces, labelled, people_count = reader.rows(
         "SELECT (SELECT count(*) FROM photos WHERE error IS NULL), (SELECT count(*) FROM photos WHERE error IS NOT NULL), "
         "       (SELECT count(*) FROM faces), (SELECT count(*) FROM faces WHERE person_id IS NOT NULL), "

@@ -23,6 +23,7 @@ from sqlalchemy import delete, func, select, update
 
 from indexer.clustering import CORE_MIN_CONFIDENCE, CORE_MIN_PX, FaceToGroup, group_faces
 from indexer.db import queries
+from indexer.db.queries.rows import vector_array
 from indexer.db.models import Cluster, Face
 from indexer.errors import IndexerError
 from indexer.history import Recorder
@@ -55,17 +56,13 @@ def refresh(library: Library) -> RefreshSummary:
     model = library.model
     link = link_distance(library)
     with library.transaction() as session:
-        rows = session.execute(
-            select(Face.id, Face.photo_id, Face.box_w, Face.box_h, Face.detection, Face.embedding, Face.cluster_id)
-            .where(Face.embedding_model == model.name, Face.person_id.is_(None), Face.label_source.is_(None))
-            .order_by(Face.id)
-        ).all()
-        face_ids = np.array([r[0] for r in rows], dtype=np.int64)
-        vectors = (np.stack([np.frombuffer(r[5], dtype="<f4") for r in rows]) if rows
-                   else np.zeros((0, model.dimensions), np.float32))
-        faces = [FaceToGroup(r[1], max(r[2], r[3]) >= CORE_MIN_PX and r[4] >= CORE_MIN_CONFIDENCE) for r in rows]
+        rows = queries.unnamed_faces(session, model.name)
+        face_ids = np.array([r.id for r in rows], dtype=np.int64)
+        vectors = vector_array([r.embedding for r in rows], model.dimensions)
+        faces = [FaceToGroup(r.photo_id, max(r.box_w, r.box_h) >= CORE_MIN_PX and r.detection >= CORE_MIN_CONFIDENCE)
+                 for r in rows]
         groups = group_faces(vectors, faces, link)
-        old = [r[6] for r in rows]
+        old = [r.cluster_id for r in rows]
         ids, kept = _stable_ids(groups, old, session)
         session.execute(update(Face).where(Face.cluster_id.is_not(None)).values(cluster_id=None))
         for number, cluster_id in ids.items():
@@ -111,8 +108,7 @@ def name_cluster(library: Library, cluster_id: int, name: str, leave_out: list[i
     from indexer.people import get_or_create, name_face
 
     with library.transaction() as session:
-        faces = list(session.scalars(select(Face).where(
-            Face.cluster_id == cluster_id, Face.person_id.is_(None), Face.label_source.is_(None)).order_by(Face.id)))
+        faces = queries.unnamed_faces_in_cluster(session, cluster_id)
         if not faces:
             known = session.scalar(select(func.count()).select_from(Cluster).where(Cluster.id == cluster_id))
             raise IndexerError(f"cluster {cluster_id} has no unnamed faces" if known

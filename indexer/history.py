@@ -21,6 +21,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from indexer.db.models import Face, LostName, NameEvent, Person, Photo, Rejection
+from indexer.db.reader import as_datetime
 from indexer.errors import IndexerError
 from indexer.library import Library
 
@@ -107,7 +108,7 @@ def _undo_one(library: Library, event_id: int) -> Undone:
         recorder.watch_faces(faces)
         for person_id, (before, after) in people.items():
             if after is None and before is not None:  # deleted (merged away): back first, faces point at it
-                session.execute(insert(Person).values(id=person_id, name=before[0], created_at=_time(before[1])))
+                session.execute(insert(Person).values(id=person_id, name=before[0], created_at=as_datetime(before[1])))
             elif before is not None:
                 session.execute(update(Person).where(Person.id == person_id).values(name=before[0]))
         present = set(session.scalars(select(Face.id).where(Face.id.in_(list(faces)))).all())
@@ -120,12 +121,12 @@ def _undo_one(library: Library, event_id: int) -> Undone:
             if before is not None:
                 values = dict(zip(_LOST_NAME_COLUMNS, before, strict=True))
                 if session.get(Photo, values["photo_id"]) is not None:  # else the photo left the index since
-                    session.execute(insert(LostName).values(id=lost_id, **{**values, "lost_at": _time(values["lost_at"])}))
+                    session.execute(insert(LostName).values(id=lost_id, **{**values, "lost_at": as_datetime(values["lost_at"])}))
         for key, (before, _) in changes.get("rejections", {}).items():
             face_id, person_id = (int(part) for part in key.split(":"))
             session.execute(delete(Rejection).where(Rejection.face_id == face_id, Rejection.person_id == person_id))
             if before is not None and session.get(Face, face_id) is not None:
-                session.execute(insert(Rejection).values(face_id=face_id, person_id=person_id, created_at=_time(before[0])))
+                session.execute(insert(Rejection).values(face_id=face_id, person_id=person_id, created_at=as_datetime(before[0])))
         for person_id, (before, _) in people.items():
             if before is None:  # created by the event
                 session.execute(delete(Person).where(Person.id == person_id))
@@ -178,9 +179,3 @@ def _diff(before: dict[Any, Any], after: dict[Any, Any]) -> dict[str, list]:
     """{row id: [before, after]} for the rows that differ (None: absent), keys as text for JSON."""
     return {str(key): [before.get(key), after.get(key)] for key in sorted(set(before) | set(after))
             if before.get(key) != after.get(key)}
-
-
-def _time(text: str):
-    from datetime import datetime
-
-    return datetime.fromisoformat(text)

@@ -127,13 +127,6 @@ class Library:
         index.save(path)
         return index
 
-    def vector_count(self) -> int:
-        """How many vectors the configured model's FAISS file holds (0 when there is no file, or one this
-        version would build anew), read from its header: FAISS is not loaded."""
-        from indexer.vector_file import stored_vectors
-
-        return stored_vectors(self.vectors_path(self.model.name), self.model.dimensions) or 0
-
     def similar_faces(self, face_id: int, limit: int) -> list[tuple[int, float]]:
         """The ``limit`` faces nearest to face ``face_id`` (same model), nearest first: (face id, L2
         distance 0–2). Raises IndexerError when there is no such face."""
@@ -157,4 +150,4 @@ class Library:
         from indexer.db.reader import Reader
 
         with self.engine.connect() as connection:
-            return status(Reader(connection, through_sqlalchemy=True), self.model.name, self.vector_count())
+            return status(Reader(connection, through_sqlalchemy=True), self.config)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from indexer.db import queries
+from indexer.db.queries.rows import vector_array
 from indexer.db.models import LabelSource, Rejection
 from indexer.errors import IndexerError
 from indexer.history import Recorder
@@ -51,8 +52,8 @@ def suggestions(library: Library, name: str | None = None, limit: int = 20) -> l
             return []
         index = faiss.IndexFlatL2(model.dimensions)
         index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-        queries_ = np.stack([np.frombuffer(r.embedding, dtype="<f4") for r in rows])
-        squared, nearest = index.search(np.ascontiguousarray(queries_), min(NEAREST, len(face_ids)))
+        unnamed = vector_array([r.embedding for r in rows], model.dimensions)
+        squared, nearest = index.search(np.ascontiguousarray(unnamed), min(NEAREST, len(face_ids)))
         found = []
         for row, distances, hits in zip(rows, np.sqrt(np.maximum(squared, 0)), nearest, strict=True):
             for distance, hit in zip(distances.tolist(), hits.tolist(), strict=True):

@@ -50,8 +50,8 @@ def test_both_ways_of_reading_give_the_same_answers(named_library):
     assert answers.photo_record(plain, str(root / "p1.jpg")) == answers.photo_record(through_sqlalchemy, str(root / "p1.jpg"))
     assert [f.path for f in answers.failed_files(plain)] == [str(root / "broken.jpg")]
     assert answers.failed_files(plain) == answers.failed_files(through_sqlalchemy)
-    status = answers.status(plain, "facenet128", 3)
-    assert status == answers.status(through_sqlalchemy, "facenet128", 3) == library.status()
+    status = answers.status(plain, library.config)
+    assert status == answers.status(through_sqlalchemy, library.config) == library.status()
     assert (status.photos, status.faces, status.people, status.labelled_faces, status.errors) == (2, 3, 2, 3, 1)
     assert status.last_run.status == "completed" and status.last_run.summary["errors"] == 1
 

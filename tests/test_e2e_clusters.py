@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from indexer.sample import PEOPLE
-from support.e2e import Indexer
+from support.e2e import Indexer, restore
 
 pytestmark = pytest.mark.e2e
 
@@ -33,8 +33,7 @@ def unsorted_once(sample, tmp_path_factory):
 @pytest.fixture
 def unsorted(unsorted_once):
     indexer, library, copy = unsorted_once
-    shutil.rmtree(indexer.home / "data")
-    shutil.copytree(copy, indexer.home / "data")
+    restore(indexer, copy)
     return indexer, library
 
 
@@ -62,11 +61,7 @@ def test_a_named_cluster_is_found_ids_last_through_a_nightly_run_and_undo_takes_
     before = clusters(indexer)
     biggest = before[0]
 
-    def everything():
-        return (indexer.query("SELECT id, person_id, label_source, label_score FROM faces ORDER BY id"),
-                indexer.query("SELECT id, name, created_at FROM people ORDER BY id"))
-
-    unnamed = everything()
+    unnamed = indexer.name_rows()
     indexer("label", "--cluster", str(biggest["cluster"]), "First Person")
     found = [json.loads(line)["photo"] for line in indexer("find", "first person", "--json").stdout.splitlines()]
     assert sorted(found) == sorted(f["photo"] for f in biggest["faces"])
@@ -82,5 +77,4 @@ def test_a_named_cluster_is_found_ids_last_through_a_nightly_run_and_undo_takes_
     (library / "new-madonna.jpg").unlink()
     indexer("index", str(library))
     indexer("undo")
-    assert everything()[1] == unnamed[1]
-    assert [row for row in everything()[0]] == [row for row in unnamed[0]]
+    assert indexer.name_rows() == unnamed

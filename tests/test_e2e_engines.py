@@ -15,6 +15,7 @@ import pytest
 from indexer.config import Config
 from indexer.detect import mtcnn_detector
 from indexer.embed import facenet_embedder
+from indexer.geometry import box_overlap
 from indexer.imaging import crop_face, load_photo
 from indexer.sample import composite_photo
 from indexer.weights import get_model
@@ -25,14 +26,6 @@ pytestmark = pytest.mark.e2e
 ENGINES = ("onnx", "tensorflow")
 MIN_IOU = 0.95
 MIN_COSINE = 0.9999
-
-
-def iou(a, b) -> float:
-    """Intersection over union of two [x, y, w, h] boxes."""
-    width = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    height = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = width * height
-    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +59,7 @@ def test_onnx_finds_the_same_boxes_and_vectors_as_tensorflow_on_real_photos(real
         (boxes, vectors), (reference_boxes, reference_vectors) = onnx[photo], tensorflow[photo]
         assert len(boxes) == len(reference_boxes), photo
         for box, reference in zip(boxes, reference_boxes):
-            worst_iou = min(worst_iou, iou(box, reference))
+            worst_iou = min(worst_iou, box_overlap(box, reference))
         if len(vectors):
             worst_cosine = min(worst_cosine, float(np.min(np.sum(vectors * reference_vectors, axis=1))))
         faces += len(boxes)

@@ -142,17 +142,12 @@ def test_rename_and_merge_keep_every_face(named):
 def test_undo_of_a_merge_restores_the_exact_state_and_find_answers_as_before(named):
     indexer, _, _ = named
 
-    def everything():
-        return (indexer.query("SELECT id, person_id, label_source, label_score FROM faces ORDER BY id"),
-                indexer.query("SELECT id, name, created_at FROM people ORDER BY id"),
-                indexer.query("SELECT * FROM lost_names ORDER BY id"))
-
-    before, found = everything(), indexer("find", "madonna").stdout
+    before, found = indexer.name_rows(), indexer("find", "madonna").stdout
     indexer("merge", "madonna", "mindy_kaling")
     assert indexer("find", "madonna", expect=1).stderr
     assert json.loads(indexer("history", "--json").stdout.splitlines()[0])["action"] == "merge"
     indexer("undo")
-    assert everything() == before and indexer("find", "madonna").stdout == found
+    assert indexer.name_rows() == before and indexer("find", "madonna").stdout == found
 
 
 def test_a_rejection_is_respected_by_train_and_review_suggests_from_the_real_faces(named):

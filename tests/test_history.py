@@ -8,6 +8,7 @@ import sqlite3
 
 import pytest
 
+from support.e2e import name_rows
 from support.photos import make_photo
 
 
@@ -27,11 +28,7 @@ def face_ids(run, photo) -> list[int]:
 
 
 def state(tmp_path) -> tuple[list, list, list]:
-    """Every face's name, every person and every lost name, as stored."""
-    with sqlite3.connect(tmp_path / "data" / "indexer.db") as db:
-        return (db.execute("SELECT id, person_id, label_source, label_score FROM faces ORDER BY id").fetchall(),
-                db.execute("SELECT id, name, created_at FROM people ORDER BY id").fetchall(),
-                db.execute("SELECT * FROM lost_names ORDER BY id").fetchall())
+    return name_rows(tmp_path / "data" / "indexer.db")
 
 
 def history(run) -> list[dict]:

@@ -13,7 +13,7 @@ import json
 import logging
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -44,11 +44,15 @@ class Settings:
     config_path: Path | None
     verbose: bool
     quiet: bool
+    _config: Any = field(default=None, init=False, repr=False)
 
     def config(self):
-        from indexer.config import load_config
+        """The configuration, read once per command (a command may ask for it and a reader or library)."""
+        if self._config is None:
+            from indexer.config import load_config
 
-        return load_config(self.config_path)
+            self._config = load_config(self.config_path)
+        return self._config
 
     def library(self):
         from indexer.library import Library

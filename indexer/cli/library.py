@@ -100,15 +100,11 @@ def index(
 def status(ctx: typer.Context, json_output: JsonOption = False) -> None:
     """How many photos, faces, people and vectors the index holds, and how the last run went."""
     from indexer.answers import status as library_status
-    from indexer.vector_file import stored_vectors
-    from indexer.weights import get_model
 
     settings: Settings = ctx.obj
     config = settings.config()
-    model = get_model(config.embedding.model)
-    vectors = stored_vectors(config.storage.vectors_file(model.name), model.dimensions) or 0
     with settings.reader() as reader:
-        state = library_status(reader, model.name, vectors)
+        state = library_status(reader, config)
     last = state.last_run
     report = {
         "photos": state.photos,
@@ -120,7 +116,7 @@ def status(ctx: typer.Context, json_output: JsonOption = False) -> None:
         "last_run": last
         and {"started_at": last.started_at, "finished_at": last.finished_at, "status": last.status, "summary": last.summary},
         "trained": state.trained_at and {"at": state.trained_at, "people": state.trained_people},
-        "model": model.name,
+        "model": config.embedding.model,
         "data_dir": str(config.storage.data_dir),
     }
     if json_output:

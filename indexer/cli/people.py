@@ -325,7 +325,6 @@ def undo(
         typer.echo(f"undone #{undone.event_id}: {one_line(undone.description)}{gone}")
 
 
-
 @app.command()
 @command
 def review(

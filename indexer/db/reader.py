@@ -37,8 +37,12 @@ class Reader:
         if config.storage.data_dir.is_dir():
             keep_private(config.storage.data_dir, path)
         if path is not None:
-            if not _sqlite_at_head(path):
-                _prepare(config)
+            connection = _connect_read_only(path) if path.is_file() else None
+            if connection is not None and _at_head(connection):
+                return cls(connection, through_sqlalchemy=False)
+            if connection is not None:
+                connection.close()
+            _prepare(config)
             return cls(_connect_read_only(path), through_sqlalchemy=False)
         _prepare(config)
         from sqlalchemy import create_engine
@@ -85,20 +89,12 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
         raise DatabaseError(f"cannot open the database {path}: {e}") from e
 
 
-def _sqlite_at_head(path: Path) -> bool:
-    """Whether the SQLite file exists and has the schema this version writes."""
-    if not path.is_file():
-        return False
-    try:
-        connection = _connect_read_only(path)
-    except DatabaseError:
-        return False
+def _at_head(connection: sqlite3.Connection) -> bool:
+    """Whether the database has the schema this version writes."""
     try:
         return connection.execute("SELECT version_num FROM alembic_version").fetchall() == [(SCHEMA_HEAD,)]
-    except sqlite3.Error:
+    except sqlite3.Error:  # no such table: a new or foreign file
         return False
-    finally:
-        connection.close()
 
 
 def _prepare(config: Config) -> None:

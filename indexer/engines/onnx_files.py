@@ -68,35 +68,44 @@ def read_record(network: ConvertedNetwork, models_dir: Path) -> dict | None:
     return record if isinstance(record, dict) else None
 
 
+_FAULTS = {
+    "missing": "is missing",
+    "other weights": "was made from other weights than the verified ones",
+    "damaged": "does not match its sha256 (changed or damaged)",
+}
+
+
+def _fault(network: ConvertedNetwork, models_dir: Path) -> str | None:
+    """What keeps ``network``'s ONNX file from being used (a key of _FAULTS), or None."""
+    record = read_record(network, models_dir)
+    if not network.path(models_dir).is_file() or record is None:
+        return "missing"
+    if record.get("made_from") != network.made_from:
+        return "other weights"
+    if sha256_file(network.path(models_dir)) != record.get("sha256"):
+        return "damaged"
+    return None
+
+
 def verified_onnx(network: ConvertedNetwork, models_dir: Path) -> Path:
     """The path of ``network``'s ONNX file, checked against its record (sha256, and the weights it was made
     from). ModelUnavailable, naming the command that fixes it, when it is missing, changed or stale."""
     path = network.path(models_dir)
-    record = read_record(network, models_dir)
-    if not path.is_file() or record is None:
-        raise ModelUnavailable(f"{path} is missing: {FIX}")
-    if record.get("made_from") != network.made_from:
-        raise ModelUnavailable(f"{path} was made from other weights than the verified ones: {FIX}")
-    if sha256_file(path) != record.get("sha256"):
-        raise ModelUnavailable(f"{path} does not match its sha256 (changed or damaged): {FIX}")
+    fault = _fault(network, models_dir)
+    if fault is not None:
+        raise ModelUnavailable(f"{path} {_FAULTS[fault]}: {FIX}")
     return path
 
 
 def state(network: ConvertedNetwork, models_dir: Path, converter_version: str | None) -> str:
-    """"current", "missing", "stale" (other weights or another converter version) or "damaged"."""
-    path = network.path(models_dir)
+    """"current", "missing", "stale" (other weights, another converter version or opset) or "damaged"."""
+    fault = _fault(network, models_dir)
+    if fault is not None:
+        return "stale" if fault == "other weights" else fault
     record = read_record(network, models_dir)
-    if not path.is_file() or record is None:
-        return "missing"
-    if record.get("made_from") != network.made_from:
-        return "stale"
     if converter_version is not None and record.get("converter") != f"{CONVERTER} {converter_version}":
         return "stale"
-    if record.get("opset") != OPSET:
-        return "stale"
-    if sha256_file(path) != record.get("sha256"):
-        return "damaged"
-    return "current"
+    return "stale" if record.get("opset") != OPSET else "current"
 
 
 def converter_version() -> str | None:

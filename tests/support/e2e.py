@@ -31,6 +31,14 @@ def group_face_index(box: list[int]) -> int | None:
     return None
 
 
+def name_rows(database: Path) -> tuple[list, list, list]:
+    """Everything names are made of, as stored: each face's label, each person, each lost name."""
+    with sqlite3.connect(database) as db:
+        return (db.execute("SELECT id, person_id, label_source, label_score FROM faces ORDER BY id").fetchall(),
+                db.execute("SELECT id, name, created_at FROM people ORDER BY id").fetchall(),
+                db.execute("SELECT * FROM lost_names ORDER BY id").fetchall())
+
+
 class Indexer:
     """Runs `python -m indexer` in a subprocess with its own config and data folder."""
 
@@ -60,6 +68,9 @@ class Indexer:
     def json(self, *args: str, expect: int = 0):
         return json.loads(self(*args, "--json", expect=expect).stdout)
 
+    def name_rows(self) -> tuple[list, list, list]:
+        return name_rows(self.home / "data" / "indexer.db")
+
     def query(self, sql: str, *params) -> list[tuple]:
         with sqlite3.connect(self.home / "data" / "indexer.db") as db:
             return db.execute(sql, params).fetchall()
@@ -88,12 +99,17 @@ def train_sample(sample: SampleLibrary, home: Path, engine: str):
     return indexer, library, report, copy
 
 
-def restored(trained):
-    """A trained sample library (``train_sample``'s result) with its data folder put back as it was right
-    after training, so that what an earlier test named, merged or undid is gone."""
-    indexer, _, _, copy = trained
+def restore(indexer: Indexer, copy: Path) -> None:
+    """Put ``indexer``'s data folder back as ``copy`` holds it, so what an earlier test did is gone."""
     shutil.rmtree(indexer.home / "data")
     shutil.copytree(copy, indexer.home / "data")
+
+
+def restored(trained):
+    """A trained sample library (``train_sample``'s result) with its data folder as it was right after
+    training."""
+    indexer, _, _, copy = trained
+    restore(indexer, copy)
     return trained
 
 

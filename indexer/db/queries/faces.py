@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # numpy is imported where used: `find` and `people` must star
 from indexer.db.queries.rows import in_id_order, int64_array, vector_array
 
 __all__ = [
-    "rejected_pairs", "unnamed_faces", "rejections_of", "add_rejections",
+    "rejected_pairs", "unnamed_faces", "unnamed_faces_in_cluster", "rejections_of", "add_rejections",
     "add_faces",
     "face_by_id", "faces_of_photo",
     "face_ids", "embeddings", "ManualLabel", "manual_labels_of", "manual_faces_under", "delete_faces_of",
@@ -234,14 +234,25 @@ def rejected_pairs(session: Session) -> set[tuple[int, int]]:
     return {(row[0], row[1]) for row in session.execute(select(Rejection.face_id, Rejection.person_id))}
 
 
+def _unnamed():
+    """Faces with no name at all: neither by hand nor by recognition, and not cleared by hand."""
+    return (Face.person_id.is_(None), Face.label_source.is_(None))
+
+
 def unnamed_faces(session: Session, model: str) -> list:
-    """The faces of ``model`` with no name at all (neither by hand nor by recognition, not cleared by hand):
-    rows of id, embedding, box_x, box_y, box_w, box_h, photo_id."""
+    """The faces of ``model`` with no name at all, by id: rows of id, photo_id, box_x, box_y, box_w, box_h,
+    detection, cluster_id and embedding."""
     return list(session.execute(
-        select(Face.id, Face.embedding, Face.box_x, Face.box_y, Face.box_w, Face.box_h, Face.photo_id)
-        .where(Face.embedding_model == model, Face.person_id.is_(None), Face.label_source.is_(None))
+        select(Face.id, Face.photo_id, Face.box_x, Face.box_y, Face.box_w, Face.box_h, Face.detection, Face.cluster_id,
+               Face.embedding)
+        .where(Face.embedding_model == model, *_unnamed())
         .order_by(Face.id)
     ).all())
+
+
+def unnamed_faces_in_cluster(session: Session, cluster_id: int) -> list[Face]:
+    """The faces of a cluster that have no name at all, by id."""
+    return list(session.scalars(select(Face).where(Face.cluster_id == cluster_id, *_unnamed()).order_by(Face.id)))
 
 
 def rejections_of(session: Session, photo_id: int) -> list[tuple[ManualLabel, set[int]]]:
