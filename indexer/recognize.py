@@ -223,10 +223,10 @@ def calibrate(vectors: np.ndarray, person_ids: np.ndarray, default_max_distance:
     stranger_runs = []  # (left-out vectors, other vectors, other ids, classifier of the others)
     left_out_masks = [np.isin(person_ids, group) for group in left_out]
     cv_folds = _folds(vectors, person_ids)
-    # Every SVM calibration needs, fitted at once: without each left-out group, and without each fold.
+    # Every SVM calibration needs: without each left-out group, without each fold, and (fit) of all faces.
     group_tasks = [(vectors[~mine], person_ids[~mine]) for mine in left_out_masks] if len(people) >= 3 else []
     fold_tasks = [(vectors[train], person_ids[train]) for train, _ in cv_folds]
-    classifiers = fit_classifiers(group_tasks + fold_tasks + ([(vectors, person_ids)] if fit else []))
+    classifiers = [fit_classifier(v, ids) for v, ids in group_tasks + fold_tasks + ([(vectors, person_ids)] if fit else [])]
     group_classifiers = classifiers[: len(group_tasks)] if group_tasks else [None] * len(left_out_masks)
     fold_classifiers = classifiers[len(group_tasks) : len(group_tasks) + len(fold_tasks)]
     for mine, classifier in zip(left_out_masks, group_classifiers, strict=True):
@@ -285,26 +285,6 @@ def calibrate(vectors: np.ndarray, person_ids: np.ndarray, default_max_distance:
     if fit:
         calibration.classifier = classifiers[-1]
     return calibration
-
-
-def fit_classifiers(tasks: list[tuple[np.ndarray, np.ndarray]]) -> list[SvmClassifier | None]:
-    """``fit_classifier`` on each (vectors, person ids). Several fits of many people go to one worker
-    process per core (each fit's own threads are held back by scikit-learn's per-call work in Python):
-    600 people calibrate in about half the time."""
-    import os
-
-    from indexer.classifier import NEAR_PEOPLE
-
-    many = sum(len(np.unique(ids)) > NEAR_PEOPLE + 1 for _, ids in tasks)
-    workers = min(os.cpu_count() or 1, len(tasks))
-    if many < 2 or workers < 2:
-        return [fit_classifier(v, ids) for v, ids in tasks]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    # Spawned, not forked: this process may hold FAISS's and OpenMP's threads, which a fork does not carry over.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return list(pool.map(fit_classifier, [v for v, _ in tasks], [ids for _, ids in tasks]))
 
 
 def _folds(vectors: np.ndarray, person_ids: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:

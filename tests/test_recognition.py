@@ -182,6 +182,46 @@ def test_platt_sigmoids_fitted_all_at_once_are_scikit_learns():
         np.testing.assert_allclose(1 / (1 + np.exp(a[i] * f + b[i])), reference, atol=1e-6)
 
 
+def test_a_linear_svm_fitted_through_liblinear_directly_is_linear_svcs_and_so_is_its_fallback(monkeypatch):
+    import sys
+
+    import sklearn.svm
+    from sklearn.svm import LinearSVC
+
+    from indexer.classifier import SVM_C, linear_svm
+
+    real_fit = LinearSVC.fit
+
+    rng = np.random.default_rng(3)
+    for faces in (60, 400):  # fewer faces than dimensions, and more
+        vectors = l2_normalize(rng.normal(size=(faces, 128)))
+        labels = (rng.random(faces) < 0.1).astype(np.int64) | (np.arange(faces) < 3)
+        weights = rng.uniform(0.5, 2.0, faces)
+        reference = LinearSVC(C=SVM_C, dual=True, random_state=0).fit(vectors, labels, sample_weight=weights)
+        coefficients, intercept = linear_svm(vectors, labels, weights)
+        np.testing.assert_array_equal(coefficients, reference.coef_[0])
+        assert intercept == reference.intercept_[0]
+        # Where scikit-learn has no such private binding, LinearSVC gives the same answer.
+        fitted = []
+        with monkeypatch.context() as patched:
+            patched.delattr(sklearn.svm, "_liblinear")
+            patched.setitem(sys.modules, "sklearn.svm._liblinear", None)  # importing it fails
+            patched.setattr(LinearSVC, "fit", lambda self, *a, **k: fitted.append(1) or real_fit(self, *a, **k))
+            fallback, fallback_intercept = linear_svm(vectors, labels, weights)
+        assert fitted == [1]
+        np.testing.assert_array_equal(fallback, coefficients)
+        assert fallback_intercept == intercept
+
+
+def test_stratified_folds_deal_each_label_round_every_fold():
+    from indexer.classifier import _stratified_folds
+
+    labels = np.array([1] * 3 + [0] * 97)
+    fold_of = _stratified_folds(labels, 3)
+    assert sorted(fold_of[:3].tolist()) == [0, 1, 2]  # one positive face in each fold
+    assert sorted(np.bincount(fold_of[3:]).tolist()) == [32, 32, 33]
+
+
 def test_faces_named_as_different_people_that_are_the_same_picture_give_a_distance_of_0_not_below():
     vectors, ids, _ = clusters(12, 3, spread=0.05)
     copies = np.concatenate([vectors, vectors])  # every face again, named as somebody else
