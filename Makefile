@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 DEMO := .demo
 
-.PHONY: setup models demo test clean
+.PHONY: setup models demo test clean browser
 
 setup: $(INSTALLED) models
 
@@ -33,7 +33,14 @@ demo: setup
 	INDEXER_DATA_DIR=$(DEMO)/data $(BIN)/indexer find madonna
 	INDEXER_DATA_DIR=$(DEMO)/data $(BIN)/indexer status
 
-test: setup
+# The gallery's browser tests drive Debian's chromium through chromium-driver: installed here when missing,
+# where apt-get can (as root); elsewhere those tests are skipped, saying why.
+browser:
+	@command -v chromedriver >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; } \
+	  || echo "make: no chromium-driver (apt-get install chromium chromium-driver): the browser tests will be skipped"
+
+test: setup browser
 	$(BIN)/python -m pytest
 
 clean:

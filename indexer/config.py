@@ -120,6 +120,13 @@ class RuntimeConfig:
 
 
 @dataclass(frozen=True)
+class GalleryConfig:
+    # The folder of the static HTML gallery that `indexer index` refreshes at the end of each run
+    # (None: it does not; `indexer gallery OUT` writes one by hand).
+    dir: Path | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration. ``path`` is the file it was read from, or None for the defaults."""
 
@@ -130,6 +137,7 @@ class Config:
     embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
     search: SearchConfig = field(default_factory=SearchConfig)
     runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
+    gallery: GalleryConfig = field(default_factory=GalleryConfig)
 
     @property
     def face_settings(self) -> str:
@@ -195,7 +203,7 @@ def parse_config(raw: dict[str, Any], base_dir: Path, path: Path | None = None) 
     where = str(path) if path else "config"
     reader = _Reader(raw, where, base_dir)
     defaults = Config()
-    unknown = sorted(set(raw) - {"library", "storage", "detection", "embedding", "search", "runtime"})
+    unknown = sorted(set(raw) - {"library", "storage", "detection", "embedding", "search", "runtime", "gallery"})
     if unknown:
         raise ConfigError(f"{where}: unknown section [{unknown[0]}]")
 
@@ -249,8 +257,11 @@ def parse_config(raw: dict[str, Any], base_dir: Path, path: Path | None = None) 
     if engine not in ENGINES:
         raise ConfigError(f"{where}: [runtime] engine = {engine!r} is not an engine; choose {' or '.join(map(repr, ENGINES))}")
     runtime = RuntimeConfig(engine=engine)
+    gal = reader.section("gallery", GalleryConfig)
+    gallery = GalleryConfig(dir=reader.path("dir", gal["dir"]) if "dir" in gal else None)
     return Config(
-        path=path, library=library, storage=storage, detection=detection, embedding=embedding, search=search, runtime=runtime
+        path=path, library=library, storage=storage, detection=detection, embedding=embedding, search=search,
+        runtime=runtime, gallery=gallery,
     )
 
 

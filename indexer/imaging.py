@@ -6,6 +6,7 @@ No ML imports here. Every failure to decode raises UnreadablePhoto with a reason
 from __future__ import annotations
 
 import logging
+import math
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
@@ -46,6 +47,14 @@ def load_photo(path: str | Path, max_megapixels: float, formats: Iterable[str] =
     Images above ``max_megapixels`` (million pixels) are refused from their header, before any decoding,
     so a decompression bomb costs no memory. Raises UnreadablePhoto.
     """
+    return np.asarray(load_upright(path, max_megapixels, formats))
+
+
+def load_upright(path: str | Path, max_megapixels: float, formats: Iterable[str] = DEFAULT_FORMATS,
+                 scale: float = 1.0) -> Image.Image:
+    """``load_photo`` as an RGB Pillow image. ``scale`` (0–1]: the image may be decoded smaller, down to
+    this fraction of its size, where the decoder can skip the detail cheaply (JPEG: 1/2, 1/4 or 1/8 of
+    each side, several times faster); the image's ``size`` says what it got."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -56,8 +65,10 @@ def load_photo(path: str | Path, max_megapixels: float, formats: Iterable[str] =
                         f"image too large: {width}×{height} is {width * height / 1e6:.0f} megapixels, "
                         f"over the limit of {max_megapixels:g} ([library] max_megapixels)"
                     )
+                if scale < 1.0 and image.format == "JPEG":
+                    image.draft("RGB", (max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))))
                 image.load()
-                return np.asarray(to_rgb(_upright(image)))
+                return to_rgb(_upright(image))
     except UnreadablePhoto:
         raise
     except Image.DecompressionBombError as e:
@@ -82,7 +93,7 @@ def _upright(image: Image.Image) -> Image.Image:
         return ImageOps.exif_transpose(image)
     except Exception as e:  # Pillow raises many kinds for broken EXIF; the pixels are still good.
         log.debug("ignoring unusable EXIF orientation: %s", e)
-        return image
+        return image.copy()  # as exif_transpose does: the caller may close the file's image
 
 
 def to_rgb(image: Image.Image) -> Image.Image:

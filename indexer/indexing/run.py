@@ -147,6 +147,7 @@ def index_library(library: Library, roots: list[Path] | None = None, progress: b
                 # Already stopping for another reason, which is the one to report; the next run repairs the rest.
                 log.warning("could not record the end of the %s run", status, exc_info=log.isEnabledFor(logging.DEBUG))
         _refresh_clusters(library)
+        _refresh_gallery(library, progress)
         return writer.summary
 
 
@@ -159,6 +160,22 @@ def _refresh_clusters(library: Library) -> None:
     except Exception:
         log.warning("could not group the unnamed faces into clusters; `indexer clusters` shows the last groups",
                     exc_info=log.isEnabledFor(logging.DEBUG))
+
+
+def _refresh_gallery(library: Library, progress: bool | None) -> None:
+    """Refresh the gallery of [gallery] dir, if set; a failure there never fails the run."""
+    folder = library.config.gallery.dir
+    if folder is None:
+        return
+    from indexer.gallery import build_gallery
+
+    try:
+        report = build_gallery(library, folder, progress=progress)
+        log.info("gallery %s: %d pages written, %d thumbnails and %d previews made, %d files removed, in %.1f s",
+                 report.folder, report.pages_written, report.thumbnails_made, report.previews_made, report.removed,
+                 report.seconds)
+    except Exception as e:
+        log.warning("could not refresh the gallery in %s: %s", folder, e, exc_info=log.isEnabledFor(logging.DEBUG))
 
 
 def _check_missing_roots(library: Library, missing: tuple[Path, ...], prune: bool) -> None:
