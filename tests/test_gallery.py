@@ -189,3 +189,15 @@ def _person_id(index_html: str, name: str) -> int:
                       rf'<span class="name">{re.escape(name)}</span>', index_html)
     assert found, f"{name} is not on the index page"
     return int(found.group(1))
+
+
+def test_open_shows_the_index_page_in_the_systems_browser_or_says_where_it_is(run, unsorted, tmp_path, monkeypatch):
+    import webbrowser
+
+    opened = []
+    monkeypatch.setattr(webbrowser, "open", lambda uri: opened.append(uri) or True)
+    site = tmp_path / "site"
+    run("gallery", str(site), "--open")
+    assert opened == [(site / "index.html").as_uri()]
+    monkeypatch.setattr(webbrowser, "open", lambda uri: False)  # no browser here
+    assert f"no web browser could be started: open {site / 'index.html'}" in run("gallery", str(site), "--open").stderr
