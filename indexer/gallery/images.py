@@ -16,8 +16,6 @@ THUMBNAIL_PX = 112  # side of a face thumbnail, pixels
 THUMBNAIL_MARGIN = 0.3  # context around the face box on each side, as a fraction of the box's longer side
 PREVIEW_PX = 1280  # longer side of a photo's preview, pixels (smaller photos keep their size)
 JPEG_QUALITY = 85
-
-
 THUMBNAIL_MAX_UPSCALE = 2.0  # a thumbnail may be made from this many times fewer pixels per side than it has
 
 
