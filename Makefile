@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 DEMO := .demo
 
-.PHONY: setup models demo test clean browser
+.PHONY: setup models demo test clean system-packages
 
 setup: $(INSTALLED) models
 
@@ -33,14 +33,18 @@ demo: setup
 	INDEXER_DATA_DIR=$(DEMO)/data $(BIN)/indexer find madonna
 	INDEXER_DATA_DIR=$(DEMO)/data $(BIN)/indexer status
 
-# The gallery's browser tests drive Debian's chromium through chromium-driver: installed here when missing,
-# where apt-get can (as root); elsewhere those tests are skipped, saying why.
-browser:
-	@command -v chromedriver >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
-	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; } \
-	  || echo "make: no chromium-driver (apt-get install chromium chromium-driver): the browser tests will be skipped"
+# What tests need from Debian: chromium and chromium-driver (the gallery's browser tests) and exiftool (the
+# XMP tests' independent reader and writer). Installed here when missing, where apt-get can (as root);
+# elsewhere the tests that need them are skipped, saying why.
+DEBIAN_PACKAGES := chromium chromium-driver libimage-exiftool-perl
+system-packages:
+	@if command -v chromedriver >/dev/null 2>&1 && command -v exiftool >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_PACKAGES) >/dev/null; } \
+	  || echo "make: could not install $(DEBIAN_PACKAGES): the tests that need them will be skipped"; \
+	else echo "make: missing some of $(DEBIAN_PACKAGES) (apt-get install them): the tests that need them will be skipped"; fi
 
-test: setup browser
+test: setup system-packages
 	$(BIN)/python -m pytest
 
 clean:

@@ -127,6 +127,13 @@ class GalleryConfig:
 
 
 @dataclass(frozen=True)
+class XmpConfig:
+    # How a photo's XMP sidecar is named: "photo.jpg.xmp" (digiKam, darktable, Immich) or "photo.xmp"
+    # (Adobe Lightroom and Bridge, Capture One, Mylio).
+    sidecar: str = "photo.jpg.xmp"
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration. ``path`` is the file it was read from, or None for the defaults."""
 
@@ -138,6 +145,7 @@ class Config:
     search: SearchConfig = field(default_factory=SearchConfig)
     runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
     gallery: GalleryConfig = field(default_factory=GalleryConfig)
+    xmp: XmpConfig = field(default_factory=XmpConfig)
 
     @property
     def face_settings(self) -> str:
@@ -203,7 +211,7 @@ def parse_config(raw: dict[str, Any], base_dir: Path, path: Path | None = None) 
     where = str(path) if path else "config"
     reader = _Reader(raw, where, base_dir)
     defaults = Config()
-    unknown = sorted(set(raw) - {"library", "storage", "detection", "embedding", "search", "runtime", "gallery"})
+    unknown = sorted(set(raw) - {"library", "storage", "detection", "embedding", "search", "runtime", "gallery", "xmp"})
     if unknown:
         raise ConfigError(f"{where}: unknown section [{unknown[0]}]")
 
@@ -259,9 +267,13 @@ def parse_config(raw: dict[str, Any], base_dir: Path, path: Path | None = None) 
     runtime = RuntimeConfig(engine=engine)
     gal = reader.section("gallery", GalleryConfig)
     gallery = GalleryConfig(dir=reader.path("dir", gal["dir"]) if "dir" in gal else None)
+    xmp_table = reader.section("xmp", XmpConfig)
+    sidecar = reader.string(xmp_table, "sidecar", defaults.xmp.sidecar)
+    if sidecar not in ("photo.jpg.xmp", "photo.xmp"):
+        raise ConfigError(f'{where}: [xmp] sidecar = {sidecar!r}: choose "photo.jpg.xmp" or "photo.xmp"')
     return Config(
         path=path, library=library, storage=storage, detection=detection, embedding=embedding, search=search,
-        runtime=runtime, gallery=gallery,
+        runtime=runtime, gallery=gallery, xmp=XmpConfig(sidecar=sidecar),
     )
 
 

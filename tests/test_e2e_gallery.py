@@ -112,10 +112,20 @@ def test_the_sample_librarys_gallery_shows_its_people_their_faces_and_boxes_on_t
     assert any(label.startswith("madonna #") for label in labels)
 
 
-def test_hostile_names_and_file_names_show_as_text_and_never_run(trained_sample, browser, sample, tmp_path):
-    indexer, library, _, _ = restored(trained_sample("onnx"))
+@pytest.fixture
+def hostile_file(trained_sample, sample):
+    """A photo named HOSTILE_FILE in the trained sample library, taken out again afterwards (the library
+    folder is shared by the session's tests)."""
+    _, library, _, _ = trained_sample("onnx")
     hostile = library / HOSTILE_FILE
     shutil.copy2(sample.photos("val", "madonna")[0], hostile)
+    yield hostile
+    hostile.unlink()
+
+
+def test_hostile_names_and_file_names_show_as_text_and_never_run(trained_sample, browser, hostile_file, tmp_path):
+    indexer, library, _, _ = restored(trained_sample("onnx"))
+    hostile = hostile_file
     indexer("index", str(library))
     face_id = max(indexer.json("show", str(hostile))["faces"], key=lambda f: f["box"][2] * f["box"][3])["face_id"]
     indexer("label", str(face_id), HOSTILE_NAME)

@@ -13,6 +13,7 @@ import json
 import sqlite3
 from datetime import datetime
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 from indexer.config import Config
@@ -55,6 +56,20 @@ class Reader:
 
             return [tuple(row) for row in self._connection.execute(text(sql), params)]
         return self._connection.execute(sql, params).fetchall()
+
+    def stream(self, sql: str, batch: int = 1000, **params: Any) -> Iterator[tuple]:
+        """The rows of one SELECT, ``batch`` at a time from the database, so that millions of rows never
+        sit in memory at once."""
+        if self._through_sqlalchemy:
+            from sqlalchemy import text
+
+            result = self._connection.execution_options(stream_results=True, yield_per=batch).execute(text(sql), params)
+            for row in result:
+                yield tuple(row)
+            return
+        cursor = self._connection.execute(sql, params)
+        while rows := cursor.fetchmany(batch):
+            yield from rows
 
     def value(self, sql: str, **params: Any) -> Any:
         """The first column of the first row (None when there is no row)."""
