@@ -28,7 +28,9 @@ log = logging.getLogger(__name__)
 
 SIDECAR_NAMINGS = ("photo.jpg.xmp", "photo.xmp")  # [xmp] sidecar: the photo's name + .xmp, or its stem + .xmp
 BACKUP_SUFFIX = ".before-indexer"
-MIN_OVERLAP = 0.3  # a region names the face whose upright box it overlaps most, if at least this much (IoU)
+# A region names the face whose upright box it overlaps most, if by at least this much (IoU), or that is
+# centred on it (a box a person drew around the whole head can be twice the detector's, IoU 0.25).
+MIN_OVERLAP = 0.3
 
 
 def sidecar_path(photo: Path, naming: str) -> Path:
@@ -209,9 +211,10 @@ def import_xmp(library: Library, paths: list[Path] | None = None, dry_run: bool 
                overwrite: bool = False) -> ImportReport:
     """Name faces by hand from the named face regions of each indexed photo's sidecars (both namings) and
     of the XMP embedded in it, MWG's and Microsoft's. A region names the face whose box it overlaps most
-    (at least MIN_OVERLAP); a face named by hand otherwise is a conflict, left alone unless ``overwrite``."""
+    (at least MIN_OVERLAP, or centred on each other); a face named by hand otherwise is a conflict, left
+    alone unless ``overwrite``."""
     from indexer.db import queries
-    from indexer.geometry import box_overlap
+    from indexer.geometry import box_overlap, same_face
     from indexer.history import Recorder
     from indexer.people import clean_name, get_or_create, name_face
 
@@ -233,8 +236,9 @@ def import_xmp(library: Library, paths: list[Path] | None = None, dry_run: bool 
         for region in named:
             box = to_upright(region.area, (photo.width, photo.height), orientation)
             overlaps = sorted(((box_overlap(box, face_box), face_id, name, source)
-                               for face_id, face_box, name, source in photo.faces), reverse=True)
-            best = next((o for o in overlaps if o[0] >= MIN_OVERLAP), None)
+                               for face_id, face_box, name, source in photo.faces
+                               if box_overlap(box, face_box) >= MIN_OVERLAP or same_face(box, face_box)), reverse=True)
+            best = overlaps[0] if overlaps else None
             if best is None:
                 report.without_face.append({"photo": photo.path, "name": region.name})
                 continue
