@@ -33,12 +33,14 @@ demo: setup
 	INDEXER_DATA_DIR=$(DEMO)/data $(BIN)/indexer find madonna
 	INDEXER_DATA_DIR=$(DEMO)/data $(BIN)/indexer status
 
-# What tests need from Debian: chromium and chromium-driver (the gallery's browser tests) and exiftool (the
-# XMP tests' independent reader and writer). Installed here when missing, where apt-get can (as root);
-# elsewhere the tests that need them are skipped, saying why.
-DEBIAN_PACKAGES := chromium chromium-driver libimage-exiftool-perl
+# What tests need from Debian: chromium and chromium-driver (the gallery's browser tests), exiftool (the
+# XMP tests' independent reader and writer) and postgresql (a real server for the PostgreSQL tests).
+# Installed here when missing, where apt-get can (as root); elsewhere the tests that need them are
+# skipped, saying why.
+DEBIAN_PACKAGES := chromium chromium-driver libimage-exiftool-perl postgresql
 system-packages:
-	@if command -v chromedriver >/dev/null 2>&1 && command -v exiftool >/dev/null 2>&1; then :; \
+	@if command -v chromedriver >/dev/null 2>&1 && command -v exiftool >/dev/null 2>&1 \
+	  && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_PACKAGES) >/dev/null; } \
 	  || echo "make: could not install $(DEBIAN_PACKAGES): the tests that need them will be skipped"; \

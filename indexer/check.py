@@ -46,7 +46,7 @@ class CheckReport:
 def check_library(library: Library, repair: bool = False) -> CheckReport:
     """Check (and with ``repair``, fix what can be fixed from the database). Holds the writer lock, so it
     never reads a run's half-written state."""
-    with writer_lock(library.config.storage.data_dir, "check"):
+    with writer_lock(library.config.storage.data_dir, "check", library.config.storage.database_url):
         report = CheckReport()
         with library.session() as session:
             counts = queries.counts(session)

@@ -71,7 +71,7 @@ def enroll(library: Library, photos_by_person: dict[str, list[str]], progress: b
     for path in paths:
         if not os.path.lexists(path):
             raise IndexerError(f"no such file: {path}")
-    with writer_lock(library.config.storage.data_dir, "enroll"):
+    with writer_lock(library.config.storage.data_dir, "enroll", library.config.storage.database_url):
         _index_and_name(library, cleaned, paths, report, progress)
     return report
 

@@ -27,18 +27,20 @@ log = logging.getLogger(__name__)
 
 
 class Library:
-    """One configured face index. Opening it creates or upgrades the database schema.
+    """One configured face index. Opening it creates or upgrades the database schema (a database other
+    than SQLite only with ``upgrade_unsaved``: see ``db.session.upgrade_to_head``).
 
     ``detector`` and ``embedder`` replace the real models (tests use small fakes); by default they are
     built on first use, and TensorFlow is imported only then.
     """
 
-    def __init__(self, config: Config, detector: FaceDetector | None = None, embedder: FaceEmbedder | None = None):
+    def __init__(self, config: Config, detector: FaceDetector | None = None, embedder: FaceEmbedder | None = None,
+                 upgrade_unsaved: bool = False):
         self.config = config
         config.storage.data_dir.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
         self.engine = make_engine(config.storage.url)
         keep_private(config.storage.data_dir, sqlite_file(self.engine.url))
-        upgrade_to_head(self.engine)
+        upgrade_to_head(self.engine, upgrade_unsaved)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._writer_sessions = sessionmaker(writing(self.engine), expire_on_commit=False)
         self._detector = detector

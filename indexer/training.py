@@ -88,7 +88,7 @@ class TrainingReport:
 def train(library: Library, progress: bool | None = None) -> TrainingReport:
     """Fit the rule on every face named by hand (of the configured model), save it, and relabel the
     automatic names of the whole library with it. Holds the writer lock."""
-    with writer_lock(library.config.storage.data_dir, "train"):
+    with writer_lock(library.config.storage.data_dir, "train", library.config.storage.database_url):
         return _train(library, progress)
 
 

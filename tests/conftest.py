@@ -5,6 +5,8 @@ The fakes stand in for MTCNN and FaceNet in fast tests only; tests marked ``e2e`
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -118,6 +120,25 @@ def trained_sample(sample, tmp_path_factory):
         return built[engine]
 
     return get
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server for the session (support/postgres.py); skipped, saying why, where the
+    machine has no server binaries."""
+    from support.postgres import PostgresServer, server_binaries
+
+    binaries = server_binaries()
+    if binaries is None:
+        pytest.skip("no PostgreSQL server here: `make test` installs Debian's postgresql as root with apt-get")
+    pytest.importorskip("psycopg", reason="psycopg is not installed (pip install -e '.[test]')")
+    # Not under pytest's own temporary folder: that is the user's alone, and as root the server runs as
+    # the postgres user, who must reach its folder.
+    folder = Path(tempfile.mkdtemp(prefix="indexer-tests-postgres-"))
+    server = PostgresServer(folder, binaries)
+    yield server
+    server.stop()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -54,10 +54,10 @@ class Settings:
             self._config = load_config(self.config_path)
         return self._config
 
-    def library(self):
+    def library(self, upgrade_unsaved: bool = False):
         from indexer.library import Library
 
-        return Library(self.config())
+        return Library(self.config(), upgrade_unsaved=upgrade_unsaved)
 
     def reader(self):
         """The database for reading only, without SQLAlchemy where it can (``db.reader``)."""

@@ -17,12 +17,13 @@ from indexer.cli.base import (
 @app.command()
 @command
 def init(ctx: typer.Context, json_output: JsonOption = False) -> None:
-    """Create the data folder and the database (or upgrade it), and show where everything lives."""
+    """Create the data folder and the database (or upgrade it), and show where everything lives. A
+    PostgreSQL database of an older indexer is upgraded only here, after you backed it up."""
     from indexer.db.session import current_revision
     from indexer.weights import is_present, weights_file
 
     settings: Settings = ctx.obj
-    library = settings.library()
+    library = settings.library(upgrade_unsaved=True)
     config = library.config
     model = library.model
     report = {

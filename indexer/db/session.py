@@ -93,8 +93,11 @@ def current_revision(engine: Engine) -> str | None:
         raise DatabaseError(f"cannot open the database {engine.url}: {e.orig}") from e
 
 
-def upgrade_to_head(engine: Engine) -> None:
-    """Create or upgrade the schema to the newest revision; refuse a database from a newer indexer."""
+def upgrade_to_head(engine: Engine, upgrade_unsaved: bool = False) -> None:
+    """Create or upgrade the schema to the newest revision; refuse a database from a newer indexer.
+    A SQLite file is copied beside itself first. Another database cannot be copied from here: an older
+    one is upgraded only when ``upgrade_unsaved`` (`indexer init`, after the user backed it up); else
+    DatabaseError says what to back up and how to go on."""
     current = current_revision(engine)
     if current == SCHEMA_HEAD:
         return
@@ -108,10 +111,18 @@ def upgrade_to_head(engine: Engine) -> None:
             f"(schema revision {current}); upgrade indexer to use it"
         )
     if current is not None:
-        backup = backup_sqlite(engine, f"before-{scripts.get_current_head()}")
+        head = scripts.get_current_head()
+        backup = backup_sqlite(engine, f"before-{head}")
         if backup is not None:
-            log.info("upgrading the database from schema %s to %s; a copy of it as it was is in %s",
-                     current, scripts.get_current_head(), backup)
+            log.info("upgrading the database from schema %s to %s; a copy of it as it was is in %s", current, head, backup)
+        elif not upgrade_unsaved:
+            raise DatabaseError(
+                f"the database {engine.url.render_as_string(hide_password=True)} has schema revision {current} and this "
+                f"indexer needs {head}: back it up first (e.g. pg_dump --format=custom --file=indexer-before-{head}.dump "
+                f"{engine.url.database}), then run `indexer init` to upgrade it")
+        else:
+            log.warning("upgrading the database %s from schema %s to %s (it was not copied here: a backup is yours to keep)",
+                        engine.url.render_as_string(hide_password=True), current, head)
     with engine.begin() as connection:
         command.upgrade(_alembic_config(connection), "head")
 

@@ -123,7 +123,7 @@ def index_library(library: Library, roots: list[Path] | None = None, progress: b
         where = library.config.path or "the configuration"
         raise IndexerError(f"no folders to index: name one, or set [library] roots in {where}")
     present, missing = resolve_roots(chosen)
-    with writer_lock(library.config.storage.data_dir, "index"):
+    with writer_lock(library.config.storage.data_dir, "index", library.config.storage.database_url):
         _check_missing_roots(library, missing, prune)
         with library.transaction() as session:
             run_id = queries.start_run(session, [str(r) for r in (*present, *missing)])

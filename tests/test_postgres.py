@@ -1,0 +1,119 @@
+"""PostgreSQL through the database URL, against a real server (support/postgres.py), with the fake models:
+every command answers as it does on SQLite, the writer lock is PostgreSQL's advisory lock (shared by
+every machine on the database, gone when its holder dies), and an older schema is upgraded only by
+`indexer init`, after the user was told what to back up."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from support.photos import make_photo
+
+
+def cli(config: Path):
+    from indexer.cli import app
+
+    def invoke(*args: str, expect: int | None = 0):
+        result = CliRunner().invoke(app, ["--config", str(config), *args], catch_exceptions=False)
+        if expect is not None:
+            assert result.exit_code == expect, f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
+        return result
+
+    return invoke
+
+
+@pytest.fixture
+def on_postgres(postgres, write_config, tmp_path, request):
+    """A config whose database is a new PostgreSQL database (data_dir still holds the vector files)."""
+    url = postgres.create_database(re.sub(r"\W", "_", request.node.name)[:60])
+    return cli(write_config(f'[storage]\ndata_dir = "{tmp_path / "pg-data"}"\ndatabase_url = "{url}"\n', name="pg.toml")), url
+
+
+def script(run, photos: Path) -> list[str]:
+    """A user's session: index, name by hand, clusters, train, find, undo, export; every answer."""
+    answers = [run("index", str(photos), "--json").stdout]
+    shown = json.loads(run("show", str(photos / "p0.jpg"), "--json").stdout)
+    answers.append(json.dumps(shown["faces"]))
+    clusters = [json.loads(line) for line in run("clusters", "--json").stdout.splitlines()]
+    answers.append(json.dumps(clusters))
+    run("label", "--cluster", str(clusters[0]["cluster"]), "Ann")
+    run("label", "--cluster", str(clusters[1]["cluster"]), "Bob")
+    for command in (["train", "--json"], ["people", "--json"], ["find", "ann", "--json"], ["history", "--json"],
+                    ["review", "--json"], ["similar", "1", "--json"], ["errors", "--json"], ["lost-names", "--json"],
+                    ["export", "--format", "jsonl"]):
+        answers.append(run(*command).stdout)
+    run("rename", "Ann", "Anne")
+    run("merge", "Bob", "Anne")
+    answers += [run("people", "--json").stdout, run("find", "anne", "--json").stdout]
+    run("undo")  # the merge
+    answers += [run("people", "--json").stdout, run("history", "--json").stdout]
+    status = json.loads(run("status", "--json").stdout)
+    answers.append(json.dumps({k: status[k] for k in ("photos", "faces", "people", "labelled_faces", "vectors", "errors")}))
+    # Times differ, and so does where each configuration keeps its files.
+    return [re.sub(r"\d{4}-\d\d-\d\dT[\d:.]+Z?|\"seconds\": [\d.]+|\"classifier\": \"[^\"]*\"", "<varies>", a) for a in answers]
+
+
+def test_every_command_answers_on_postgresql_as_it_does_on_sqlite(run, on_postgres, tmp_path, use_people_models):
+    photos = tmp_path / "photos"
+    for i, faces in enumerate([["ann"], ["ann", "bob"], ["ann"], ["ann"], ["bob"], ["bob"], ["cy"]]):
+        make_photo(photos / f"p{i}.jpg", faces=faces, seed=i)
+    make_photo(photos / "broken.jpg", faces=1).write_bytes(b"not a photo")
+    postgres_run, _ = on_postgres
+    on_sqlite = script(run, photos)
+    assert '"faces_added": 8, "faces_named": 0, "names_lost": 0, "errors": 1' in on_sqlite[0]  # and the broken file
+    on_postgresql = script(postgres_run, photos)
+    for sqlite_answer, postgresql_answer in zip(on_sqlite, on_postgresql, strict=True):
+        assert postgresql_answer.split(", ") == sqlite_answer.split(", ")
+
+
+def test_the_writer_lock_is_the_databases_so_a_second_machine_waits_and_a_dead_holder_frees_it(on_postgres, tmp_path,
+                                                                                               use_fake_models):
+    run, url = on_postgres
+    make_photo(tmp_path / "photos" / "a.jpg", faces=1)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from indexer.lock import writer_lock\n"
+         f"with writer_lock(Path({str(tmp_path / 'other-host')!r}), 'index', {url!r}):\n"
+         "    print('holding', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True)
+    (tmp_path / "other-host").mkdir()
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        refused = run("index", str(tmp_path / "photos"), expect=75)
+        assert re.fullmatch(rf"indexer: error: another indexer index is writing to this index \(pid {holder.pid}, since "
+                            r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\); try again when it has finished\n", refused.stderr)
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    for _ in range(50):  # the server notices the dead connection at once; give it a moment all the same
+        if run("index", str(tmp_path / "photos"), expect=None).exit_code == 0:
+            break
+        time.sleep(0.1)
+    assert json.loads(run("status", "--json").stdout)["photos"] == 1
+
+
+def test_an_older_schema_is_upgraded_only_by_init_after_saying_what_to_back_up(on_postgres, postgres, use_fake_models):
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from indexer.db.session import _alembic_config
+
+    run, url = on_postgres
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        command.upgrade(_alembic_config(connection), "0006")
+    engine.dispose()
+    refused = run("people", expect=1)
+    assert "has schema revision 0006 and this indexer needs 0007: back it up first (e.g. pg_dump --format=custom " \
+           "--file=indexer-before-0007.dump" in refused.stderr and "then run `indexer init` to upgrade it" in refused.stderr
+    run("status", expect=1)
+    assert json.loads(run("init", "--json").stdout)["schema"] == "0007"
+    assert run("people").exit_code == 0
