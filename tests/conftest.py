@@ -106,20 +106,36 @@ def sample():
 
 
 @pytest.fixture(scope="session")
-def trained_sample(sample, tmp_path_factory):
-    """``trained_sample(engine)``: the sample library indexed with ``engine`` (the 25 val photos and the
-    group photo), the 93 train photos enrolled from their folders and trained, built once per session
-    and engine: (indexer, library folder, train report, a copy of the data folder as it is then)."""
+def trained_sample(sample, tmp_path_factory, request):
+    """``trained_sample(engine, backend)``: the sample library indexed with ``engine`` (the 25 val photos
+    and the group photo) into a ``backend`` database ("sqlite" or "postgresql"), the 93 train photos
+    enrolled from their folders and trained, built once per session, engine and backend: (indexer,
+    library folder, train report, a copy of the data folder as it is then)."""
     from support.e2e import train_sample
 
     built = {}
 
-    def get(engine: str = "onnx"):
-        if engine not in built:
-            built[engine] = train_sample(sample, tmp_path_factory.mktemp(f"named-{engine}"), engine)
-        return built[engine]
+    def get(engine: str = "onnx", backend: str = "sqlite"):
+        if (engine, backend) not in built:
+            home = tmp_path_factory.mktemp(f"named-{engine}-{backend}")
+            built[engine, backend] = train_sample(sample, home, engine, database_backend(request, backend))
+        return built[engine, backend]
 
     return get
+
+
+def database_backend(request, name: str):
+    """support.e2e.Backend ``name``; for "postgresql" the session's server (started now if need be)."""
+    from support.e2e import Backend
+
+    return Backend(name, request.getfixturevalue("postgres") if name == "postgresql" else None)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def backend(request):
+    """The database an end-to-end module runs against: each such module runs once on SQLite and once on
+    PostgreSQL (a real server: ``postgres``)."""
+    return database_backend(request, request.param)
 
 
 @pytest.fixture(scope="session")

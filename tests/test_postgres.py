@@ -117,3 +117,21 @@ def test_an_older_schema_is_upgraded_only_by_init_after_saying_what_to_back_up(o
     run("status", expect=1)
     assert json.loads(run("init", "--json").stdout)["schema"] == "0007"
     assert run("people").exit_code == 0
+
+
+def test_a_second_machine_on_the_same_database_refreshes_its_own_vector_cache_when_the_database_moved_on(
+        on_postgres, write_config, tmp_path, use_people_models):
+    first_host, url = on_postgres
+    second_host = cli(write_config(f'[storage]\ndata_dir = "{tmp_path / "second-host"}"\ndatabase_url = "{url}"\n',
+                                   name="second.toml"))
+    photos = tmp_path / "photos"
+    for i, faces in enumerate([["ann"], ["ann", "bob"], ["bob"]]):
+        make_photo(photos / f"p{i}.jpg", faces=faces, seed=i)
+    first_host("index", str(photos))
+    assert second_host("similar", "1", "--json").stdout == first_host("similar", "1", "--json").stdout
+    assert json.loads(second_host("status", "--json").stdout)["vectors"] == 4  # its own FAISS file, from the database
+    make_photo(photos / "p3.jpg", faces=["ann"], seed=3)
+    first_host("index", str(photos))  # the database moves on; the second host's file is now behind it
+    similar = [json.loads(line) for line in second_host("similar", "5", "--json").stdout.splitlines()]
+    assert similar and json.loads(second_host("status", "--json").stdout)["vectors"] == 5
+    assert second_host("similar", "5", "--json").stdout == first_host("similar", "5", "--json").stdout

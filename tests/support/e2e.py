@@ -3,13 +3,16 @@ sample library's group photo."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import sqlite3
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -32,20 +35,43 @@ def group_face_index(box: list[int]) -> int | None:
 
 
 def name_rows(database: Path) -> tuple[list, list, list]:
-    """Everything names are made of, as stored: each face's label, each person, each lost name."""
+    """Everything names are made of, as stored in a SQLite file: each face's label, each person, each
+    lost name."""
     with sqlite3.connect(database) as db:
-        return (db.execute("SELECT id, person_id, label_source, label_score FROM faces ORDER BY id").fetchall(),
-                db.execute("SELECT id, name, created_at FROM people ORDER BY id").fetchall(),
-                db.execute("SELECT * FROM lost_names ORDER BY id").fetchall())
+        return tuple(db.execute(sql).fetchall() for sql in NAME_ROWS)
+
+
+NAME_ROWS = ("SELECT id, person_id, label_source, label_score FROM faces ORDER BY id",
+             "SELECT id, name, created_at FROM people ORDER BY id", "SELECT * FROM lost_names ORDER BY id")
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Where an Indexer keeps its database: "sqlite" (a file in its data folder) or "postgresql" (a new
+    database on ``server``, a support.postgres.PostgresServer)."""
+
+    name: str = "sqlite"
+    server: Any = None
+
+    def new_database(self, home: Path) -> str | None:
+        """The name of a new, empty database for ``home`` (None: SQLite)."""
+        if self.server is None:
+            return None
+        database = "t" + hashlib.sha1(str(home).encode()).hexdigest()[:16]
+        self.server.create_database(database)
+        return database
 
 
 class Indexer:
-    """Runs `python -m indexer` in a subprocess with its own config and data folder."""
+    """Runs `python -m indexer` in a subprocess with its own config and data folder (and, with a
+    PostgreSQL ``backend``, its own database on that server)."""
 
-    def __init__(self, home: Path, models_dir: Path | None = None, engine: str | None = None):
+    def __init__(self, home: Path, models_dir: Path | None = None, engine: str | None = None, backend: Backend = Backend()):
         self.home = home
         self.config = home / "config.toml"
         home.mkdir(parents=True, exist_ok=True)
+        self.backend = backend
+        self.database = backend.new_database(home)
         self.use_engine(engine)
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("INDEXER_")}
         self.env["XDG_CONFIG_HOME"] = str(home / "xdg-config")
@@ -53,9 +79,10 @@ class Indexer:
             self.env["INDEXER_MODELS_DIR"] = str(models_dir)
 
     def use_engine(self, engine: str | None) -> None:
-        """Write the config: this home's data folder, and ``engine`` (None: the default)."""
+        """Write the config: this home's data folder and database, and ``engine`` (None: the default)."""
         runtime = f'[runtime]\nengine = "{engine}"\n' if engine else ""
-        self.config.write_text(f'[storage]\ndata_dir = "{self.home / "data"}"\n{runtime}')
+        database = f'database_url = "{self.backend.server.url(self.database)}"\n' if self.database else ""
+        self.config.write_text(f'[storage]\ndata_dir = "{self.home / "data"}"\n{database}{runtime}')
 
     def __call__(self, *args: str, expect: int = 0) -> subprocess.CompletedProcess:
         done = subprocess.run(
@@ -69,11 +96,41 @@ class Indexer:
         return json.loads(self(*args, "--json", expect=expect).stdout)
 
     def name_rows(self) -> tuple[list, list, list]:
-        return name_rows(self.home / "data" / "indexer.db")
+        return tuple(self.query(sql) for sql in NAME_ROWS)
 
     def query(self, sql: str, *params) -> list[tuple]:
-        with sqlite3.connect(self.home / "data" / "indexer.db") as db:
-            return db.execute(sql, params).fetchall()
+        """Rows of one statement (``?`` parameters) on this index's database, as SQLite gives them (JSON as
+        text) whichever database it is."""
+        if self.database is None:
+            with sqlite3.connect(self.home / "data" / "indexer.db") as db:
+                return db.execute(sql, params).fetchall()
+        import psycopg
+
+        server = self.backend.server
+        with psycopg.connect(host=str(server.socket), port=server.PORT, user="postgres", dbname=self.database) as db:
+            rows = db.execute(sql.replace("%", "%%").replace("?", "%s"), params).fetchall()
+        return [tuple(json.dumps(v) if isinstance(v, dict | list) else v for v in row) for row in rows]
+
+    def query_when_ready(self, sql: str, *params) -> list[tuple] | None:
+        """``query``, or None while the database or its tables do not exist yet (a run is starting)."""
+        try:
+            return self.query(sql, *params)
+        except sqlite3.OperationalError:
+            return None
+        except Exception as e:  # psycopg's UndefinedTable, when psycopg is what runs it
+            if type(e).__module__.startswith("psycopg"):
+                return None
+            raise
+
+    def snapshot(self) -> None:
+        """Keep a copy of the database as it is now (PostgreSQL; a SQLite file is copied with the data folder)."""
+        if self.database is not None:
+            self.backend.server.create_database(f"{self.database}_copy", template=self.database)
+
+    def restore_database(self) -> None:
+        """The database as ``snapshot`` kept it."""
+        if self.database is not None:
+            self.backend.server.create_database(self.database, template=f"{self.database}_copy")
 
     def faces_of(self, name: str) -> list[list[int]]:
         rows = self.query(
@@ -83,19 +140,20 @@ class Indexer:
         return [list(r) for r in rows]
 
 
-def train_sample(sample: SampleLibrary, home: Path, engine: str):
+def train_sample(sample: SampleLibrary, home: Path, engine: str, backend: Backend = Backend()):
     """Index the val photos and the group photo into ``home`` with ``engine``, enroll the train folders,
     train; returns (indexer, library folder, train report, a copy of the data folder as it is then)."""
     library = home / "library"
     shutil.copytree(sample.celebrities / "val", library / "val")
     shutil.copy2(sample.group_photo, library / "group.jpg")
-    indexer = Indexer(home, engine=engine)
+    indexer = Indexer(home, engine=engine, backend=backend)
     indexer("index", str(library))
     enrolled = indexer.json("enroll", "--folders", str(sample.celebrities / "train"))
     assert len(enrolled["enrolled"]) == 93 and enrolled["no_face"] == [] and enrolled["failed"] == []
     report = indexer.json("train")
     copy = home.parent / f"{home.name}-copy"
     shutil.copytree(home / "data", copy)
+    indexer.snapshot()
     return indexer, library, report, copy
 
 
@@ -103,6 +161,7 @@ def restore(indexer: Indexer, copy: Path) -> None:
     """Put ``indexer``'s data folder back as ``copy`` holds it, so what an earlier test did is gone."""
     shutil.rmtree(indexer.home / "data")
     shutil.copytree(copy, indexer.home / "data")
+    indexer.restore_database()
 
 
 def restored(trained):

@@ -65,9 +65,10 @@ def photo_outcomes(session: Session, paths: list[str]) -> dict[str, tuple[int | 
 
 def move_photos(session: Session, moves: list[tuple[int, str, int, int]]) -> None:
     """Give photos new paths, sizes and modification times: (photo id, path, size, mtime_ns) each. Paths
-    may be exchanged between the photos moved (a swap of two files): each first gets a path no file has."""
+    may be exchanged between the photos moved (a swap of two files): each first gets a path no file has
+    (a relative one: every stored path is absolute; and no NUL, which PostgreSQL's text refuses)."""
     for photo_id, _, _, _ in moves:
-        session.execute(update(Photo).where(Photo.id == photo_id).values(path=f"\0moving:{photo_id}"))
+        session.execute(update(Photo).where(Photo.id == photo_id).values(path=f"moving:{photo_id}"))
     for photo_id, path, size, mtime_ns in moves:
         session.execute(update(Photo).where(Photo.id == photo_id).values(path=path, size=size, mtime_ns=mtime_ns))
 
