@@ -127,6 +127,13 @@ class GalleryConfig:
 
 
 @dataclass(frozen=True)
+class ComputeConfig:
+    # The Dask scheduler ("tcp://host:8786") whose workers read the photos of `indexer index`; None: this
+    # machine reads them.
+    scheduler: str | None = None
+
+
+@dataclass(frozen=True)
 class XmpConfig:
     # How a photo's XMP sidecar is named: "photo.jpg.xmp" (digiKam, darktable, Immich) or "photo.xmp"
     # (Adobe Lightroom and Bridge, Capture One, Mylio).
@@ -146,6 +153,7 @@ class Config:
     runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
     gallery: GalleryConfig = field(default_factory=GalleryConfig)
     xmp: XmpConfig = field(default_factory=XmpConfig)
+    compute: ComputeConfig = field(default_factory=ComputeConfig)
 
     @property
     def face_settings(self) -> str:
@@ -211,7 +219,7 @@ def parse_config(raw: dict[str, Any], base_dir: Path, path: Path | None = None) 
     where = str(path) if path else "config"
     reader = _Reader(raw, where, base_dir)
     defaults = Config()
-    unknown = sorted(set(raw) - {"library", "storage", "detection", "embedding", "search", "runtime", "gallery", "xmp"})
+    unknown = sorted(set(raw) - {"library", "storage", "detection", "embedding", "search", "runtime", "gallery", "xmp", "compute"})
     if unknown:
         raise ConfigError(f"{where}: unknown section [{unknown[0]}]")
 
@@ -274,6 +282,7 @@ def parse_config(raw: dict[str, Any], base_dir: Path, path: Path | None = None) 
     return Config(
         path=path, library=library, storage=storage, detection=detection, embedding=embedding, search=search,
         runtime=runtime, gallery=gallery, xmp=XmpConfig(sidecar=sidecar),
+        compute=ComputeConfig(scheduler=reader.string(reader.section("compute", ComputeConfig), "scheduler", None)),
     )
 
 

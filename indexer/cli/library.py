@@ -76,6 +76,11 @@ def index(
         typer.Option("--prune", help="Also remove photos not found because their folder is empty or missing, because "
                                      "the settings leave them out, or because too many are gone at once."),
     ] = False,
+    cluster: Annotated[
+        str | None,
+        typer.Option("--cluster", metavar="ADDRESS", help="Read the photos on this Dask cluster (tcp://scheduler:8786); "
+                                                          "default: [compute] scheduler, else this machine."),
+    ] = None,
 ) -> None:
     """Find and embed every face in the photos under the roots; only new and changed files are read.
 
@@ -89,7 +94,7 @@ def index(
     signal.signal(signal.SIGTERM, _stop_like_interrupt)  # a stopped cron job or service ends its run cleanly
     with tqdm_logging():
         summary = index_library(library, roots, progress=progress_setting(settings, progress), max_minutes=max_minutes,
-                                prune=prune).as_dict()
+                                prune=prune, cluster=cluster).as_dict()
     if json_output:
         print_json(summary)
         return

@@ -45,6 +45,18 @@ class FaceAnalyser:
         return cls(library.detector(), library.embedder(), config.embedding.margin, config.embedding.batch_size,
                    config.library.max_megapixels, photo_formats(config.library.extensions))
 
+    @classmethod
+    def for_config(cls, config) -> FaceAnalyser:
+        """The models and settings of ``config``, with no library (a cluster's worker has no database)."""
+        from indexer.detect import mtcnn_detector
+        from indexer.embed import facenet_embedder
+        from indexer.weights import get_model
+
+        e = config.embedding
+        return cls(mtcnn_detector(config.detection, config.runtime.engine, e.models_dir),
+                   facenet_embedder(get_model(e.model), config.runtime.engine, e.models_dir, e.batch_size),
+                   e.margin, e.batch_size, config.library.max_megapixels, photo_formats(config.library.extensions))
+
     def faces_of(self, pixels: np.ndarray) -> tuple[list[DetectedFace], np.ndarray]:
         """The faces of one decoded photo and their embeddings, shape (faces, dimensions)."""
         faces = self.detector.detect(pixels)

@@ -109,13 +109,15 @@ def index_files(library: Library, paths: list[str], progress: bool | None = None
 
 
 def index_library(library: Library, roots: list[Path] | None = None, progress: bool | None = None,
-                  max_minutes: float | None = None, prune: bool = False) -> IndexSummary:
+                  max_minutes: float | None = None, prune: bool = False, cluster: str | None = None) -> IndexSummary:
     """Bring the index up to date with the files under ``roots`` (default: the configured roots).
 
     ``progress``: True or False to show or hide the progress bars on stderr; None shows them on a terminal.
     ``max_minutes``: stop reading new photos after this many minutes (what is done is kept; the next run
     goes on from there). ``prune``: remove every photo not found under the roots, whatever the reason
     (folder empty or missing, out of scope, many at once), but under a folder that could not be listed.
+    ``cluster``: the address of a Dask scheduler whose workers read the photos (default: ``[compute]
+    scheduler``; None there too: this machine reads them; see ``indexing.cluster``).
     Holds the writer lock (AlreadyRunning when another writer has it).
     """
     chosen = roots if roots else library.config.library.roots
@@ -127,7 +129,7 @@ def index_library(library: Library, roots: list[Path] | None = None, progress: b
         _check_missing_roots(library, missing, prune)
         with library.transaction() as session:
             run_id = queries.start_run(session, [str(r) for r in (*present, *missing)])
-        writer = _Writer(library, progress, max_minutes)
+        writer = _Writer(library, progress, max_minutes, cluster or library.config.compute.scheduler)
         status = RunStatus.FAILED
         try:
             _index_roots(writer, present, missing if prune else (), prune)
@@ -244,8 +246,10 @@ def _report_plan(plan: Plan, held: int) -> None:
 class _Writer:
     """Reads files with the models and stores them, keeping the vector file in step; counts what it did."""
 
-    def __init__(self, library: Library, progress: bool | None, max_minutes: float | None = None):
+    def __init__(self, library: Library, progress: bool | None, max_minutes: float | None = None,
+                 cluster: str | None = None):
         self.library = library
+        self.cluster = cluster
         self.model = library.model
         self.face_settings = library.config.face_settings  # recorded on every photo this run indexes
         self.bars_disabled = None if progress is None else not progress
@@ -272,7 +276,12 @@ class _Writer:
             log.warning("new faces are not named: %s", e)
             return None
 
-    def analyser(self) -> FaceAnalyser:
+    def analyser(self):
+        """The FaceAnalyser of this machine, or one that reads on the Dask cluster (``indexing.cluster``)."""
+        if self.cluster is not None:
+            from indexer.indexing.cluster import ClusterAnalyser
+
+            return ClusterAnalyser(self.library.config, self.cluster, self.model.dimensions)
         analyser = FaceAnalyser.for_library(self.library)
         embedder = analyser.embedder
         if (embedder.model_name, embedder.dimensions) != (self.model.name, self.model.dimensions):
@@ -299,11 +308,15 @@ class _Writer:
         self.vectors  # as the database is before this adds to both
         analyser = self.analyser()
         read = 0
-        with tqdm(total=len(todo), desc="indexing", unit=" photos", disable=self.bars_disabled) as bar:
-            for batch in analyser.batches(todo, hashes, self.out_of_time, bar):
-                self._store(batch)
-                read += len(batch)
-                bar.set_postfix(faces=self.summary.faces_added, errors=self.summary.errors)
+        try:
+            with tqdm(total=len(todo), desc="indexing", unit=" photos", disable=self.bars_disabled) as bar:
+                for batch in analyser.batches(todo, hashes, self.out_of_time, bar):
+                    self._store(batch)
+                    read += len(batch)
+                    bar.set_postfix(faces=self.summary.faces_added, errors=self.summary.errors)
+        finally:
+            if hasattr(analyser, "close"):
+                analyser.close()
         if read < len(todo):
             self.summary.remaining = len(todo) - read
             log.warning("time budget used up: %d photo(s) left for the next run", self.summary.remaining)
