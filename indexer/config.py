@@ -32,6 +32,7 @@ RETIRED_KEYS = {
 CONFIG_ENV = "INDEXER_CONFIG"
 DATA_DIR_ENV = "INDEXER_DATA_DIR"
 MODELS_DIR_ENV = "INDEXER_MODELS_DIR"
+DATABASE_URL_ENV = "INDEXER_DATABASE_URL"
 DATABASE_FILENAME = "indexer.db"
 
 
@@ -287,10 +288,15 @@ def parse_config(raw: dict[str, Any], base_dir: Path, path: Path | None = None) 
 
 
 def _apply_environment(config: Config) -> Config:
-    """INDEXER_DATA_DIR and INDEXER_MODELS_DIR override the file; relative to the current folder."""
+    """INDEXER_DATA_DIR, INDEXER_DATABASE_URL and INDEXER_MODELS_DIR override the file; relative to the
+    current folder."""
     data_dir = os.environ.get(DATA_DIR_ENV)
     if data_dir:
         config = replace(config, storage=replace(config.storage, data_dir=Path(data_dir).expanduser().absolute()))
+    database_url = os.environ.get(DATABASE_URL_ENV)
+    if database_url:
+        url = _Reader({}, f"${DATABASE_URL_ENV}", Path.cwd()).database_url({"url": database_url}, "url")
+        config = replace(config, storage=replace(config.storage, database_url=url))
     models_dir = os.environ.get(MODELS_DIR_ENV)
     if models_dir:
         config = replace(

@@ -24,7 +24,7 @@ def isolated_home(tmp_path, monkeypatch):
     work.mkdir()
     monkeypatch.chdir(work)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
-    for name in ("INDEXER_CONFIG", "INDEXER_DATA_DIR", "INDEXER_MODELS_DIR"):
+    for name in ("INDEXER_CONFIG", "INDEXER_DATA_DIR", "INDEXER_DATABASE_URL", "INDEXER_MODELS_DIR"):
         monkeypatch.delenv(name, raising=False)
     return work
 

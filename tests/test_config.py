@@ -62,6 +62,16 @@ def test_environment_overrides_data_and_models_folders(write_config, monkeypatch
     assert config.embedding.models_dir == Path("/opt/weights")
 
 
+def test_the_environment_can_name_the_database_and_a_bad_url_is_one_line(write_config, monkeypatch, isolated_home):
+    monkeypatch.setenv("INDEXER_DATABASE_URL", "postgresql+psycopg://indexer@db.lan/photos")
+    assert load_config(write_config()).storage.url == "postgresql+psycopg://indexer@db.lan/photos"
+    monkeypatch.setenv("INDEXER_DATABASE_URL", "sqlite:///here.db")  # relative: to the current folder
+    assert load_config(write_config()).storage.url == f"sqlite:///{isolated_home / 'here.db'}"
+    monkeypatch.setenv("INDEXER_DATABASE_URL", "not a url")
+    with pytest.raises(ConfigError, match=r"^\$INDEXER_DATABASE_URL: url must be a database URL like sqlite:////path/indexer.db"):
+        load_config(write_config())
+
+
 def test_extensions_are_normalised_to_lower_case_without_dots():
     config = parse_config({"library": {"extensions": [".JPG", "Heic"]}}, base_dir=Path("/"))
     assert config.library.extensions == {"jpg", "heic"}
