@@ -73,10 +73,9 @@ def read_on_worker(todo: list[ToRead], hashes: dict[str, str]) -> list[Analysed]
 class ClusterAnalyser:
     """FaceAnalyser's ``batches``, with the reading done on the Dask cluster at ``address``."""
 
-    def __init__(self, config: Config, address: str, dimensions: int):
+    def __init__(self, config: Config, address: str):
         from distributed import Client
 
-        self.dimensions = dimensions
         try:
             self.client = Client(address, timeout="30s")
         except OSError as e:

@@ -281,7 +281,7 @@ class _Writer:
         if self.cluster is not None:
             from indexer.indexing.cluster import ClusterAnalyser
 
-            return ClusterAnalyser(self.library.config, self.cluster, self.model.dimensions)
+            return ClusterAnalyser(self.library.config, self.cluster)
         analyser = FaceAnalyser.for_library(self.library)
         embedder = analyser.embedder
         if (embedder.model_name, embedder.dimensions) != (self.model.name, self.model.dimensions):
