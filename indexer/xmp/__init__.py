@@ -33,6 +33,14 @@ BACKUP_SUFFIX = ".before-indexer"
 MIN_OVERLAP = 0.3
 
 
+def covers(region: tuple[float, float, float, float], face: tuple[float, float, float, float]) -> bool:
+    """Whether a region (upright pixels) is on the face of ``face``'s box: overlapping by MIN_OVERLAP, or
+    centred on it."""
+    from indexer.geometry import box_overlap, same_face
+
+    return box_overlap(region, face) >= MIN_OVERLAP or same_face(region, face)
+
+
 def sidecar_path(photo: Path, naming: str) -> Path:
     """The sidecar of ``photo`` under ``naming`` (one of SIDECAR_NAMINGS)."""
     return photo.with_name(photo.name + ".xmp") if naming == "photo.jpg.xmp" else photo.with_suffix(".xmp")
@@ -107,8 +115,6 @@ def export_xmp(library: Library, paths: list[Path] | None = None, named_only: bo
     """Write each photo's faces as MWG face regions into its sidecar (``[xmp] sidecar`` naming): every
     face, with ``mwg-rs:Name`` where it is named (by hand or by recognition); ``named_only``: named faces
     only. A photo that cannot be read, or whose sidecar cannot be edited, is skipped and reported."""
-    from indexer.geometry import box_overlap
-
     naming = library.config.xmp.sidecar
     report = ExportReport(dry_run=dry_run)
     for photo in photos_with_faces(library, paths):
@@ -137,8 +143,7 @@ def export_xmp(library: Library, paths: list[Path] | None = None, named_only: bo
             continue
         # A face another tool's region already names the same is left to that region (no double boxes).
         covered = {face_id for face_id, box, name, _ in photo.faces if name is not None and any(
-            r.name.casefold() == name.casefold()
-            and box_overlap(box, to_upright(r.area, (photo.width, photo.height), orientation)) >= MIN_OVERLAP
+            r.name.casefold() == name.casefold() and covers(to_upright(r.area, (photo.width, photo.height), orientation), box)
             for r in theirs)}
         regions = [RegionToWrite(face_id, to_stored(box, (photo.width, photo.height), orientation), name)
                    for face_id, box, name, _ in photo.faces
@@ -214,7 +219,7 @@ def import_xmp(library: Library, paths: list[Path] | None = None, dry_run: bool 
     (at least MIN_OVERLAP, or centred on each other); a face named by hand otherwise is a conflict, left
     alone unless ``overwrite``."""
     from indexer.db import queries
-    from indexer.geometry import box_overlap, same_face
+    from indexer.geometry import box_overlap
     from indexer.history import Recorder
     from indexer.people import clean_name, get_or_create, name_face
 
@@ -236,8 +241,7 @@ def import_xmp(library: Library, paths: list[Path] | None = None, dry_run: bool 
         for region in named:
             box = to_upright(region.area, (photo.width, photo.height), orientation)
             overlaps = sorted(((box_overlap(box, face_box), face_id, name, source)
-                               for face_id, face_box, name, source in photo.faces
-                               if box_overlap(box, face_box) >= MIN_OVERLAP or same_face(box, face_box)), reverse=True)
+                               for face_id, face_box, name, source in photo.faces if covers(box, face_box)), reverse=True)
             best = overlaps[0] if overlaps else None
             if best is None:
                 report.without_face.append({"photo": photo.path, "name": region.name})
