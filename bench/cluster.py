@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -25,6 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from indexer.sample import cached_sample_library, composite_photo
+
+from commands import clean_environment
 
 
 def main() -> None:
@@ -47,7 +48,7 @@ def main() -> None:
 
         def index(data: str, *extra: str) -> tuple[float, float, dict]:
             """(wall seconds, the command's own CPU seconds, its summary)."""
-            env = {k: v for k, v in os.environ.items() if not k.startswith("INDEXER_")} | {"INDEXER_DATA_DIR": str(tmp / data)}
+            env = clean_environment(tmp / data)
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             start = time.perf_counter()
             done = subprocess.run([sys.executable, "-m", "indexer", "-q", "index", str(library), "--json", *extra],

@@ -18,7 +18,6 @@ of a large library would), with the nearest faces from an HNSW graph.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -32,6 +31,8 @@ from indexer.clustering import CORE_MIN_CONFIDENCE, CORE_MIN_PX, FaceToGroup, gr
 from indexer.config import downloads_dir
 from indexer.fetch import Sdist, extract_tree, fetch_sdist
 from indexer.sample import INSIGHTFACE, PEOPLE, cached_sample_library
+
+from commands import clean_environment
 
 FACE_RECOGNITION = Sdist(name="face_recognition", version="1.3.0",
                          sha256="5e5efdd1686aa566af0d3cc1313b131e4b197657a8ffd03669e6d3fad92705ec", size_mb=3)
@@ -48,8 +49,7 @@ def main() -> None:
         extract_tree(fetch_sdist(INSIGHTFACE, downloads_dir()), "insightface-2.1/insightface/data/images", strangers,
                      (".jpg", ".png"))
         (strangers / "t1.jpg").unlink()  # the group photo, in the sample already
-        env = {k: v for k, v in os.environ.items() if not k.startswith("INDEXER_")}
-        env["INDEXER_DATA_DIR"] = str(Path(tmp) / "data")
+        env = clean_environment(Path(tmp) / "data")
         subprocess.run([sys.executable, "-m", "indexer", "-q", "index", str(library)], env=env, check=True, capture_output=True)
         import sqlite3
 

@@ -16,7 +16,6 @@ Also prints each command's peak memory (RSS, from /usr/bin/time).
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
@@ -29,6 +28,8 @@ from PIL import Image, ImageOps
 
 from indexer.engines import ENGINES
 from indexer.sample import cached_sample_library
+
+from commands import clean_environment
 
 
 def timed(command: list[str], env: dict[str, str]) -> tuple[float, int]:
@@ -55,8 +56,7 @@ def main() -> None:
         shutil.copytree(sample.group_photo.parent, library / "group")
         new_photo = work / "new-group-photo.jpg"
         ImageOps.mirror(Image.open(sample.group_photo)).save(new_photo, quality=92)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("INDEXER_")}
-        env["INDEXER_DATA_DIR"] = str(work / "data")
+        env = clean_environment(work / "data")
         indexer = [sys.executable, "-m", "indexer", "-q"]
         for command in (["index", str(library)], ["enroll", "--folders", str(sample.celebrities / "train")], ["train"]):
             subprocess.run([*indexer, *command], env=env, check=True, capture_output=True)

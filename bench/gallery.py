@@ -22,16 +22,15 @@ import json
 import os
 import shutil
 import sqlite3
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from indexer.sample import cached_sample_library, composite_photo
+
+from commands import indexer_in
 
 
 def main() -> None:
@@ -41,15 +40,7 @@ def main() -> None:
     sample = cached_sample_library()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("INDEXER_")}
-        env["INDEXER_DATA_DIR"] = str(tmp / "data")
-
-        def indexer(*command: str) -> tuple[float, str]:
-            start = time.perf_counter()
-            done = subprocess.run([sys.executable, "-m", "indexer", "-q", *command], capture_output=True, text=True, env=env)
-            if done.returncode != 0:
-                sys.exit(f"indexer {' '.join(command)} failed ({done.returncode}):\n{done.stderr}")
-            return time.perf_counter() - start, done.stdout
+        indexer = indexer_in(tmp / "data")
 
         library = tmp / "library"
         shutil.copytree(sample.root, library / "original", ignore=shutil.ignore_patterns(".complete"))

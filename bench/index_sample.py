@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -21,6 +20,8 @@ import time
 from pathlib import Path
 
 from indexer.sample import cached_sample_library
+
+from commands import clean_environment
 
 
 def timed(command: list[str], env: dict[str, str]) -> tuple[float, str]:
@@ -38,8 +39,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         library = Path(tmp) / "library"
         shutil.copytree(sample.root, library, ignore=shutil.ignore_patterns(".complete"))
-        env = {k: v for k, v in os.environ.items() if not k.startswith("INDEXER_")}
-        env["INDEXER_DATA_DIR"] = str(Path(tmp) / "data")
+        env = clean_environment(Path(tmp) / "data")
         indexer = [sys.executable, "-m", "indexer"]
 
         seconds, out = timed([*indexer, "index", str(library), "--json"], env)

@@ -24,6 +24,8 @@ from speed import make_canvases
 from indexer.engines import ENGINES
 from indexer.sample import cached_sample_library
 
+from commands import clean_environment
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -41,8 +43,7 @@ def main() -> None:
             for engine in ENGINES:
                 config = Path(tmp) / f"{engine}.toml"
                 config.write_text(f'[runtime]\nengine = "{engine}"\n')
-                env = {k: v for k, v in os.environ.items() if not k.startswith("INDEXER_")}
-                env["INDEXER_DATA_DIR"] = str(Path(tmp) / f"data-{size}-{engine}")
+                env = clean_environment(Path(tmp) / f"data-{size}-{engine}")
                 done = subprocess.run(
                     ["/usr/bin/time", "-f", "%M %e", sys.executable, "-m", "indexer", "-q", "-c", str(config), "index", str(library)],
                     capture_output=True, text=True, env=env, check=True,

@@ -14,30 +14,20 @@ Goals: 25/25 on `val`, every stranger unknown.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 from indexer.sample import cached_sample_library
+
+from commands import indexer_in
 
 
 def main() -> None:
     sample = cached_sample_library()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("INDEXER_")}
-        env["INDEXER_DATA_DIR"] = str(tmp / "data")
-
-        def indexer(*args: str) -> tuple[float, str]:
-            start = time.perf_counter()
-            done = subprocess.run([sys.executable, "-m", "indexer", "-q", *args], capture_output=True, text=True, env=env)
-            if done.returncode != 0:
-                sys.exit(f"indexer {' '.join(args)} failed ({done.returncode}):\n{done.stderr}")
-            return time.perf_counter() - start, done.stdout
+        indexer = indexer_in(tmp / "data")
 
         library = tmp / "library"
         shutil.copytree(sample.celebrities / "val", library / "val")

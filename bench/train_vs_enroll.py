@@ -18,16 +18,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import shutil
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 from indexer.sample import cached_sample_library
+
+from commands import indexer_in
 
 
 def main() -> None:
@@ -40,15 +38,7 @@ def main() -> None:
     chooser = random.Random(0)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("INDEXER_")}
-        env["INDEXER_DATA_DIR"] = str(tmp / "data")
-
-        def indexer(*command: str) -> tuple[float, str]:
-            start = time.perf_counter()
-            done = subprocess.run([sys.executable, "-m", "indexer", "-q", *command], capture_output=True, text=True, env=env)
-            if done.returncode != 0:
-                sys.exit(f"indexer {' '.join(command)} failed ({done.returncode}):\n{done.stderr}")
-            return time.perf_counter() - start, done.stdout
+        indexer = indexer_in(tmp / "data")
 
         people = tmp / "people"
         for person in range(args.people):
