@@ -96,6 +96,12 @@ def _look_at(entry: os.DirEntry) -> ScannedFile:
     return _describe(entry.path, entry.stat)  # DirEntry.stat follows a link to the file it points at
 
 
+def folder_prefix(folder: str | Path) -> str:
+    """``folder`` as the start of the paths under it: with a trailing separator, so that ``/photos/a``
+    does not take in ``/photos/ab``."""
+    return os.path.join(str(folder), "")
+
+
 def absolute(path: str | Path) -> str:
     """A path the user typed, as the scan stores it: the folder resolved, the file's own name kept."""
     path = Path(path).expanduser()

@@ -11,7 +11,7 @@ import pytest
 from indexer.clustering import FaceToGroup, group_faces
 from indexer.embed import l2_normalize
 
-from support.photos import make_photo
+from support.photos import make_photo, unsorted_library
 
 
 def people(counts: list[int], spread: float = 0.04, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -72,9 +72,7 @@ def test_one_face_between_two_look_alikes_does_not_chain_them_into_one_group():
 @pytest.fixture
 def unsorted(run, tmp_path, use_people_models):
     """A library nobody sorted: ann in 4 photos, bob in 3 (once with ann), cy in 1; indexed."""
-    root = tmp_path / "photos"
-    for i, faces in enumerate([["ann"], ["ann"], ["ann", "bob"], ["ann"], ["bob"], ["bob"], ["cy"]]):
-        make_photo(root / f"p{i}.jpg", faces=faces, seed=i)
+    root = unsorted_library(tmp_path / "photos")
     run("index", str(root))
     return root
 

@@ -28,6 +28,12 @@ def named(trained_sample, backend):
     return indexer, library, report
 
 
+def first_automatic_face(indexer, folder: Path) -> int:
+    """The first face (by id) that recognition named in the photos of ``folder``."""
+    return indexer.query("SELECT faces.id FROM faces JOIN photos ON photos.id = faces.photo_id "
+                         "WHERE photos.path LIKE ? AND faces.label_source = 'auto' ORDER BY faces.id", f"{folder}/%")[0][0]
+
+
 def test_train_reports_cross_validated_accuracy_and_names_no_left_out_person(named):
     _, _, report = named
     assert [p["name"] for p in report["people"]] == PEOPLE
@@ -113,10 +119,7 @@ def test_names_given_by_hand_survive_training_again(named):
     )
     stranger = group_faces[0][0]
     indexer("label", str(stranger), "Guest of honour")
-    madonna_val = indexer.query(
-        "SELECT faces.id FROM faces JOIN photos ON photos.id = faces.photo_id "
-        "WHERE photos.path LIKE ? AND faces.label_source = 'auto' ORDER BY faces.id", f"{library}/val/madonna/%"
-    )[0][0]
+    madonna_val = first_automatic_face(indexer, library / "val" / "madonna")
     indexer("label", str(madonna_val), "--clear")
     indexer("train")
     rows = dict(((r[0], (r[1], r[2])) for r in indexer.query(
@@ -152,10 +155,7 @@ def test_undo_of_a_merge_restores_the_exact_state_and_find_answers_as_before(nam
 
 def test_a_rejection_is_respected_by_train_and_review_suggests_from_the_real_faces(named):
     indexer, library, _ = named
-    madonna_val = indexer.query(
-        "SELECT faces.id FROM faces JOIN photos ON photos.id = faces.photo_id "
-        "WHERE photos.path LIKE ? AND faces.label_source = 'auto' ORDER BY faces.id", f"{library}/val/madonna/%"
-    )[0][0]
+    madonna_val = first_automatic_face(indexer, library / "val" / "madonna")
     indexer("reject", str(madonna_val), "madonna")
     indexer("train")
     assert indexer.query("SELECT person_id, label_source FROM faces WHERE id = ?", madonna_val) == [(None, None)]

@@ -12,15 +12,13 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from support.photos import make_photo
+from support.photos import make_photo, unsorted_library
 
 
 @pytest.fixture
 def unsorted(run, tmp_path, use_people_models):
     """ann in 4 photos, bob in 3 (once with ann), cy in 1; indexed; ann's cluster named "Ann"."""
-    root = tmp_path / "photos"
-    for i, faces in enumerate([["ann"], ["ann"], ["ann", "bob"], ["ann"], ["bob"], ["bob"], ["cy"]]):
-        make_photo(root / f"p{i}.jpg", faces=faces, seed=i)
+    root = unsorted_library(tmp_path / "photos")
     run("index", str(root))
     ann = json.loads(run("clusters", "--json").stdout.splitlines()[0])
     run("label", "--cluster", str(ann["cluster"]), "Ann")

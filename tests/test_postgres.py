@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from support.photos import make_photo
+from support.photos import make_photo, unsorted_library
 
 
 def cli(config: Path):
@@ -63,9 +63,7 @@ def script(run, photos: Path) -> list[str]:
 
 
 def test_every_command_answers_on_postgresql_as_it_does_on_sqlite(run, on_postgres, tmp_path, use_people_models):
-    photos = tmp_path / "photos"
-    for i, faces in enumerate([["ann"], ["ann", "bob"], ["ann"], ["ann"], ["bob"], ["bob"], ["cy"]]):
-        make_photo(photos / f"p{i}.jpg", faces=faces, seed=i)
+    photos = unsorted_library(tmp_path / "photos")
     make_photo(photos / "broken.jpg", faces=1).write_bytes(b"not a photo")
     postgres_run, _ = on_postgres
     on_sqlite = script(run, photos)

@@ -22,7 +22,7 @@ from typing import Protocol
 from indexer.config import same_face_settings
 from indexer.db.queries import KnownPhoto
 from indexer.files import sha256_file
-from indexer.scanner import ScannedFile
+from indexer.scanner import ScannedFile, folder_prefix
 
 # Up to this many photos gone from disk are removed in one run whatever share of the library they are.
 ALWAYS_REMOVABLE = 10
@@ -167,7 +167,7 @@ def plan_run(
             plan.outdated += state is FileState.OUTDATED
             plan.unchanged += state is FileState.RETRY
 
-    unlisted_prefixes = tuple(os.path.join(folder, "") for folder in unlisted)
+    unlisted_prefixes = tuple(folder_prefix(folder) for folder in unlisted)
     root_list = [str(root) for root in roots]
     gone: list[KnownPhoto] = []
     for photo in not_found.values():
@@ -202,7 +202,7 @@ def _unseen_folder(path: str, roots: list[str], disk: Disk) -> str | None:
     """The top-most folder from the photo's root down to the photo's own folder that is empty, missing or
     unreadable (then the photo was not seen, rather than found gone); None when each of them was seen."""
     parent = os.path.dirname(path)
-    root = max((r for r in roots if path.startswith(os.path.join(r, ""))), key=len, default=parent)
+    root = max((r for r in roots if path.startswith(folder_prefix(r))), key=len, default=parent)
     relative = os.path.relpath(parent, root)
     folder, folders = root, [root]
     for part in [] if relative == os.curdir else relative.split(os.sep):

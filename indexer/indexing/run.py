@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ from indexer.indexing.plan import FileState, FolderState, LocalDisk, Plan, ToRea
 from indexer.indexing.store import Analysed, apply_moves_and_removals, store_batch
 from indexer.library import Library
 from indexer.lock import writer_lock
-from indexer.scanner import LibraryScan, look_at
+from indexer.scanner import LibraryScan, folder_prefix, look_at
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +72,6 @@ def resolve_roots(roots: list[Path] | tuple[Path, ...]) -> tuple[tuple[Path, ...
             present.append(path.resolve())
     unique = sorted(set(present), key=lambda p: len(p.parts))
     return tuple(p for i, p in enumerate(unique) if not any(p.is_relative_to(q) for q in unique[:i])), tuple(missing)
-
-
-def _as_prefix(folder: str | Path) -> str:
-    return os.path.join(str(folder), "")
 
 
 @dataclass(frozen=True)
@@ -185,7 +180,7 @@ def _check_missing_roots(library: Library, missing: tuple[Path, ...], prune: boo
     (unless pruning). One it holds nothing from is a mistake in the command: raise RootNotFound."""
     for root in missing:
         with library.session() as session:
-            held = queries.count_photos_under(session, _as_prefix(root))
+            held = queries.count_photos_under(session, folder_prefix(root))
         if not held:
             raise RootNotFound(f"folder to index does not exist: {root}")
         if not prune:
@@ -201,7 +196,7 @@ def _index_roots(writer: _Writer, present: tuple[Path, ...], missing: tuple[Path
             files.append(found)
             bar.update()
     roots = (*present, *missing)
-    prefixes = tuple(_as_prefix(root) for root in roots)
+    prefixes = tuple(folder_prefix(root) for root in roots)
     with library.session() as session:
         known = {path: photo for path, photo in queries.known_photos(session).items() if path.startswith(prefixes)}
     plan = plan_run(files, known, roots, writer.face_settings, LocalDisk(), scan.unlisted_dirs, prune,

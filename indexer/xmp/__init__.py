@@ -76,7 +76,7 @@ class PhotoFaces:
 def photos_with_faces(library: Library, paths: list[Path] | None) -> list[PhotoFaces]:
     """The indexed photos with faces, under ``paths`` (files or folders; None: all), by path."""
     from indexer.db.reader import Reader
-    from indexer.scanner import absolute
+    from indexer.scanner import absolute, folder_prefix
 
     chosen = [absolute(p) for p in paths] if paths else None
     photos: dict[int, PhotoFaces] = {}
@@ -87,7 +87,7 @@ def photos_with_faces(library: Library, paths: list[Path] | None) -> list[PhotoF
             "FROM faces JOIN photos ON photos.id = faces.photo_id LEFT JOIN people ON people.id = faces.person_id "
             "WHERE photos.error IS NULL AND photos.width IS NOT NULL ORDER BY photos.path, faces.id")
     for photo_id, path, width, height, face_id, x, y, w, h, name, source in rows:
-        if chosen is not None and not any(path == c or path.startswith(os.path.join(c, "")) for c in chosen):
+        if chosen is not None and not any(path == c or path.startswith(folder_prefix(c)) for c in chosen):
             continue
         photo = photos.setdefault(photo_id, PhotoFaces(photo_id, path, width, height))
         photo.faces.append((face_id, (x, y, w, h), name, source))

@@ -33,6 +33,14 @@ def make_photo(path: Path, faces: int | list[str], size: tuple[int, int] = (400,
     return path
 
 
+def unsorted_library(root: Path) -> Path:
+    """A library nobody sorted, faces coloured per person (PEOPLE): ann in 4 photos, bob in 3 (once with
+    ann, in p2.jpg), cy in 1 (p6.jpg); p0.jpg … p6.jpg in ``root``."""
+    for number, faces in enumerate([["ann"], ["ann"], ["ann", "bob"], ["ann"], ["bob"], ["bob"], ["cy"]]):
+        make_photo(root / f"p{number}.jpg", faces=faces, seed=number)
+    return root
+
+
 def refuse_to_list(monkeypatch, folder_name: str) -> None:
     """Make listing any folder called ``folder_name`` fail as an unreadable folder would."""
     real_scandir = os.scandir
