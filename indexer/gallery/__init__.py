@@ -211,7 +211,6 @@ class _Pages:
         self.folder, self.report, self.built_before = folder, report, built_before
         self.environment = Environment(loader=PackageLoader("indexer.gallery", "templates"), autoescape=True,
                                        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-        self._written: dict[str, set[str]] = {"people": set(), "clusters": set(), "photos": set()}
         self.keys: dict[str, str] = {}  # page → key of what it shows now
         package = resources.files("indexer.gallery")
         digest = hashlib.sha256()
@@ -220,8 +219,9 @@ class _Pages:
                 digest.update(item.name.encode() + b"\0" + item.read_bytes())
         self._templates = digest.hexdigest()
 
-    def written_in(self, name: str) -> set[str]:
-        return self._written[name]
+    def written_in(self, folder: str) -> set[str]:
+        """The names of the pages this build has in ``folder`` ("people", "clusters" or "photos")."""
+        return {page.split("/", 1)[1] for page in self.keys if page.startswith(folder + "/")}
 
     def write_all(self, content: Content, previews: dict[int, str]) -> None:
         static = resources.files("indexer.gallery") / "static"
@@ -242,7 +242,6 @@ class _Pages:
             faces = [_face_on_photo(face, photo, names, shown_clusters) for face in photo.faces]
             self._page(f"photos/{photo.photo_id}.html", "photo.html", root="../", photo=photo, faces=faces,
                        preview=previews.get(photo.photo_id))
-            self._written["photos"].add(f"{photo.photo_id}.html")
 
     def _paged(self, kind: str, item_id: int, faces: list[Face], template: str, **values: Any) -> None:
         pages = max(1, -(-len(faces) // FACES_PER_PAGE))
@@ -253,7 +252,6 @@ class _Pages:
         for page in range(1, pages + 1):
             chunk = faces[(page - 1) * FACES_PER_PAGE : page * FACES_PER_PAGE]
             self._page(f"{kind}/{link(page)}", template, root="../", faces=chunk, page=page, pages=pages, link=link, **values)
-            self._written[kind].add(link(page))
 
     def _page(self, relative: str, template: str, **values: Any) -> None:
         shown = pickle.dumps(sorted((name, value) for name, value in values.items() if not callable(value)), protocol=5)

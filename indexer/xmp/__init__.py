@@ -134,7 +134,8 @@ def export_xmp(library: Library, paths: list[Path] | None = None, named_only: bo
             continue
         try:
             old = sidecar.read_bytes() if sidecar.exists() else None
-            theirs = [r for r in read_regions(old) if r.face_id is None and r.name] if old is not None else []
+            present = read_regions(old) if old is not None else []
+            theirs = [r for r in present if r.face_id is None and r.name]
         except UnreadableXmp as e:
             report.skipped.append({"photo": photo.path, "reason": f"its sidecar {sidecar.name} is left alone: {e}"})
             continue
@@ -160,7 +161,7 @@ def export_xmp(library: Library, paths: list[Path] | None = None, named_only: bo
         report.sidecars_written.append(str(sidecar))
         if dry_run:
             continue
-        if old is not None and not any(r.face_id is not None for r in read_regions(old)):
+        if old is not None and not any(r.face_id is not None for r in present):
             backup = sidecar.with_name(sidecar.name + BACKUP_SUFFIX)
             if not backup.exists():
                 shutil.copy2(sidecar, backup)
