@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 DEMO := .demo
 
-.PHONY: setup models demo test clean system-packages
+.PHONY: setup models demo test test-fast clean system-packages
 
 setup: $(INSTALLED) models
 
@@ -48,6 +48,10 @@ system-packages:
 
 test: setup system-packages
 	$(BIN)/python -m pytest
+
+# The fast tests alone (fake models, no browser; about a minute): what to run while editing.
+test-fast: setup
+	$(BIN)/python -m pytest -m "not e2e"
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache

@@ -22,14 +22,14 @@ import numpy as np
 from PIL import Image, ImageEnhance
 
 from indexer.config import DetectionConfig
-from indexer.detect import mtcnn_detector
-from indexer.embed import facenet_embedder
+from indexer.vision.detect import mtcnn_detector
+from indexer.vision.embed import facenet_embedder
 from indexer.geometry import box_overlap, same_face
-from indexer.imaging import crop_face, load_photo
-from indexer.indexing.store import SAME_FACE_DISTANCE
+from indexer.vision.imaging import crop_face, load_photo
+from indexer.naming.labels import SAME_FACE_DISTANCE
 from indexer.sample import PEOPLE, cached_sample_library
 from indexer.config import load_config
-from indexer.weights import get_model
+from indexer.vision.weights import get_model
 
 
 def jpeg(image: Image.Image) -> Image.Image:

@@ -27,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.clustering import CORE_MIN_CONFIDENCE, CORE_MIN_PX, FaceToGroup, group_faces
+from indexer.naming.grouping import CORE_MIN_CONFIDENCE, CORE_MIN_PX, FaceToGroup, group_faces
 from indexer.config import downloads_dir
-from indexer.fetch import Sdist, extract_tree, fetch_sdist
+from indexer.vision.fetch import Sdist, extract_tree, fetch_sdist
 from indexer.sample import INSIGHTFACE, PEOPLE, cached_sample_library
 
 from commands import clean_environment
@@ -72,7 +72,7 @@ def main() -> None:
 def _time_at_scale(count: int = 100_000, people: int = 20_000) -> None:
     import time
 
-    from indexer.embed import l2_normalize
+    from indexer.vision.embed import l2_normalize
 
     rng = np.random.default_rng(0)
     centres = l2_normalize(rng.normal(size=(people, 128)))

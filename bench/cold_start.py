@@ -26,7 +26,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
-from indexer.engines import ENGINES
+from indexer.vision.engines import ENGINES
 from indexer.sample import cached_sample_library
 
 from commands import clean_environment

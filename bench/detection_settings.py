@@ -16,11 +16,11 @@ from dataclasses import replace
 import numpy as np
 
 from indexer.config import Config
-from indexer.detect import mtcnn_detector
-from indexer.embed import facenet_embedder
-from indexer.imaging import crop_face, load_photo
+from indexer.vision.detect import mtcnn_detector
+from indexer.vision.embed import facenet_embedder
+from indexer.vision.imaging import crop_face, load_photo
 from indexer.sample import cached_sample_library
-from indexer.weights import get_model
+from indexer.vision.weights import get_model
 
 
 def describe(faces) -> str:

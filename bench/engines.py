@@ -18,13 +18,13 @@ from pathlib import Path
 import numpy as np
 
 from indexer.config import Config
-from indexer.detect import _box_in_original, _resized, mtcnn_detector
-from indexer.embed import facenet_embedder
-from indexer.engines import ENGINES
+from indexer.vision.detect import _box_in_original, _resized, mtcnn_detector
+from indexer.vision.embed import facenet_embedder
+from indexer.vision.engines import ENGINES
 from indexer.geometry import box_overlap
-from indexer.imaging import crop_face, load_photo
+from indexer.vision.imaging import crop_face, load_photo
 from indexer.sample import cached_sample_library, composite_photo
-from indexer.weights import get_model
+from indexer.vision.weights import get_model
 
 
 def analyse(engine: str, pixels: dict) -> tuple[dict, float]:
@@ -45,7 +45,7 @@ def analyse(engine: str, pixels: dict) -> tuple[dict, float]:
 
 def package_pipeline(pixels: dict) -> dict:
     """Boxes as the `mtcnn` package's detect_faces finds them, with indexer's settings and scaling."""
-    from indexer.engines.tensorflow import load_tensorflow
+    from indexer.vision.engines.tensorflow import load_tensorflow
 
     load_tensorflow()
     from mtcnn import MTCNN

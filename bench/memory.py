@@ -21,7 +21,7 @@ from pathlib import Path
 
 from speed import make_canvases
 
-from indexer.engines import ENGINES
+from indexer.vision.engines import ENGINES
 from indexer.sample import cached_sample_library
 
 from commands import clean_environment

@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from indexer.config import SearchConfig
-from indexer.embed import l2_normalize
-from indexer.vectors import VectorIndex
+from indexer.vision.embed import l2_normalize
+from indexer.vectors.index import VectorIndex
 
 K = 10
 

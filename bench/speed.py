@@ -31,14 +31,14 @@ import numpy as np
 from PIL import Image
 
 from indexer.config import Config, RuntimeConfig, StorageConfig, downloads_dir
-from indexer.engines import ENGINES
-from indexer.embed import standardize
-from indexer.imaging import load_photo
+from indexer.vision.engines import ENGINES
+from indexer.vision.embed import standardize
+from indexer.vision.imaging import load_photo
 from indexer.library import Library
 from indexer.geometry import same_face
 from indexer.indexing.run import index_library
 from indexer.sample import cached_sample_library, composite_photo
-from indexer.weights import get_model, verified_weights
+from indexer.vision.weights import get_model, verified_weights
 
 CANVAS = (4000, 3000)
 FACE_HEIGHTS = [60, 90, 160, 320, 640]  # px; 60 is below 1/40 of 3000 (75 px)
@@ -63,7 +63,7 @@ class SeedLoop:
     """The seed's per-photo loop: full-image MTCNN, one `predict` per face."""
 
     def __init__(self, config: Config):
-        from indexer.engines.tensorflow import load_tensorflow
+        from indexer.vision.engines.tensorflow import load_tensorflow
 
         load_tensorflow()
         from keras_facenet.inception_resnet_v1 import InceptionResNetV1

@@ -18,8 +18,8 @@ import time
 
 import numpy as np
 
-from indexer.embed import l2_normalize
-from indexer.recognize import Recognizer, calibrate
+from indexer.vision.embed import l2_normalize
+from indexer.naming.recognize import Recognizer, calibrate
 
 NOISE = 0.0677  # per dimension: same-person L2 ≈ 0.86 after normalising
 MODEL_LIMIT = 1.0  # facenet128's max_distance

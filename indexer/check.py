@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from indexer.classifier import ClassifierUnusable
-from indexer.db import queries
+from indexer.naming.classifier import ClassifierUnusable
+from indexer.db import queries, reads
+from indexer.db.reader import Reader
 from indexer.library import Library
-from indexer.lock import writer_lock
-from indexer.weights import MODELS
+from indexer.vision.weights import MODELS
 
 SHOWN_MISSING = 10  # missing files named in the problem line; --json lists them all
 
@@ -46,12 +46,16 @@ class CheckReport:
 def check_library(library: Library, repair: bool = False) -> CheckReport:
     """Check (and with ``repair``, fix what can be fixed from the database). Holds the writer lock, so it
     never reads a run's half-written state."""
-    with writer_lock(library.config.storage.data_dir, "check", library.config.storage.database_url):
+    with library.writer_lock("check"):
         report = CheckReport()
         with library.session() as session:
-            counts = queries.counts(session)
+            counts = reads.counts(Reader.of_session(session))
             report.photos, report.failed = counts.photos, counts.errors
             report.faces = queries.face_counts_by_model(session)
+            unnamed_but_scored = queries.faces_with_a_source_but_no_person(session)
+        if unnamed_but_scored:
+            report.problems.append(f"{unnamed_but_scored} face(s) are marked as named (automatically, or with a score) "
+                                   "but name nobody; `indexer train` names them again")
         for model_name in sorted(set(report.faces) | {library.model.name} | _models_with_files(library)):
             _check_vectors(library, model_name, report, repair)
         _check_files(library, report)
@@ -65,7 +69,7 @@ def _models_with_files(library: Library) -> set[str]:
 
 
 def _check_vectors(library: Library, model_name: str, report: CheckReport, repair: bool) -> None:
-    from indexer.vectors import VectorIndex
+    from indexer.vectors.index import VectorIndex
 
     spec = MODELS.get(model_name)
     faces = report.faces.get(model_name, 0)
@@ -127,7 +131,7 @@ def _check_files(library: Library, report: CheckReport) -> None:
 
 
 def _check_classifier(library: Library, report: CheckReport) -> None:
-    from indexer.training import load_recognizer
+    from indexer.naming.training import load_recognizer
 
     try:
         load_recognizer(library)

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from indexer.engines import DEFAULT_ENGINE, ENGINES
+from indexer.vision.engines import DEFAULT_ENGINE, ENGINES
 from indexer.errors import ConfigError
-from indexer.weights import MODELS, DEFAULT_MODEL
+from indexer.vision.weights import MODELS, DEFAULT_MODEL
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""Files on disk: atomic replacement, content hashes, and owner-only permissions for private data."""
+"""Files on disk: paths as the index stores them, atomic replacement, content hashes, and owner-only
+permissions for private data."""
 
 from __future__ import annotations
 
@@ -15,6 +16,18 @@ log = logging.getLogger(__name__)
 
 PRIVATE_FOLDER = 0o700
 PRIVATE_FILE = 0o600
+
+
+def folder_prefix(folder: str | Path) -> str:
+    """``folder`` as the start of the paths under it: with a trailing separator, so that ``/photos/a``
+    does not take in ``/photos/ab``."""
+    return os.path.join(str(folder), "")
+
+
+def absolute(path: str | Path) -> str:
+    """A path the user typed, as the scan stores it: the folder resolved, the file's own name kept."""
+    path = Path(path).expanduser()
+    return str(path.parent.resolve() / path.name)
 
 
 def sha256_file(path: str | Path) -> str:

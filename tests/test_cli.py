@@ -73,9 +73,11 @@ def test_a_bad_config_is_one_line_and_exit_1(write_config):
     assert result.stderr == f"indexer: error: {path}: min_confidence must be a number from 0 to 1, not 7\n"
 
 
-def test_bad_usage_exits_2(run):
-    run("index", "--frobnicate", expect=2)
-    run("no-such-command", expect=2)
+def test_bad_usage_exits_2_and_says_what_was_wrong(run):
+    result = run("index", "--frobnicate", expect=2)
+    assert result.stderr.strip().endswith("Error: No such option: --frobnicate") and result.stdout == ""
+    result = run("no-such-command", expect=2)
+    assert result.stderr.strip().endswith("Error: No such command 'no-such-command'.") and result.stdout == ""
 
 
 def test_init_creates_the_database_and_tells_where_things_live(run, tmp_path):

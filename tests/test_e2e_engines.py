@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 
 from indexer.config import Config
-from indexer.detect import mtcnn_detector
-from indexer.embed import facenet_embedder
+from indexer.vision.detect import mtcnn_detector
+from indexer.vision.embed import facenet_embedder
 from indexer.geometry import box_overlap
-from indexer.imaging import crop_face, load_photo
+from indexer.vision.imaging import crop_face, load_photo
 from indexer.sample import composite_photo
-from indexer.weights import get_model
-from support.e2e import Indexer, restored
+from indexer.vision.weights import get_model
+from support.e2e import Indexer
 
 pytestmark = pytest.mark.e2e
 
@@ -82,7 +82,7 @@ def who_is(indexer: Indexer, *photos) -> list[dict]:
 
 def test_both_engines_name_the_same_faces_and_switching_engines_reads_nothing_again(trained_sample, sample, tmp_path):
     (onnx, library, onnx_report, _), (tensorflow, tf_library, tf_report, _) = (
-        restored(trained_sample("onnx")), restored(trained_sample("tensorflow")))
+        trained_sample("onnx"), trained_sample("tensorflow"))
     assert [p["name"] for p in onnx_report["people"]] == [p["name"] for p in tf_report["people"]]
     assert onnx_report["accuracy"] == tf_report["accuracy"]
     onnx_labels = {(path.replace(str(library), ""), x): name for (path, x), name in labels(onnx).items()}
@@ -137,7 +137,7 @@ def test_who_is_index_and_enroll_never_import_tensorflow_with_the_onnx_engine(sa
 
 
 def test_the_query_path_imports_neither_models_nor_pydantic_nor_sqlalchemy(trained_sample):
-    indexer, library, _, _ = restored(trained_sample())
+    indexer, library, _, _ = trained_sample()
     heavy = ("pydantic", "tensorflow", "onnxruntime", "sklearn", "faiss", "numpy", "PIL", "sqlalchemy", "alembic")
     for args in (["find", "madonna"], ["people"], ["show", str(library / "group.jpg")], ["errors"], ["status"],
                  ["history"], ["clusters"]):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from indexer.sample import PEOPLE
-from support.e2e import GROUP_FACES, Indexer, copy_photos, group_face_index, restored
+from support.e2e import GROUP_FACES, Indexer, copy_photos, group_face_index, own_copy
 
 pytestmark = pytest.mark.e2e
 
@@ -60,7 +60,7 @@ def photo_page(indexer: Indexer, site: Path, photo: Path) -> Path:
 
 
 def test_the_sample_librarys_gallery_shows_its_people_their_faces_and_boxes_on_the_faces(trained_sample, browser, tmp_path):
-    indexer, library, _, _ = restored(trained_sample("onnx"))
+    indexer, library, _, _ = trained_sample("onnx")
     site = tmp_path / "site"
     indexer("gallery", str(site))
 
@@ -112,20 +112,10 @@ def test_the_sample_librarys_gallery_shows_its_people_their_faces_and_boxes_on_t
     assert any(label.startswith("madonna #") for label in labels)
 
 
-@pytest.fixture
-def hostile_file(trained_sample, sample):
-    """A photo named HOSTILE_FILE in the trained sample library, taken out again afterwards (the library
-    folder is shared by the session's tests)."""
-    _, library, _, _ = trained_sample("onnx")
+def test_hostile_names_and_file_names_show_as_text_and_never_run(trained_sample, browser, sample, tmp_path):
+    indexer, library = own_copy(trained_sample("onnx"), tmp_path / "home")  # a photo is added to the library
     hostile = library / HOSTILE_FILE
     shutil.copy2(sample.photos("val", "madonna")[0], hostile)
-    yield hostile
-    hostile.unlink()
-
-
-def test_hostile_names_and_file_names_show_as_text_and_never_run(trained_sample, browser, hostile_file, tmp_path):
-    indexer, library, _, _ = restored(trained_sample("onnx"))
-    hostile = hostile_file
     indexer("index", str(library))
     face_id = max(indexer.json("show", str(hostile))["faces"], key=lambda f: f["box"][2] * f["box"][3])["face_id"]
     indexer("label", str(face_id), HOSTILE_NAME)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from support.e2e import GROUP_FACES, group_face_index, restored
+from support.e2e import GROUP_FACES, group_face_index
 
 pytestmark = pytest.mark.e2e
 
@@ -24,7 +24,7 @@ PEOPLE = ["ben_afflek", "elton_john", "jerry_seinfeld", "madonna", "mindy_kaling
 def named(trained_sample, backend):
     """The index as it was right after training, restored before each test (tests that rename, merge or
     label leave nothing behind): (indexer, library folder, train report); on SQLite and on PostgreSQL."""
-    indexer, library, report, _ = restored(trained_sample(backend=backend.name))
+    indexer, library, report, _ = trained_sample(backend=backend.name)
     return indexer, library, report
 
 
@@ -153,12 +153,22 @@ def test_undo_of_a_merge_restores_the_exact_state_and_find_answers_as_before(nam
     assert indexer.name_rows() == before and indexer("find", "madonna").stdout == found
 
 
-def test_a_rejection_is_respected_by_train_and_review_suggests_from_the_real_faces(named):
+def test_a_rejection_is_respected_by_train_and_review_suggests_from_the_real_faces(named, sample, tmp_path):
     indexer, library, _ = named
     madonna_val = first_automatic_face(indexer, library / "val" / "madonna")
     indexer("reject", str(madonna_val), "madonna")
     indexer("train")
     assert indexer.query("SELECT person_id, label_source FROM faces WHERE id = ?", madonna_val) == [(None, None)]
+    # A photo showing her twice: recognition names one face (a person once per photo), the other is left
+    # for review to suggest.
+    left, right = (Image.open(p).convert("RGB") for p in sample.photos("val", "madonna")[1:3])
+    twice = Image.new("RGB", (left.width + right.width, max(left.height, right.height)))
+    twice.paste(left, (0, 0))
+    twice.paste(right, (left.width, 0))
+    (tmp_path / "twice").mkdir()
+    twice.save(tmp_path / "twice" / "madonna-twice.jpg", quality=95)
+    assert indexer.json("index", str(tmp_path / "twice"))["faces_named"] == 1
     suggestions = [json.loads(line) for line in indexer("review", "madonna", "--json").stdout.splitlines()]
     assert madonna_val not in [s["face_id"] for s in suggestions]
+    assert [s["photo"] for s in suggestions] == [str(tmp_path / "twice" / "madonna-twice.jpg")]
     assert all(s["person"] == "madonna" and s["distance"] <= 1.0 for s in suggestions)

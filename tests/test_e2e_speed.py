@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from indexer.config import Config
-from indexer.detect import mtcnn_detector
-from indexer.imaging import load_photo
+from indexer.vision.detect import mtcnn_detector
+from indexer.vision.imaging import load_photo
 from indexer.geometry import same_face
 from indexer.sample import composite_photo
 

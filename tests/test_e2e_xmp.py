@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 import subprocess
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from support.e2e import GROUP_FACES, Indexer
+from support.e2e import GROUP_FACES, own_copy
 
 pytestmark = pytest.mark.e2e
 
@@ -50,15 +49,7 @@ def centre(box: list[int], size: tuple[int, int]) -> tuple[float, float]:
 def trained_copy(trained_sample, tmp_path):
     """The trained sample library in a folder of its own (the session's is shared, and these tests write
     sidecars and photos into it): the data folder as after training, with its photos' paths moved."""
-    indexer, library, _, copy = trained_sample("onnx")
-    home = tmp_path / "home"
-    own = Indexer(home)
-    shutil.copytree(library, home / "library")
-    shutil.copytree(copy, home / "data")
-    with sqlite3.connect(home / "data" / "indexer.db") as db:
-        db.execute("UPDATE photos SET path = ? || substr(path, ?) WHERE path LIKE ? || '%'",
-                   (str(home / "library"), len(str(library)) + 1, str(library) + "/"))
-    return own, home / "library"
+    return own_copy(trained_sample("onnx"), tmp_path / "home")
 
 
 def test_exiftool_reads_our_names_on_the_right_faces_rotated_photos_included(trained_copy, exiftool, sample):

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from indexer.config import ConfigError, load_config, parse_config, same_face_settings
-from indexer.engines.onnx_files import CASCADE_NETWORKS, FIX, OPSET, facenet_network, state, verified_onnx
+from indexer.vision.engines.onnx_files import CASCADE_NETWORKS, FIX, OPSET, facenet_network, state, verified_onnx
 from indexer.errors import ModelUnavailable
 from indexer.files import sha256_file
-from indexer.weights import get_model
+from indexer.vision.weights import get_model
 
 
 def test_the_engine_is_onnx_unless_the_config_says_tensorflow(write_config):

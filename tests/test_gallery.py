@@ -125,9 +125,9 @@ def test_a_folder_that_is_not_a_gallery_a_file_or_no_folder_at_all_is_one_line_a
 
 
 def test_a_person_with_more_faces_than_a_page_holds_gets_pages_linked_in_order(run, unsorted, tmp_path, monkeypatch):
-    import indexer.gallery
+    import indexer.outputs.gallery.pages
 
-    monkeypatch.setattr(indexer.gallery, "FACES_PER_PAGE", 3)
+    monkeypatch.setattr(indexer.outputs.gallery.pages, "FACES_PER_PAGE", 3)
     site = tmp_path / "site"
     gallery(run, site)
     ann_id = _person_id((site / "index.html").read_text(), "Ann")

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from indexer.imaging import UnreadablePhoto, crop_face, load_photo
+from indexer.vision.imaging import UnreadablePhoto, crop_face, load_photo
 
 
 def test_exif_orientation_is_applied_so_pixels_are_upright(tmp_path):

@@ -8,10 +8,10 @@ import stat
 
 import pytest
 
-import indexer.training
+import indexer.naming.labels
 from indexer.config import load_config
 from indexer.library import Library
-from indexer.people import label_face, merge, rename
+from indexer.naming.people import label_face, merge, rename
 
 from support.photos import make_photo
 
@@ -220,7 +220,7 @@ def test_label_rename_and_merge_while_train_computes_are_not_undone_by_it(run, r
     assert trained == {"ann": "Ann", "bob": "Bob", "cy": "Cy"}  # named automatically
     unname_automatic_names(config)  # so that this train names them: it writes all three faces
     group = shown(run, root / "group.jpg")["faces"]
-    real = indexer.training.one_name_per_photo
+    real = indexer.naming.labels.one_name_per_photo
 
     def meanwhile(*args, **kwargs):  # another process, while train has read the faces and computes
         library = Library(load_config(config))
@@ -229,7 +229,7 @@ def test_label_rename_and_merge_while_train_computes_are_not_undone_by_it(run, r
         merge(library, "Bob", "Ann")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(indexer.training, "one_name_per_photo", meanwhile)
+    monkeypatch.setattr(indexer.naming.labels, "one_name_per_photo", meanwhile)
     run("train")
     faces = shown(run, root / "group.jpg")["faces"]
     assert (faces[0]["person"], faces[0]["source"]) == ("Zed", "manual")

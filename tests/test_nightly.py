@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-import indexer.imaging
+import indexer.vision.imaging
 import indexer.indexing.analyse
 from indexer.config import load_config
 from indexer.db.models import Face, Person, Photo
 from indexer.library import Library
-from indexer.lock import writer_lock
+from indexer.db.lock import writer_lock
 
 from support.photos import BAD_FILE_REASONS, assert_reasons, bomb_png, make_photo
 
@@ -149,7 +149,7 @@ def test_a_decompression_bomb_is_refused_before_decoding_so_memory_stays_flat(tm
     bomb = bomb_png(tmp_path / "bomb.png")
     code = (
         "import resource, sys\n"
-        "from indexer.imaging import UnreadablePhoto, load_photo\n"
+        "from indexer.vision.imaging import UnreadablePhoto, load_photo\n"
         "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         "try:\n"
         f"    load_photo({str(bomb)!r}, 120)\n"
@@ -184,14 +184,14 @@ def test_a_file_that_changes_while_being_read_is_recorded_and_read_again_next_ru
 
 
 def test_an_unreadable_file_is_recorded_as_permission_denied(run, photos, monkeypatch):
-    real_open = indexer.imaging.Image.open
+    real_open = indexer.vision.imaging.Image.open
 
     def refuse(path, *args, **kwargs):
         if str(path).endswith("party.jpg"):
             raise PermissionError(13, "Permission denied", str(path))
         return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr(indexer.imaging.Image, "open", refuse)
+    monkeypatch.setattr(indexer.vision.imaging.Image, "open", refuse)
     run("index", str(photos))
     (error,) = json.loads(run("errors", "--json").stdout)
     assert (os.path.basename(error["path"]), error["reason"]) == ("party.jpg", "cannot read file: permission denied")
@@ -252,7 +252,10 @@ def test_a_database_of_an_older_version_is_upgraded_after_a_backup_and_a_newer_o
     engine = make_engine(f"sqlite:///{tmp_path / 'data' / 'indexer.db'}")
     with engine.begin() as connection:
         command.upgrade(_alembic_config(connection), "0001")
-    result = run("status")
+    refused = run("status", expect=1)  # reading never upgrades: it says which command does
+    assert "has schema revision 0001 and this indexer needs" in refused.stderr and "run `indexer init`" in refused.stderr
+    assert not list((tmp_path / "data").glob("indexer.db.before-*.bak"))
+    result = run("init")
     (backup,) = (tmp_path / "data").glob("indexer.db.before-*.bak")
     assert f"a copy of it as it was is in {backup}" in result.stderr
     with engine.begin() as connection:

@@ -4,7 +4,7 @@ import pytest
 
 from indexer.db.queries import KnownPhoto
 from indexer.indexing.plan import FileState, FolderState, file_state, plan_run
-from indexer.scanner import ScannedFile
+from indexer.indexing.scan import ScannedFile
 
 ROOT = "/lib"
 SETTINGS = "model=facenet128"

@@ -14,28 +14,16 @@ import time
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
+from support.cli import Cli
 from support.photos import make_photo, unsorted_library
-
-
-def cli(config: Path):
-    from indexer.cli import app
-
-    def invoke(*args: str, expect: int | None = 0):
-        result = CliRunner().invoke(app, ["--config", str(config), *args], catch_exceptions=False)
-        if expect is not None:
-            assert result.exit_code == expect, f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
-        return result
-
-    return invoke
 
 
 @pytest.fixture
 def on_postgres(postgres, write_config, tmp_path, request):
     """A config whose database is a new PostgreSQL database (data_dir still holds the vector files)."""
     url = postgres.create_database(re.sub(r"\W", "_", request.node.name)[:60])
-    return cli(write_config(f'[storage]\ndata_dir = "{tmp_path / "pg-data"}"\ndatabase_url = "{url}"\n', name="pg.toml")), url
+    return Cli(write_config(f'[storage]\ndata_dir = "{tmp_path / "pg-data"}"\ndatabase_url = "{url}"\n', name="pg.toml")), url
 
 
 def script(run, photos: Path) -> list[str]:
@@ -78,7 +66,7 @@ def test_the_writer_lock_is_the_databases_so_a_second_machine_waits_and_a_dead_h
     run, url = on_postgres
     make_photo(tmp_path / "photos" / "a.jpg", faces=1)
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from pathlib import Path; from indexer.lock import writer_lock\n"
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from indexer.db.lock import writer_lock\n"
          f"with writer_lock(Path({str(tmp_path / 'other-host')!r}), 'index', {url!r}):\n"
          "    print('holding', flush=True); time.sleep(60)"],
         stdout=subprocess.PIPE, text=True)
@@ -120,7 +108,7 @@ def test_an_older_schema_is_upgraded_only_by_init_after_saying_what_to_back_up(o
 def test_a_second_machine_on_the_same_database_refreshes_its_own_vector_cache_when_the_database_moved_on(
         on_postgres, write_config, tmp_path, use_people_models):
     first_host, url = on_postgres
-    second_host = cli(write_config(f'[storage]\ndata_dir = "{tmp_path / "second-host"}"\ndatabase_url = "{url}"\n',
+    second_host = Cli(write_config(f'[storage]\ndata_dir = "{tmp_path / "second-host"}"\ndatabase_url = "{url}"\n',
                                    name="second.toml"))
     photos = tmp_path / "photos"
     for i, faces in enumerate([["ann"], ["ann", "bob"], ["bob"]]):

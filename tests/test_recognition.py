@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
-from indexer.classifier import ClassifierUnusable, SvmClassifier
-from indexer.embed import l2_normalize
-from indexer.recognize import Match, Recognizer, Thresholds, calibrate, one_name_per_photo, trainable
+from indexer.naming.classifier import ClassifierUnusable, SvmClassifier
+from indexer.vision.embed import l2_normalize
+from indexer.naming.labels import one_name_per_photo
+from indexer.naming.recognize import Match, Recognizer, Thresholds, calibrate, trainable
 
 
 def clusters(people: int, faces: int, spread: float = 0.05, seed: int = 0, dimensions: int = 128):
@@ -151,7 +152,7 @@ def test_calibration_of_a_single_person_uses_the_models_default_and_no_svm():
 
 
 def test_with_many_people_each_is_learnt_against_their_nearest_and_the_rule_still_turns_strangers_away():
-    from indexer.classifier import NEAR_PEOPLE
+    from indexer.naming.classifier import NEAR_PEOPLE
 
     vectors, ids, _ = clusters(NEAR_PEOPLE + 20, 4, spread=0.06)
     classifier = SvmClassifier.fit(vectors, ids)
@@ -170,7 +171,7 @@ def test_with_many_people_each_is_learnt_against_their_nearest_and_the_rule_stil
 def test_platt_sigmoids_fitted_all_at_once_are_scikit_learns():
     from sklearn.calibration import _SigmoidCalibration
 
-    from indexer.classifier import _platt_sigmoids
+    from indexer.naming.classifier import _platt_sigmoids
 
     rng = np.random.default_rng(1)
     labels = [(rng.random(n) < 0.1).astype(int) | (np.arange(n) < 2) for n in (20, 150, 400)]
@@ -188,7 +189,7 @@ def test_a_linear_svm_fitted_through_liblinear_directly_is_linear_svcs_and_so_is
     import sklearn.svm
     from sklearn.svm import LinearSVC
 
-    from indexer.classifier import SVM_C, linear_svm
+    from indexer.naming.classifier import SVM_C, linear_svm
 
     real_fit = LinearSVC.fit
 
@@ -214,7 +215,7 @@ def test_a_linear_svm_fitted_through_liblinear_directly_is_linear_svcs_and_so_is
 
 
 def test_stratified_folds_deal_each_label_round_every_fold():
-    from indexer.classifier import _stratified_folds
+    from indexer.naming.classifier import _stratified_folds
 
     labels = np.array([1] * 3 + [0] * 97)
     fold_of = _stratified_folds(labels, 3)

@@ -1,7 +1,7 @@
 import os
 from pathlib import Path
 
-from indexer.scanner import LibraryScan, is_excluded
+from indexer.indexing.scan import LibraryScan, is_excluded
 
 from support.photos import refuse_to_list
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from sqlalchemy import delete
 
-from indexer.embed import l2_normalize
-from indexer.vectors import VectorIndex, VectorKind
+from indexer.vision.embed import l2_normalize
+from indexer.vectors.index import VectorIndex, VectorKind
 
 
 def clustered(n: int, people: int, seed: int = 0) -> np.ndarray:
@@ -140,7 +140,7 @@ def test_the_library_switches_to_an_approximate_index_above_the_configured_size_
 
 @pytest.mark.parametrize("kind", [VectorKind.EXACT, VectorKind.HNSW])
 def test_the_count_read_from_a_file_header_is_what_faiss_reads_tombstones_taken_off(tmp_path, kind):
-    from indexer.vector_file import stored_vectors
+    from indexer.vectors.file import stored_vectors
 
     path = tmp_path / "faces.faiss"
     assert stored_vectors(path, 8) == 0

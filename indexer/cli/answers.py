@@ -25,7 +25,7 @@ def who_is(
 
     Exit status 1 when a photo could not be read (the others are still answered).
     """
-    from indexer.whois import WhoIs, annotation_targets
+    from indexer.answers.whois import WhoIs, annotation_targets
 
     library = ctx.obj.library()
     targets = annotation_targets(photos, annotate) if annotate is not None else {}
@@ -45,7 +45,7 @@ def who_is(
                 face_id = f"face {face.face_id}" if face.face_id is not None else "-"
                 typer.echo(f"{one_line(answer.photo)}\t{face.person or 'unknown'}\t{score}\t{box_text(face.box)}\t{face_id}")
             if answer.photo in targets:
-                from indexer.annotate import annotate as draw
+                from indexer.outputs.annotate import annotate as draw
 
                 draw(answer.pixels, answer.faces, targets[answer.photo])
     if failed:
@@ -64,7 +64,7 @@ def find(
     ] = 0.0,
 ) -> None:
     """The library's photos that show NAME, best first: path, face box, score, and whether named by hand."""
-    from indexer.answers import photos_of
+    from indexer.answers.people import photos_of
 
     with ctx.obj.reader() as reader:
         person, photos = photos_of(reader, name, min_score)
@@ -91,7 +91,7 @@ def similar(
     """The faces across the library most like one face, nearest first: a quick way to find more faces of
     somebody to name (`indexer label`). Distance is L2 between unit vectors, 0–2; the same person is
     usually below 1."""
-    from indexer.photos import similar_faces
+    from indexer.answers.similar import similar_faces
 
     for face in similar_faces(ctx.obj.library(), face_id, limit):
         if json_output:

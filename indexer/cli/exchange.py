@@ -28,7 +28,7 @@ def export_xmp(
 ) -> None:
     """Write each photo's faces as face regions (MWG) into its XMP sidecar, names included, for digiKam,
     Lightroom, darktable and exiftool. Never writes a photo; keeps everything else in a sidecar."""
-    from indexer.xmp import export_xmp as export
+    from indexer.outputs.xmp.export import export_xmp as export
 
     settings: Settings = ctx.obj
     report = export(settings.library(), paths, named_only=named_only, dry_run=dry_run)
@@ -50,7 +50,7 @@ def import_xmp(
 ) -> None:
     """Name faces by hand from the named face regions (MWG or Microsoft) in the photos' XMP sidecars and
     embedded XMP, as digiKam, Lightroom or exiftool wrote them. One event in `indexer history`."""
-    from indexer.xmp import import_xmp as import_regions
+    from indexer.outputs.xmp.imports import import_xmp as import_regions
 
     settings: Settings = ctx.obj
     report = import_regions(settings.library(), paths, dry_run=dry_run, overwrite=overwrite)
@@ -83,7 +83,7 @@ def export(
 ) -> None:
     """Every face, one row each: face id, photo, box, person, who named it and the score; streamed."""
     from indexer.errors import IndexerError
-    from indexer.exports import FORMATS, write_faces
+    from indexer.outputs.exports import FORMATS, write_faces
 
     if output_format not in FORMATS:
         raise IndexerError(f"--format {output_format!r}: choose {' or '.join(FORMATS)}")

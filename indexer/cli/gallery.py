@@ -24,7 +24,7 @@ def gallery(
     """Write or refresh a static HTML gallery: everyone named, the clusters of unnamed faces, each photo
     with its faces boxed. It opens from disk, or from any static web server; only what changed is redone."""
     from indexer.errors import IndexerError
-    from indexer.gallery import build_gallery
+    from indexer.outputs.gallery.build import build_gallery
 
     settings: Settings = ctx.obj
     library = settings.library()

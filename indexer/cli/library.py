@@ -20,7 +20,8 @@ def init(ctx: typer.Context, json_output: JsonOption = False) -> None:
     """Create the data folder and the database (or upgrade it), and show where everything lives. A
     PostgreSQL database of an older indexer is upgraded only here, after you backed it up."""
     from indexer.db.session import current_revision
-    from indexer.weights import is_present, weights_file
+    from indexer.db.urls import shown
+    from indexer.vision.weights import is_present, weights_file
 
     settings: Settings = ctx.obj
     library = settings.library(upgrade_unsaved=True)
@@ -29,7 +30,7 @@ def init(ctx: typer.Context, json_output: JsonOption = False) -> None:
     report = {
         "config": str(config.path) if config.path else None,
         "data_dir": str(config.storage.data_dir),
-        "database": config.storage.url,
+        "database": shown(config.storage.url),
         "schema": current_revision(library.engine),
         "vectors": str(config.storage.vectors_dir),
         "model": model.name,
@@ -76,11 +77,13 @@ def index(
         typer.Option("--prune", help="Also remove photos not found because their folder is empty or missing, because "
                                      "the settings leave them out, or because too many are gone at once."),
     ] = False,
-    cluster: Annotated[
+    scheduler: Annotated[
         str | None,
-        typer.Option("--cluster", metavar="ADDRESS", help="Read the photos on this Dask cluster (tcp://scheduler:8786); "
-                                                          "default: [compute] scheduler, else this machine."),
+        typer.Option("--scheduler", metavar="ADDRESS", help="Read the photos on the workers of this Dask scheduler "
+                                                            "(tcp://host:8786); default: [compute] scheduler, else this machine."),
     ] = None,
+    cluster: Annotated[str | None, typer.Option("--cluster", metavar="ADDRESS", hidden=True,
+                                                help="The old name of --scheduler.")] = None,
 ) -> None:
     """Find and embed every face in the photos under the roots; only new and changed files are read.
 
@@ -90,11 +93,13 @@ def index(
     from indexer.indexing.run import index_library
 
     settings: Settings = ctx.obj
+    if cluster is not None:
+        log.warning("--cluster is now called --scheduler (a cluster is a group of faces); --cluster goes in a later version")
     library = settings.library()
     signal.signal(signal.SIGTERM, _stop_like_interrupt)  # a stopped cron job or service ends its run cleanly
     with tqdm_logging():
         summary = index_library(library, roots, progress=progress_setting(settings, progress), max_minutes=max_minutes,
-                                prune=prune, cluster=cluster).as_dict()
+                                prune=prune, scheduler=scheduler or cluster).as_dict()
     if json_output:
         print_json(summary)
         return
@@ -105,7 +110,7 @@ def index(
 @command
 def status(ctx: typer.Context, json_output: JsonOption = False) -> None:
     """How many photos, faces, people and vectors the index holds, and how the last run went."""
-    from indexer.answers import status as library_status
+    from indexer.answers.status import status as library_status
 
     settings: Settings = ctx.obj
     config = settings.config()
@@ -175,7 +180,7 @@ def check(
 @command
 def errors(ctx: typer.Context, json_output: JsonOption = False) -> None:
     """The files that could not be indexed, with the reason and when they were last tried."""
-    from indexer.answers import failed_files
+    from indexer.answers.photos import failed_files
 
     with ctx.obj.reader() as reader:
         failed = failed_files(reader)
@@ -196,7 +201,7 @@ def show(
     json_output: JsonOption = False,
 ) -> None:
     """What the index knows about one photo: its faces, with ids, boxes, names and scores (no model is loaded)."""
-    from indexer.answers import photo_record
+    from indexer.answers.photos import photo_record
 
     with ctx.obj.reader() as reader:
         record = photo_record(reader, photo)

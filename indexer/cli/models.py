@@ -15,8 +15,8 @@ from indexer.cli.base import JsonOption, command, models_app, print_json
 def models_list(ctx: typer.Context, json_output: JsonOption = False) -> None:
     """The face embedding models indexer can use; * marks the configured one. The state of each one's ONNX
     file (and of MTCNN's) is current, missing, stale or damaged: `models fetch` makes it."""
-    from indexer.engines.onnx_files import CASCADE_NETWORKS, converter_version, facenet_network, state
-    from indexer.weights import MODELS, is_present
+    from indexer.vision.engines.onnx_files import CASCADE_NETWORKS, converter_version, facenet_network, state
+    from indexer.vision.weights import MODELS, is_present
 
     config = ctx.obj.config()
     models_dir = config.embedding.models_dir
@@ -60,8 +60,8 @@ def models_fetch(
     """Put a model's weights into the models folder, checked by sha256, and make the ONNX files of the
     ONNX engine from them (again when the weights or the converter changed). Already there: just verified."""
     from indexer.config import downloads_dir
-    from indexer.engines.convert import make_onnx_files
-    from indexer.weights import fetch_weights, get_model, verified_weights
+    from indexer.vision.engines.convert import make_onnx_files
+    from indexer.vision.weights import fetch_weights, get_model, verified_weights
 
     config = ctx.obj.config()
     spec = get_model(model or config.embedding.model)

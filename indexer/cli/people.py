@@ -31,8 +31,8 @@ def enroll(
 
     The photos are indexed too (every face in them). Then run `indexer train`.
     """
-    from indexer.enroll import enroll as enroll_people, people_folders
-    from indexer.scanner import absolute
+    from indexer.naming.enroll import enroll as enroll_people, people_folders
+    from indexer.files import absolute
 
     settings: Settings = ctx.obj
     if folders and name_and_photos:
@@ -87,7 +87,7 @@ def label(
     if cluster is not None:
         _label_cluster(ctx, cluster, face_or_name, name, clear, leave_out or [], json_output)
         return
-    from indexer.people import label_face
+    from indexer.naming.people import label_face
 
     if leave_out:
         raise typer.BadParameter("--except goes with --cluster")
@@ -107,7 +107,7 @@ def label(
 
 def _label_cluster(ctx: typer.Context, cluster: int, name: str, extra: str | None, clear: bool, leave_out: list[int],
                    json_output: bool) -> None:
-    from indexer.clusters import name_cluster
+    from indexer.naming.clusters import name_cluster
 
     if clear or extra is not None:
         raise typer.BadParameter("with --cluster, give just the NAME: label --cluster ID NAME")
@@ -128,7 +128,7 @@ def clusters(
 ) -> None:
     """Groups of faces nobody named that are probably one person, largest first, as the last `index` or
     `train` made them. Name one with `indexer label --cluster ID NAME`."""
-    from indexer.answers import clusters as list_clusters
+    from indexer.answers.clusters import clusters as list_clusters
 
     with ctx.obj.reader() as reader:
         found = list_clusters(reader, min_size)
@@ -154,7 +154,7 @@ def split(
 ) -> None:
     """Take faces away from a person who is really two (a wrong merge, or look-alikes): they go to another
     person, keeping how they were named. Run `train` afterwards; `undo` takes the split back."""
-    from indexer.people import split as split_person
+    from indexer.naming.people import split as split_person
 
     result = split_person(ctx.obj.library(), name, faces, into)
     if json_output:
@@ -172,7 +172,7 @@ def rename(
     new: Annotated[str, typer.Argument(help="The new name.")],
 ) -> None:
     """Rename a person; all their faces keep the name."""
-    from indexer.people import rename as rename_person
+    from indexer.naming.people import rename as rename_person
 
     before, after = rename_person(ctx.obj.library(), old, new)
     typer.echo(f"renamed {before} to {after}")
@@ -187,7 +187,7 @@ def merge(
     json_output: JsonOption = False,
 ) -> None:
     """Make two people one: every face of FROM is named INTO, and FROM is removed. Then run `indexer train`."""
-    from indexer.people import merge as merge_people
+    from indexer.naming.people import merge as merge_people
 
     result = merge_people(ctx.obj.library(), source, target)
     if json_output:
@@ -202,7 +202,7 @@ def merge(
 @command
 def people(ctx: typer.Context, json_output: JsonLinesOption = False) -> None:
     """Everyone named, with how many faces and photos show them (one JSON object per line with --json)."""
-    from indexer.answers import people as list_people
+    from indexer.answers.people import people as list_people
 
     with ctx.obj.reader() as reader:
         everyone = list_people(reader)
@@ -231,7 +231,7 @@ def train(
 ) -> None:
     """Learn the people named by hand, report cross-validated accuracy and the thresholds, and name the
     faces of the whole library again (names given by hand stay)."""
-    from indexer.training import train as train_library
+    from indexer.naming.training import train as train_library
 
     settings: Settings = ctx.obj
     with tqdm_logging():
@@ -268,7 +268,7 @@ def lost_names(ctx: typer.Context, json_output: JsonLinesOption = False) -> None
     or overwritten, or a detection setting changed): photo, name, the box the name was on, when and why.
     Name the right face with `indexer label FACE_ID NAME` (`indexer show PHOTO` lists its faces) and the
     entry goes."""
-    from indexer.people import lost_names as list_lost
+    from indexer.naming.people import lost_names as list_lost
 
     lost = list_lost(ctx.obj.library())
     for row in lost:
@@ -290,7 +290,7 @@ def history(
 ) -> None:
     """The changes of names made by hand (label, enroll, rename, merge, undo), newest first: what each did,
     and which were undone. `indexer undo` reverts them."""
-    from indexer.answers import history as name_history
+    from indexer.answers.status import history as name_history
 
     with ctx.obj.reader() as reader:
         events = name_history(reader, limit)
@@ -314,7 +314,7 @@ def undo(
 ) -> None:
     """Revert the newest changes of names made by hand, exactly: a label is taken back, a rename renamed
     back, a merge un-merged, an enrolment un-named. Each undo is in the history too."""
-    from indexer.history import undo as undo_events
+    from indexer.naming.labels import undo as undo_events
 
     for undone in undo_events(ctx.obj.library(), count):
         if json_output:
@@ -341,7 +341,7 @@ def review(
     or named so again), s skips, q stops. Otherwise it lists them; `confirm` and `reject` answer one."""
     import sys
 
-    from indexer.review import confirm, reject, suggestions
+    from indexer.naming.review import confirm, reject, suggestions
 
     library = ctx.obj.library()
     found = suggestions(library, name, limit)
@@ -379,7 +379,7 @@ def _show_face(photo: str, box: list[int]) -> None:
     import subprocess
     import tempfile
 
-    from indexer.imaging import load_photo
+    from indexer.vision.imaging import load_photo
 
     viewer = shutil.which("xdg-open") or shutil.which("open")
     if viewer is None:
@@ -403,7 +403,7 @@ def confirm(
     name: Annotated[str, typer.Argument(help="The person it is.")],
 ) -> None:
     """Yes, the face is NAME: names it by hand (as `review` does on y)."""
-    from indexer.review import confirm as confirm_face
+    from indexer.naming.review import confirm as confirm_face
 
     result = confirm_face(ctx.obj.library(), face_id, name)
     typer.echo(f"face {result.face_id} in {result.photo}: {result.person}")
@@ -418,7 +418,7 @@ def reject(
 ) -> None:
     """No, the face is not NAME: it is never suggested as NAME again, and recognition never names it so
     (an automatic name of NAME on it is taken off now). As `review` does on n."""
-    from indexer.review import reject as reject_face
+    from indexer.naming.review import reject as reject_face
 
     person = reject_face(ctx.obj.library(), face_id, name)
     typer.echo(f"face {face_id}: not {person}")

@@ -6,7 +6,6 @@ Times are stored as naive UTC datetimes.
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String
@@ -21,23 +20,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-class LabelSource(StrEnum):
-    """Who put the name on a face (``faces.label_source``; NULL: nobody)."""
-
-    MANUAL = "manual"  # the user, by hand: only the user changes it
-    AUTO = "auto"  # recognition: recomputed by every `indexer train`
-
-
-class RunStatus(StrEnum):
-    """How an ``indexer index`` run ended (``runs.status``)."""
-
-    RUNNING = "running"
-    COMPLETED = "completed"
-    OUT_OF_TIME = "out of time"
-    INTERRUPTED = "interrupted"
-    FAILED = "failed"
 
 
 class Base(DeclarativeBase):
@@ -98,14 +80,14 @@ class Face(Base):
     detection: Mapped[float] = mapped_column(Float)  # detector confidence, 0–1
     landmarks: Mapped[dict[str, Any]] = mapped_column(JSON)  # name -> [x, y] pixels
     embedding: Mapped[bytes] = mapped_column(LargeBinary)  # float32, little-endian, unit length
-    embedding_model: Mapped[str] = mapped_column(String)  # a name from indexer.weights.MODELS
+    embedding_model: Mapped[str] = mapped_column(String)  # a name from indexer.vision.weights.MODELS
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     # "manual": the user named the face (person_id set) or said it is nobody they named (person_id None);
     # nothing automatic changes it. "auto": named by recognition. None: not named.
     label_source: Mapped[str | None] = mapped_column(String)
     label_score: Mapped[float | None] = mapped_column(Float)  # 0–1; 1.0 for manual names
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # The group of unnamed faces it was put in when groups were last made (indexer.clusters); a face
+    # The group of unnamed faces it was put in when groups were last made (indexer.naming.clusters); a face
     # named since still points at it until the next refresh, and readers skip it.
     cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id", ondelete="SET NULL"))
 
@@ -125,7 +107,7 @@ class Run(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String)  # a RunStatus
+    status: Mapped[str] = mapped_column(String)  # a db.values.RunStatus
     roots: Mapped[list[str]] = mapped_column(JSON)
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
@@ -178,7 +160,7 @@ class LostName(Base):
 class NameEvent(Base):
     """One change of names made by hand (label, enroll, rename, merge, undo), with what it changed:
     ``changes`` maps "faces", "people" and "lost_names" to {row id: [before, after]}, a row being None
-    where it did not exist (see ``indexer.history``). ``undone_by`` is the undo event that reverted it."""
+    where it did not exist (see ``indexer.naming.history``). ``undone_by`` is the undo event that reverted it."""
 
     __tablename__ = "name_events"
     __table_args__ = ({"sqlite_autoincrement": True},)

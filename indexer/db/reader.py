@@ -1,27 +1,31 @@
-"""Reading the index in plain SQL, for the commands that only read (find, people, show, errors, status).
+"""Reading the index in plain SQL (the statements are ``db.reads``): the read-only commands (find, people,
+show, errors, status, history, clusters, export) and every other reader of those facts.
 
 On SQLite (the default) the statements run through the standard library's ``sqlite3`` on a read-only
 connection, so those commands start without importing SQLAlchemy (~0.2 s, most of their cold start);
-on any other database they run through SQLAlchemy's ``text()``, the very same statements, with
-``:name`` parameters, which both understand. A database that does not exist yet or has an older schema
-is first opened as a Library (created or upgraded, as every command does), then read.
+on any other database, and inside a write transaction, through SQLAlchemy's ``text()``: the very same
+statements, with ``:name`` parameters, which both understand.
+
+Reading never creates or changes a database: a database that does not exist yet reads as empty, and
+one with an older schema is refused with the command that upgrades it.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from indexer.config import Config
 from indexer.db import SCHEMA_HEAD
+from indexer.db.urls import SQLITE, backend, database_name, plain_sqlite_file, shown
 from indexer.errors import DatabaseError
 from indexer.files import keep_private
 
-SQLITE_PREFIX = "sqlite:///"
+if TYPE_CHECKING:
+    from indexer.config import Config
 
 
 class Reader:
@@ -33,22 +37,43 @@ class Reader:
 
     @classmethod
     def open(cls, config: Config) -> Reader:
+        """The configured database, for reading. DatabaseError when its schema is not this version's."""
         url = config.storage.url
-        path = sqlite_path(url)
+        path = plain_sqlite_file(url)
         if config.storage.data_dir.is_dir():
             keep_private(config.storage.data_dir, path)
         if path is not None:
-            connection = _connect_read_only(path) if path.is_file() else None
-            if connection is not None and _at_head(connection):
-                return cls(connection, through_sqlalchemy=False)
-            if connection is not None:
+            if not path.is_file() or path.stat().st_size == 0:
+                return _empty()
+            connection = _connect_read_only(path)
+            try:
+                revision = _revision(connection.execute, sqlite3.Error)
+            except BaseException:
                 connection.close()
-            _prepare(config)
-            return cls(_connect_read_only(path), through_sqlalchemy=False)
-        _prepare(config)
-        from sqlalchemy import create_engine
+                raise
+            if revision is None and not _has_tables(connection):
+                connection.close()
+                return _empty()
+            _check_revision(revision, url, connection.close)
+            return cls(connection, through_sqlalchemy=False)
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-        return cls(create_engine(url).connect(), through_sqlalchemy=True)
+        try:
+            connection = create_engine(url).connect()
+        except (SQLAlchemyError, DBAPIError) as e:
+            raise DatabaseError(f"cannot open the database {shown(url)}: {_reason(e)}") from None
+        revision = _revision(lambda sql: connection.execute(text(sql)), SQLAlchemyError, connection.rollback)
+        if revision is None:
+            connection.close()
+            return _empty()
+        _check_revision(revision, url, connection.close)
+        return cls(connection, through_sqlalchemy=True)
+
+    @classmethod
+    def of_session(cls, session) -> Reader:
+        """The statements of ``db.reads`` inside ``session``'s transaction (a SQLAlchemy Session)."""
+        return cls(session.connection(), through_sqlalchemy=True)
 
     def rows(self, sql: str, **params: Any) -> list[tuple]:
         if self._through_sqlalchemy:
@@ -86,15 +111,6 @@ class Reader:
         self.close()
 
 
-def sqlite_path(url: str) -> Path | None:
-    """The file of a plain SQLite URL (``sqlite:////abs/path.db``); None for any other URL (another
-    database, an in-memory one, or one with options, which SQLAlchemy reads)."""
-    if not url.startswith(SQLITE_PREFIX) or "?" in url:
-        return None
-    path = url[len(SQLITE_PREFIX):]
-    return Path(path) if path not in ("", ":memory:") else None
-
-
 def _connect_read_only(path: Path) -> sqlite3.Connection:
     try:
         connection = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
@@ -104,19 +120,60 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
         raise DatabaseError(f"cannot open the database {path}: {e}") from e
 
 
-def _at_head(connection: sqlite3.Connection) -> bool:
-    """Whether the database has the schema this version writes."""
+def _revision(execute, error: type[Exception], recover=lambda: None) -> str | None:
+    """The schema revision the database is at; None when it has none (no alembic_version table)."""
     try:
-        return connection.execute("SELECT version_num FROM alembic_version").fetchall() == [(SCHEMA_HEAD,)]
-    except sqlite3.Error:  # no such table: a new or foreign file
-        return False
+        rows = execute("SELECT version_num FROM alembic_version").fetchall()
+    except error:
+        recover()
+        return None
+    return rows[0][0] if rows else None
 
 
-def _prepare(config: Config) -> None:
-    """Create or upgrade the database the way every command does (refusing one from a newer indexer)."""
-    from indexer.library import Library
+def _has_tables(connection: sqlite3.Connection) -> bool:
+    try:
+        return bool(connection.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0])
+    except sqlite3.Error as e:
+        raise DatabaseError(f"cannot read the database: {e}") from e
 
-    Library(config)
+
+def _check_revision(revision: str | None, url: str, close) -> None:
+    if revision == SCHEMA_HEAD:
+        return
+    close()
+    raise DatabaseError(schema_mismatch(url, revision))
+
+
+def schema_mismatch(url: str, revision: str | None, newer: bool = False) -> str:
+    """Why this version of indexer cannot use the database at ``url`` (schema ``revision``; ``newer``: one
+    this version does not know), and what to do, in one line."""
+    if newer or (revision is not None and revision > SCHEMA_HEAD):
+        return (f"the database {shown(url)} was made by a newer version of indexer (schema revision {revision}); "
+                "upgrade indexer to use it")
+    if backend(url) == SQLITE:
+        return (f"the database {shown(url)} has schema revision {revision} and this indexer needs {SCHEMA_HEAD}: run "
+                "`indexer init` (or `indexer index`) to upgrade it; a copy of it as it was is kept beside it")
+    return (f"the database {shown(url)} has schema revision {revision} and this indexer needs {SCHEMA_HEAD}: back it up "
+            f"first (e.g. pg_dump --format=custom --file=indexer-before-{SCHEMA_HEAD}.dump {database_name(url)}), then run "
+            "`indexer init` to upgrade it")
+
+
+def _reason(error: Exception) -> str:
+    """A driver's error in one line (psycopg's span several)."""
+    cause = getattr(error, "orig", None) or error
+    return " ".join(str(cause).split()) or type(cause).__name__
+
+
+def _empty() -> Reader:
+    """A database that does not exist yet reads as an empty one: the schema, in memory."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import StaticPool
+
+    from indexer.db.models import Base
+
+    engine = create_engine("sqlite://", poolclass=StaticPool)
+    Base.metadata.create_all(engine)
+    return Reader(engine.raw_connection().driver_connection, through_sqlalchemy=False)
 
 
 def as_datetime(value: Any) -> datetime | None:

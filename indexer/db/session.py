@@ -13,6 +13,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from indexer.db import SCHEMA_HEAD
+from indexer.db.reader import schema_mismatch
+from indexer.db.urls import SQLITE, backend, shown, sqlite_file
 from indexer.errors import DatabaseError
 from indexer.files import private_file
 
@@ -27,21 +29,14 @@ def make_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError as e:
-        raise DatabaseError(f"not a database URL: {url}") from e
-    if sqlite_file(parsed) is not None:
-        private_file(sqlite_file(parsed))
+        raise DatabaseError(f"not a database URL: {shown(url)}") from e
+    if sqlite_file(url) is not None:
+        private_file(sqlite_file(url))
     engine = create_engine(parsed)
-    if engine.dialect.name == "sqlite":
+    if backend(url) == SQLITE:
         event.listen(engine, "connect", _sqlite_settings)
         event.listen(engine, "begin", _sqlite_begin)
     return engine
-
-
-def sqlite_file(url) -> Path | None:
-    """The file of a SQLite database URL; None for other databases and in-memory SQLite."""
-    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
-        return None
-    return Path(url.database)
 
 
 def writing(engine: Engine) -> Engine:
@@ -90,7 +85,9 @@ def current_revision(engine: Engine) -> str | None:
                 return None
             return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except OperationalError as e:
-        raise DatabaseError(f"cannot open the database {engine.url}: {e.orig}") from e
+        url = _url(engine)
+        reason = " ".join(str(e.orig).split()).replace(url, shown(url))
+        raise DatabaseError(f"cannot open the database {shown(url)}: {reason}") from None
 
 
 def upgrade_to_head(engine: Engine, upgrade_unsaved: bool = False) -> None:
@@ -106,33 +103,32 @@ def upgrade_to_head(engine: Engine, upgrade_unsaved: bool = False) -> None:
 
     scripts = ScriptDirectory(str(migrations_dir()))
     if current is not None and current not in {script.revision for script in scripts.walk_revisions()}:
-        raise DatabaseError(
-            f"the database {engine.url.database} was made by a newer version of indexer "
-            f"(schema revision {current}); upgrade indexer to use it"
-        )
+        raise DatabaseError(schema_mismatch(_url(engine), current, newer=True))
     if current is not None:
         head = scripts.get_current_head()
         backup = backup_sqlite(engine, f"before-{head}")
         if backup is not None:
             log.info("upgrading the database from schema %s to %s; a copy of it as it was is in %s", current, head, backup)
         elif not upgrade_unsaved:
-            raise DatabaseError(
-                f"the database {engine.url.render_as_string(hide_password=True)} has schema revision {current} and this "
-                f"indexer needs {head}: back it up first (e.g. pg_dump --format=custom --file=indexer-before-{head}.dump "
-                f"{engine.url.database}), then run `indexer init` to upgrade it")
+            raise DatabaseError(schema_mismatch(_url(engine), current))
         else:
             log.warning("upgrading the database %s from schema %s to %s (it was not copied here: a backup is yours to keep)",
-                        engine.url.render_as_string(hide_password=True), current, head)
+                        shown(_url(engine)), current, head)
     with engine.begin() as connection:
         command.upgrade(_alembic_config(connection), "head")
+
+
+def _url(engine: Engine) -> str:
+    """The engine's URL as the configuration gave it (to be shown only through ``urls.shown``)."""
+    return engine.url.render_as_string(hide_password=False)
 
 
 def backup_sqlite(engine: Engine, label: str) -> Path | None:
     """Copy a SQLite database file (consistently, through SQLite's backup API) to
     ``<file>.<label>-<UTC time>.bak`` beside it; returns that path (None for other databases)."""
-    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+    source_path = sqlite_file(_url(engine))
+    if source_path is None:
         return None
-    source_path = Path(engine.url.database)
     target = source_path.with_name(f"{source_path.name}.{label}-{datetime.now(UTC):%Y%m%dT%H%M%S}.bak")
     private_file(target)
     source = sqlite3.connect(source_path)

@@ -15,12 +15,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
-from indexer.detect import DetectedFace
+from indexer.vision.detect import DetectedFace
 from indexer.files import sha256_file
-from indexer.imaging import DEFAULT_FORMATS, UnreadablePhoto, crop_face, load_photo, photo_formats
+from indexer.vision.imaging import DEFAULT_FORMATS, UnreadablePhoto, crop_face, load_photo, photo_formats
 from indexer.indexing.plan import ToRead
 from indexer.indexing.store import Analysed
-from indexer.scanner import ScannedFile
+from indexer.indexing.scan import ScannedFile
 
 log = logging.getLogger(__name__)
 
@@ -40,22 +40,18 @@ class FaceAnalyser:
 
     @classmethod
     def for_library(cls, library) -> FaceAnalyser:
-        """The configured models and settings of ``library`` (models load here, on first use)."""
-        config = library.config
-        return cls(library.detector(), library.embedder(), config.embedding.margin, config.embedding.batch_size,
-                   config.library.max_megapixels, photo_formats(config.library.extensions))
+        """The models of ``library`` (built once there) with its settings."""
+        return cls.for_config(library.config, library.detector(), library.embedder())
 
     @classmethod
-    def for_config(cls, config) -> FaceAnalyser:
-        """The models and settings of ``config``, with no library (a cluster's worker has no database)."""
-        from indexer.detect import mtcnn_detector
-        from indexer.embed import facenet_embedder
-        from indexer.weights import get_model
+    def for_config(cls, config, detector=None, embedder=None) -> FaceAnalyser:
+        """The settings of ``config``, with ``detector`` and ``embedder`` (default: the models ``config`` names,
+        ``vision.models``; a Dask worker has no library)."""
+        from indexer.vision import models
 
         e = config.embedding
-        return cls(mtcnn_detector(config.detection, config.runtime.engine, e.models_dir),
-                   facenet_embedder(get_model(e.model), config.runtime.engine, e.models_dir, e.batch_size),
-                   e.margin, e.batch_size, config.library.max_megapixels, photo_formats(config.library.extensions))
+        return cls(detector or models.detector(config), embedder or models.embedder(config), e.margin, e.batch_size,
+                   config.library.max_megapixels, photo_formats(config.library.extensions))
 
     def faces_of(self, pixels: np.ndarray) -> tuple[list[DetectedFace], np.ndarray]:
         """The faces of one decoded photo and their embeddings, shape (faces, dimensions)."""

@@ -21,8 +21,8 @@ from typing import Protocol
 
 from indexer.config import same_face_settings
 from indexer.db.queries import KnownPhoto
-from indexer.files import sha256_file
-from indexer.scanner import ScannedFile, folder_prefix
+from indexer.files import folder_prefix, sha256_file
+from indexer.indexing.scan import ScannedFile
 
 # Up to this many photos gone from disk are removed in one run whatever share of the library they are.
 ALWAYS_REMOVABLE = 10

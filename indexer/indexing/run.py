@@ -17,14 +17,14 @@ import numpy as np
 from tqdm import tqdm
 
 from indexer.db import queries
-from indexer.db.models import RunStatus
+from indexer.db.values import RunStatus
 from indexer.errors import IndexerError, RootNotFound
 from indexer.indexing.analyse import FaceAnalyser
 from indexer.indexing.plan import FileState, FolderState, LocalDisk, Plan, ToRead, file_state, plan_run
 from indexer.indexing.store import Analysed, apply_moves_and_removals, store_batch
 from indexer.library import Library
-from indexer.lock import writer_lock
-from indexer.scanner import LibraryScan, folder_prefix, look_at
+from indexer.files import folder_prefix
+from indexer.indexing.scan import LibraryScan, look_at
 
 log = logging.getLogger(__name__)
 
@@ -104,15 +104,15 @@ def index_files(library: Library, paths: list[str], progress: bool | None = None
 
 
 def index_library(library: Library, roots: list[Path] | None = None, progress: bool | None = None,
-                  max_minutes: float | None = None, prune: bool = False, cluster: str | None = None) -> IndexSummary:
+                  max_minutes: float | None = None, prune: bool = False, scheduler: str | None = None) -> IndexSummary:
     """Bring the index up to date with the files under ``roots`` (default: the configured roots).
 
     ``progress``: True or False to show or hide the progress bars on stderr; None shows them on a terminal.
     ``max_minutes``: stop reading new photos after this many minutes (what is done is kept; the next run
     goes on from there). ``prune``: remove every photo not found under the roots, whatever the reason
     (folder empty or missing, out of scope, many at once), but under a folder that could not be listed.
-    ``cluster``: the address of a Dask scheduler whose workers read the photos (default: ``[compute]
-    scheduler``; None there too: this machine reads them; see ``indexing.cluster``).
+    ``scheduler``: the address of a Dask scheduler whose workers read the photos (default: ``[compute]
+    scheduler``; None there too: this machine reads them; see ``indexing.dask_workers``).
     Holds the writer lock (AlreadyRunning when another writer has it).
     """
     chosen = roots if roots else library.config.library.roots
@@ -120,11 +120,11 @@ def index_library(library: Library, roots: list[Path] | None = None, progress: b
         where = library.config.path or "the configuration"
         raise IndexerError(f"no folders to index: name one, or set [library] roots in {where}")
     present, missing = resolve_roots(chosen)
-    with writer_lock(library.config.storage.data_dir, "index", library.config.storage.database_url):
+    with library.writer_lock("index"):
         _check_missing_roots(library, missing, prune)
         with library.transaction() as session:
             run_id = queries.start_run(session, [str(r) for r in (*present, *missing)])
-        writer = _Writer(library, progress, max_minutes, cluster or library.config.compute.scheduler)
+        writer = _Writer(library, progress, max_minutes, scheduler or library.config.compute.scheduler)
         status = RunStatus.FAILED
         try:
             _index_roots(writer, present, missing if prune else (), prune)
@@ -149,8 +149,8 @@ def index_library(library: Library, roots: list[Path] | None = None, progress: b
 
 
 def _refresh_clusters(library: Library) -> None:
-    """Group the unnamed faces anew (``indexer.clusters``); a failure there never fails the run."""
-    from indexer.clusters import refresh
+    """Group the unnamed faces anew (``indexer.naming.clusters``); a failure there never fails the run."""
+    from indexer.naming.clusters import refresh
 
     try:
         refresh(library)
@@ -164,7 +164,7 @@ def _refresh_gallery(library: Library, progress: bool | None) -> None:
     folder = library.config.gallery.dir
     if folder is None:
         return
-    from indexer.gallery import build_gallery
+    from indexer.outputs.gallery.build import build_gallery
 
     try:
         report = build_gallery(library, folder, progress=progress)
@@ -242,9 +242,9 @@ class _Writer:
     """Reads files with the models and stores them, keeping the vector file in step; counts what it did."""
 
     def __init__(self, library: Library, progress: bool | None, max_minutes: float | None = None,
-                 cluster: str | None = None):
+                 scheduler: str | None = None):
         self.library = library
-        self.cluster = cluster
+        self.scheduler = scheduler
         self.model = library.model
         self.face_settings = library.config.face_settings  # recorded on every photo this run indexes
         self.bars_disabled = None if progress is None else not progress
@@ -262,8 +262,8 @@ class _Writer:
     def recognizer(self):
         """The trained labelling rule, loaded on first need; None before `indexer train` (or when its
         file is unusable: then new faces stay unnamed and the run goes on)."""
-        from indexer.classifier import ClassifierUnusable
-        from indexer.training import load_recognizer
+        from indexer.naming.classifier import ClassifierUnusable
+        from indexer.naming.training import load_recognizer
 
         try:
             return load_recognizer(self.library)
@@ -272,11 +272,12 @@ class _Writer:
             return None
 
     def analyser(self):
-        """The FaceAnalyser of this machine, or one that reads on the Dask cluster (``indexing.cluster``)."""
-        if self.cluster is not None:
-            from indexer.indexing.cluster import ClusterAnalyser
+        """The FaceAnalyser of this machine, or one that reads on a Dask scheduler's workers
+        (``indexing.dask_workers``)."""
+        if self.scheduler is not None:
+            from indexer.indexing.dask_workers import DaskAnalyser
 
-            return ClusterAnalyser(self.library.config, self.cluster)
+            return DaskAnalyser(self.library.config, self.scheduler)
         analyser = FaceAnalyser.for_library(self.library)
         embedder = analyser.embedder
         if (embedder.model_name, embedder.dimensions) != (self.model.name, self.model.dimensions):

@@ -1,22 +1,17 @@
-"""The real command in a subprocess, with its own config and data folder, and what is known of the
-sample library's group photo."""
+"""End to end: the real command in a subprocess with a home of its own (``Indexer``), the trained sample
+library every end-to-end module shares, and what is known of the sample library's group photo."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import shutil
 import sqlite3
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from indexer.sample import SampleLibrary
+from support.cli import Backend, Cli, write_config
 
 
 # The six faces of the group photo, [x, y, w, h], as MTCNN finds them with the default settings.
@@ -45,82 +40,26 @@ NAME_ROWS = ("SELECT id, person_id, label_source, label_score FROM faces ORDER B
              "SELECT id, name, created_at FROM people ORDER BY id", "SELECT * FROM lost_names ORDER BY id")
 
 
-@dataclass(frozen=True)
-class Backend:
-    """Where an Indexer keeps its database: "sqlite" (a file in its data folder) or "postgresql" (a new
-    database on ``server``, a support.postgres.PostgresServer)."""
-
-    name: str = "sqlite"
-    server: Any = None
-
-    def new_database(self, home: Path) -> str | None:
-        """The name of a new, empty database for ``home`` (None: SQLite)."""
-        if self.server is None:
-            return None
-        database = "t" + hashlib.sha1(str(home).encode()).hexdigest()[:16]
-        self.server.create_database(database)
-        return database
-
-
-class Indexer:
-    """Runs `python -m indexer` in a subprocess with its own config and data folder (and, with a
-    PostgreSQL ``backend``, its own database on that server)."""
+class Indexer(Cli):
+    """The real command in a subprocess (``Cli``), with its own home: a config, a data folder and (with a
+    PostgreSQL ``backend``) its own database on that server."""
 
     def __init__(self, home: Path, models_dir: Path | None = None, engine: str | None = None, backend: Backend = Backend()):
         self.home = home
-        self.config = home / "config.toml"
-        home.mkdir(parents=True, exist_ok=True)
-        self.backend = backend
-        self.database = backend.new_database(home)
-        self.use_engine(engine)
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("INDEXER_")}
-        self.env["XDG_CONFIG_HOME"] = str(home / "xdg-config")
+        database = backend.new_database(home)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("INDEXER_")}
+        env["XDG_CONFIG_HOME"] = str(home / "xdg-config")
         if models_dir is not None:
-            self.env["INDEXER_MODELS_DIR"] = str(models_dir)
+            env["INDEXER_MODELS_DIR"] = str(models_dir)
+        super().__init__(write_config(home, backend, database, engine), in_process=False, data_dir=home / "data",
+                         backend=backend, database=database, env=env, cwd=home)
 
     def use_engine(self, engine: str | None) -> None:
-        """Write the config: this home's data folder and database, and ``engine`` (None: the default)."""
-        runtime = f'[runtime]\nengine = "{engine}"\n' if engine else ""
-        database = f'database_url = "{self.backend.server.url(self.database)}"\n' if self.database else ""
-        self.config.write_text(f'[storage]\ndata_dir = "{self.home / "data"}"\n{database}{runtime}')
-
-    def __call__(self, *args: str, expect: int = 0) -> subprocess.CompletedProcess:
-        done = subprocess.run(
-            [sys.executable, "-m", "indexer", "--config", str(self.config), *args],
-            capture_output=True, text=True, env=self.env, cwd=self.home,
-        )
-        assert done.returncode == expect, f"exit {done.returncode}\nstdout: {done.stdout}\nstderr: {done.stderr}"
-        return done
-
-    def json(self, *args: str, expect: int = 0):
-        return json.loads(self(*args, "--json", expect=expect).stdout)
+        """Write the config again with ``engine`` (None: the default)."""
+        write_config(self.home, self.backend, self.database, engine)
 
     def name_rows(self) -> tuple[list, list, list]:
         return tuple(self.query(sql) for sql in NAME_ROWS)
-
-    def query(self, sql: str, *params) -> list[tuple]:
-        """Rows of one statement (``?`` parameters) on this index's database, as SQLite gives them (JSON as
-        text) whichever database it is."""
-        if self.database is None:
-            with sqlite3.connect(self.home / "data" / "indexer.db") as db:
-                return db.execute(sql, params).fetchall()
-        import psycopg
-
-        server = self.backend.server
-        with psycopg.connect(host=str(server.socket), port=server.PORT, user="postgres", dbname=self.database) as db:
-            rows = db.execute(sql.replace("%", "%%").replace("?", "%s"), params).fetchall()
-        return [tuple(json.dumps(v) if isinstance(v, dict | list) else v for v in row) for row in rows]
-
-    def query_when_ready(self, sql: str, *params) -> list[tuple] | None:
-        """``query``, or None while the database or its tables do not exist yet (a run is starting)."""
-        try:
-            return self.query(sql, *params)
-        except sqlite3.OperationalError:
-            return None
-        except Exception as e:  # psycopg's UndefinedTable, when psycopg is what runs it
-            if type(e).__module__.startswith("psycopg"):
-                return None
-            raise
 
     def snapshot(self) -> None:
         """Keep a copy of the database as it is now (PostgreSQL; a SQLite file is copied with the data folder)."""
@@ -164,12 +103,18 @@ def restore(indexer: Indexer, copy: Path) -> None:
     indexer.restore_database()
 
 
-def restored(trained):
-    """A trained sample library (``train_sample``'s result) with its data folder as it was right after
-    training."""
-    indexer, _, _, copy = trained
-    restore(indexer, copy)
-    return trained
+def own_copy(trained, home: Path) -> tuple[Indexer, Path]:
+    """The trained sample library (``train_sample``'s result, SQLite) in a home of its own, for a test that
+    writes into the library folder (sidecars, new photos): the photos and the data folder as after
+    training, with the photos' paths moved. Returns (its indexer, its library folder)."""
+    _, library, _, copy = trained
+    own = Indexer(home)
+    shutil.copytree(library, home / "library")
+    shutil.copytree(copy, home / "data")
+    with sqlite3.connect(home / "data" / "indexer.db") as db:
+        db.execute("UPDATE photos SET path = ? || substr(path, ?) WHERE path LIKE ? || '%'",
+                   (str(home / "library"), len(str(library)) + 1, str(library) + "/"))
+    return own, home / "library"
 
 
 def copy_photos(paths: list[Path], dest: Path) -> Path:

@@ -7,8 +7,8 @@ import hashlib
 
 import numpy as np
 
-from indexer.detect import DetectedFace
-from indexer.embed import l2_normalize
+from indexer.vision.detect import DetectedFace
+from indexer.vision.embed import l2_normalize
 from support.photos import PEOPLE, SLOT, SQUARE
 
 __all__ = ["FakeDetector", "FakeEmbedder", "PeopleEmbedder", "PEOPLE"]

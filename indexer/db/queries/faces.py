@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import bindparam, delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
-from indexer.db.models import Face, LabelSource, Person, Photo
+from indexer.db.models import Face, Person, Photo, Rejection
+from indexer.db.values import LabelSource
 
 if TYPE_CHECKING:  # numpy is imported where used: `find` and `people` must start fast
     import numpy as np
@@ -22,7 +23,8 @@ __all__ = [
     "face_by_id", "faces_of_photo",
     "face_ids", "embeddings", "ManualLabel", "manual_labels_of", "manual_faces_under", "delete_faces_of",
     "named_faces", "UnnamedFaces", "faces_to_label", "AutomaticName", "set_automatic_names",
-    "manual_names_by_photo", "stored_faces", "face_vector", "faces_by_id", "face_counts_by_model",
+    "drop_automatic_names_given_by_hand_elsewhere", "set_labels", "set_person", "faces_with_a_source_but_no_person",
+    "manual_names_by_photo", "face_vector", "faces_by_id", "face_counts_by_model",
     "faces_with_wrong_embedding_size",
 ]
 
@@ -50,13 +52,14 @@ class ManualLabel:
     embedding: bytes
     embedding_model: str
     person_name: str | None = None
+    face_id: int | None = None
 
 
 def manual_labels_of(session: Session, photo_id: int) -> list[ManualLabel]:
     """The labels the user gave faces of this photo by hand, with the faces' boxes and embeddings."""
     rows = session.execute(
         select(Face.box_x, Face.box_y, Face.box_w, Face.box_h, Face.person_id, Face.label_score, Face.embedding,
-               Face.embedding_model, Person.name)
+               Face.embedding_model, Person.name, Face.id)
         .join(Person, Person.id == Face.person_id, isouter=True)
         .where(Face.photo_id == photo_id, Face.label_source == LabelSource.MANUAL)
         .order_by(Face.id)
@@ -154,14 +157,48 @@ def set_automatic_names(session: Session, names: list[AutomaticName]) -> None:
     for statement, rows in ((naming, named), (unnaming, unnamed)):
         for start in range(0, len(rows), 5000):
             session.connection().execute(statement, rows[start : start + 5000])
-    manual = Face.__table__.alias("manual")
-    session.connection().execute(
-        update(faces)
-        .where(faces.c.label_source == LabelSource.AUTO,
-               exists(select(manual.c.id).where(manual.c.photo_id == faces.c.photo_id, manual.c.person_id == faces.c.person_id,
-                                                manual.c.label_source == LabelSource.MANUAL)))
-        .values(person_id=None, label_score=None, label_source=None)
-    )
+    drop_automatic_names_given_by_hand_elsewhere(session)
+
+
+def drop_automatic_names_given_by_hand_elsewhere(session: Session, photo_ids: list[int] | None = None) -> None:
+    """Take an automatic name off every face whose photo has a face named after the same person by hand
+    (a person is named once per photo, and the user's name wins); only in the photos ``photo_ids`` when
+    given."""
+    faces = Face.__table__
+    by_hand = faces.alias("by_hand")
+    condition = [faces.c.label_source == LabelSource.AUTO,
+                 exists(select(by_hand.c.id).where(by_hand.c.photo_id == faces.c.photo_id, by_hand.c.person_id == faces.c.person_id,
+                                                  by_hand.c.label_source == LabelSource.MANUAL))]
+    statement = update(faces).values(person_id=None, label_score=None, label_source=None)
+    if photo_ids is None:
+        session.connection().execute(statement.where(*condition))
+        return
+    for start in range(0, len(photo_ids), 500):
+        session.connection().execute(statement.where(*condition, faces.c.photo_id.in_(photo_ids[start : start + 500])))
+
+
+def set_labels(session: Session, face_ids: Iterable[int], person_id: int | None, source: str | None,
+               score: float | None) -> None:
+    """Give these faces this label (person, LabelSource, score), whatever they had."""
+    face_ids = list(face_ids)
+    for start in range(0, len(face_ids), 500):
+        session.execute(update(Face).where(Face.id.in_(face_ids[start : start + 500]))
+                        .values(person_id=person_id, label_source=source, label_score=score))
+
+
+def set_person(session: Session, face_ids: Iterable[int], person_id: int) -> None:
+    """Name these faces ``person_id``, keeping who named them and the score (a split of a person)."""
+    face_ids = list(face_ids)
+    for start in range(0, len(face_ids), 500):
+        session.execute(update(Face).where(Face.id.in_(face_ids[start : start + 500])).values(person_id=person_id))
+
+
+def faces_with_a_source_but_no_person(session: Session) -> int:
+    """How many faces say they were named (automatically, or with a score) yet name nobody: none should
+    (a face cleared by hand has source "manual", no person and no score)."""
+    return session.scalar(select(func.count()).select_from(Face).where(
+        Face.person_id.is_(None),
+        (Face.label_source == LabelSource.AUTO) | Face.label_score.is_not(None))) or 0
 
 
 def manual_names_by_photo(session: Session, model: str) -> set[tuple[int, int]]:
@@ -171,17 +208,6 @@ def manual_names_by_photo(session: Session, model: str) -> set[tuple[int, int]]:
         .where(Face.embedding_model == model, Face.label_source == LabelSource.MANUAL, Face.person_id.is_not(None))
     )
     return {(r.photo_id, r.person_id) for r in rows}
-
-
-def stored_faces(session: Session, photo_id: int) -> list[tuple[Face, str | None]]:
-    """The faces of one photo, left to right, each with its person's name (None when unnamed)."""
-    rows = session.execute(
-        select(Face, Person.name)
-        .join(Person, Person.id == Face.person_id, isouter=True)
-        .where(Face.photo_id == photo_id)
-        .order_by(Face.box_x, Face.box_y, Face.id)
-    )
-    return [(face, name) for face, name in rows]
 
 
 def face_vector(session: Session, face_id: int) -> tuple[str, bytes] | None:
@@ -229,8 +255,6 @@ def add_faces(session: Session, faces: list[Face]) -> None:
 
 def rejected_pairs(session: Session) -> set[tuple[int, int]]:
     """(face id, person id) of every face the user said is not that person."""
-    from indexer.db.models import Rejection
-
     return {(row[0], row[1]) for row in session.execute(select(Rejection.face_id, Rejection.person_id))}
 
 
@@ -258,8 +282,6 @@ def unnamed_faces_in_cluster(session: Session, cluster_id: int) -> list[Face]:
 def rejections_of(session: Session, photo_id: int) -> list[tuple[ManualLabel, set[int]]]:
     """The faces of this photo the user said are not somebody: each as a ManualLabel (box, embedding,
     model; no person) with the ids of the people it is not."""
-    from indexer.db.models import Rejection
-
     rows = session.execute(
         select(Face.id, Face.box_x, Face.box_y, Face.box_w, Face.box_h, Face.embedding, Face.embedding_model,
                Rejection.person_id)
@@ -269,13 +291,13 @@ def rejections_of(session: Session, photo_id: int) -> list[tuple[ManualLabel, se
     )
     found: dict[int, tuple[ManualLabel, set[int]]] = {}
     for face_id, x, y, w, h, embedding, model, person_id in rows:
-        found.setdefault(face_id, (ManualLabel((x, y, w, h), None, None, embedding, model), set()))[1].add(person_id)
+        found.setdefault(face_id, (ManualLabel((x, y, w, h), None, None, embedding, model, None, face_id), set()))[1].add(person_id)
     return list(found.values())
 
 
 def add_rejections(session: Session, pairs: Iterable[tuple[int, int]]) -> None:
-    """Record (face id, person id) pairs the user said do not go together."""
-    from indexer.db.models import Rejection
-
-    session.add_all(Rejection(face_id=face_id, person_id=person_id) for face_id, person_id in pairs)
+    """Record (face id, person id) pairs the user said do not go together (those already recorded stay)."""
+    for face_id, person_id in dict.fromkeys(pairs):
+        if session.get(Rejection, (face_id, person_id)) is None:
+            session.add(Rejection(face_id=face_id, person_id=person_id))
 

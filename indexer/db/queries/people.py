@@ -9,14 +9,15 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from indexer.db.models import Face, LabelSource, LostName, Person, Photo
+from indexer.db.models import Face, LostName, Person, Photo
+from indexer.db.values import LabelSource
 
 from indexer.db.queries.faces import ManualLabel
 
 __all__ = [
     "person_names", "existing_people",
-    "record_lost_names", "resolve_lost_name", "LostNameRow", "lost_names", "person_by_id", "everyone", "add_person",
-    "take_automatic_name_off_others", "merge_people",
+    "record_lost_names", "resolve_lost_names", "LostNameRow", "lost_names", "person_by_id", "everyone", "add_person",
+    "delete_person", "merge_people",
 ]
 
 
@@ -44,9 +45,11 @@ def record_lost_names(session: Session, photo_id: int, labels: Iterable[ManualLa
                                  box_x=x, box_y=y, box_w=w, box_h=h, reason=reason))
 
 
-def resolve_lost_name(session: Session, photo_id: int, person_id: int) -> None:
-    """The user named a face of ``photo_id`` after ``person_id``: a lost name of theirs there is found."""
-    session.execute(delete(LostName).where(LostName.photo_id == photo_id, LostName.person_id == person_id))
+def resolve_lost_names(session: Session, photo_ids: list[int], person_id: int) -> None:
+    """The user named a face of each of ``photo_ids`` after ``person_id``: their lost names there are found."""
+    for start in range(0, len(photo_ids), 500):
+        session.execute(delete(LostName).where(LostName.photo_id.in_(photo_ids[start : start + 500]),
+                                               LostName.person_id == person_id))
 
 
 @dataclass(frozen=True)
@@ -85,14 +88,12 @@ def add_person(session: Session, name: str) -> Person:
     return person
 
 
-def take_automatic_name_off_others(session: Session, photo_id: int, person_id: int, face_id: int) -> None:
-    """Another face of ``photo_id`` that recognition named ``person_id`` loses the name (one name per
-    photo, and the user's wins)."""
-    session.execute(
-        update(Face)
-        .where(Face.photo_id == photo_id, Face.person_id == person_id, Face.label_source == LabelSource.AUTO, Face.id != face_id)
-        .values(person_id=None, label_source=None, label_score=None)
-    )
+def delete_person(session: Session, person_id: int) -> None:
+    """Delete a person, and the automatic names they had: a face never keeps a source and a score without
+    a person. (Names given by hand are the caller's to change first: the user's decisions.)"""
+    session.execute(update(Face).where(Face.person_id == person_id, Face.label_source == LabelSource.AUTO)
+                    .values(person_id=None, label_source=None, label_score=None))
+    session.execute(delete(Person).where(Person.id == person_id))
 
 
 def merge_people(session: Session, giving: Person, keeping: Person) -> tuple[int, int]:
@@ -100,6 +101,7 @@ def merge_people(session: Session, giving: Person, keeping: Person) -> tuple[int
     Returns (faces moved, faces ``keeping`` has now)."""
     moved = session.execute(update(Face).where(Face.person_id == giving.id).values(person_id=keeping.id)).rowcount
     session.execute(update(LostName).where(LostName.person_id == giving.id).values(person_id=keeping.id))
-    session.delete(giving)
     session.flush()
+    session.expunge(giving)
+    delete_person(session, giving.id)
     return moved, session.scalar(select(func.count()).select_from(Face).where(Face.person_id == keeping.id)) or 0

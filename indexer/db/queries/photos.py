@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from indexer.db.models import Face, Person, Photo
+from indexer.db.models import Photo
 
 from indexer.db.queries.faces import delete_faces_of
 from indexer.db.queries.rows import in_id_order
@@ -18,7 +18,7 @@ __all__ = [
     "add_photo", "photo_by_id",
     "forget_settings",
     "KnownPhoto", "known_photos", "count_photos_under", "photo_outcomes", "move_photos", "touch_photo",
-    "mark_failed", "delete_photos", "indexed_photo_paths", "Counts", "counts", "photo_paths",
+    "mark_failed", "delete_photos", "indexed_photo_paths", "photo_paths",
 ]
 
 
@@ -99,26 +99,6 @@ def indexed_photo_paths(session: Session, chunk: int = 50_000) -> Iterator[list[
     query = select(Photo.id, Photo.path).where(Photo.error.is_(None))
     for rows in in_id_order(session, query, Photo.id, chunk):
         yield [(r[0], r[1]) for r in rows]
-
-
-@dataclass(frozen=True)
-class Counts:
-    photos: int  # files indexed successfully
-    faces: int
-    people: int
-    labelled_faces: int
-    errors: int  # files that could not be indexed
-
-
-def counts(session: Session) -> Counts:
-    """How much the database holds."""
-    return Counts(
-        photos=session.scalar(select(func.count()).select_from(Photo).where(Photo.error.is_(None))) or 0,
-        faces=session.scalar(select(func.count()).select_from(Face)) or 0,
-        people=session.scalar(select(func.count()).select_from(Person)) or 0,
-        labelled_faces=session.scalar(select(func.count()).select_from(Face).where(Face.person_id.is_not(None))) or 0,
-        errors=session.scalar(select(func.count()).select_from(Photo).where(Photo.error.is_not(None))) or 0,
-    )
 
 
 def forget_settings(session: Session, photo_ids: list[int]) -> None:

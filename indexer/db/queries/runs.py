@@ -5,7 +5,9 @@ from __future__ import annotations
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from indexer.db.models import Classifier, Run, RunStatus, utcnow
+from indexer.clock import utcnow
+from indexer.db.models import Classifier, Run
+from indexer.db.values import RunStatus
 
 __all__ = ["last_training", "replace_classifier", "start_run", "finish_run"]
 

@@ -1,0 +1,70 @@
+"""What the index holds of one photo (``indexer show``) and the files it could not read (``indexer
+errors``), from the database alone (plain SQL, ``db.reads``)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from indexer.db import reads
+from indexer.db.reader import Reader, as_datetime
+from indexer.errors import IndexerError
+from indexer.files import absolute
+
+
+@dataclass(frozen=True)
+class StoredFace:
+    """A face as stored: ``box`` [x, y, w, h] in pixels of the upright photo, detector confidence 0–1,
+    the person's name (None: unnamed), the score 0–1 of that name, and who gave it (a LabelSource, or
+    None). A face whose name was cleared by hand has no person and source "manual"."""
+
+    face_id: int
+    box: list[int]
+    detection: float
+    person: str | None
+    score: float | None
+    source: str | None
+
+
+def stored_faces(reader: Reader, photo_id: int) -> list[StoredFace]:
+    """The faces of one photo as stored, left to right."""
+    return [StoredFace(face_id, [x, y, w, h], round(detection, 4), name, score if name else None, source)
+            for face_id, x, y, w, h, detection, name, score, source in reads.faces_of_photo(reader, photo_id)]
+
+
+@dataclass(frozen=True)
+class PhotoRecord:
+    """One photo: size in pixels (upright) and bytes, when it was last read, why it could not be read
+    (None: it could), and its faces left to right."""
+
+    photo: str
+    width: int | None
+    height: int | None
+    size: int
+    indexed_at: datetime
+    error: str | None
+    faces: list[StoredFace]
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def photo_record(reader: Reader, photo: str) -> PhotoRecord:
+    """What the index holds of ``photo`` (a path as the user typed it); IndexerError when it holds nothing."""
+    row = reads.photo_by_path(reader, absolute(photo))
+    if row is None:
+        raise IndexerError(f"not in the index: {photo} (`indexer index` its folder, or ask `indexer who-is`)")
+    photo_id, path, width, height, size, indexed_at, error = row
+    return PhotoRecord(path, width, height, size, as_datetime(indexed_at), error, stored_faces(reader, photo_id))
+
+
+@dataclass(frozen=True)
+class FailedFile:
+    path: str
+    reason: str
+    tried_at: datetime  # when it was last tried (UTC)
+
+
+def failed_files(reader: Reader) -> list[FailedFile]:
+    """The files that could not be indexed, by path."""
+    return [FailedFile(path, reason, as_datetime(tried_at)) for path, reason, tried_at in reads.failed_photos(reader)]

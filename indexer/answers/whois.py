@@ -1,0 +1,164 @@
+"""``indexer who-is``: the faces of any photo, each with a name or unknown.
+
+A photo the library has indexed as it is now is answered from the database (names given by hand
+included, no model loaded); any other photo is read, its faces detected and embedded, and the trained
+labelling rule applied.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from indexer.answers.photos import stored_faces
+from indexer.db import queries
+from indexer.db.reader import Reader
+from indexer.errors import IndexerError
+from indexer.vision.imaging import UnreadablePhoto, load_photo, photo_formats
+from indexer.indexing.analyse import FaceAnalyser
+from indexer.indexing.plan import FileState, file_state
+from indexer.library import Library
+from indexer.naming.labels import automatic_names
+from indexer.naming.recognize import Recognizer
+from indexer.files import absolute
+from indexer.indexing.scan import look_at
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FaceAnswer:
+    """One face: ``box`` [x, y, w, h] in pixels of the upright photo, detector confidence (0–1), the
+    person's name or None (unknown), the score (0–1, None when unknown); ``face_id`` and ``source``
+    ("manual" or "auto") when the answer comes from the index."""
+
+    box: list[int]
+    detection: float
+    person: str | None
+    score: float | None
+    face_id: int | None = None
+    source: str | None = None
+
+    def as_dict(self) -> dict:
+        shown = {"box": self.box, "detection": round(self.detection, 4), "person": self.person, "score": self.score}
+        if self.face_id is not None:
+            shown |= {"face_id": self.face_id, "source": self.source}
+        return shown
+
+
+@dataclass
+class PhotoAnswer:
+    """The answer for one photo, as the user named it; ``error`` when it could not be read."""
+
+    photo: str
+    faces: list[FaceAnswer] = field(default_factory=list)
+    error: str | None = None
+    pixels: np.ndarray | None = None  # the upright photo, kept only when asked for (to draw on)
+
+    def as_dict(self) -> dict:
+        return {"photo": self.photo, "faces": [face.as_dict() for face in self.faces]}
+
+
+class WhoIs:
+    """Answers photo after photo; models and the labelling rule load on the first photo that needs them."""
+
+    def __init__(self, library: Library):
+        self.library = library
+
+    def answer(self, photos: list[str], keep_pixels: bool = False) -> Iterator[PhotoAnswer]:
+        for photo in photos:
+            yield self.answer_one(photo, keep_pixels)
+
+    def answer_one(self, photo: str, keep_pixels: bool = False) -> PhotoAnswer:
+        answer = PhotoAnswer(photo)
+        try:
+            if not os.path.exists(photo):
+                raise UnreadablePhoto("no such file")
+            if os.path.isdir(photo):
+                raise UnreadablePhoto("is a folder, not a photo")
+            answer.faces = self._from_index(photo)
+            if answer.faces is None or keep_pixels:
+                pixels = load_photo(photo, self.library.config.library.max_megapixels,
+                                    photo_formats(self.library.config.library.extensions))
+                if answer.faces is None:
+                    answer.faces = self._from_pixels(pixels)
+                if keep_pixels:
+                    answer.pixels = pixels
+        except UnreadablePhoto as e:
+            answer.faces, answer.error = [], str(e)
+        return answer
+
+    def _from_index(self, photo: str) -> list[FaceAnswer] | None:
+        """The stored faces when the library holds this file as it is now, indexed with today's settings."""
+        path = absolute(photo)
+        with self.library.session() as session:
+            known = queries.known_photos(session, [path]).get(path)
+            if known is None or file_state(look_at(path), known, self.library.config.face_settings) is not FileState.UNCHANGED:
+                return None  # read it the ordinary way (which also says what is wrong with it)
+            return [FaceAnswer(face.box, face.detection, face.person, face.score, face.face_id,
+                               face.source if face.person else None)
+                    for face in stored_faces(Reader.of_session(session), known.id)]
+
+    def _from_pixels(self, pixels: np.ndarray) -> list[FaceAnswer]:
+        faces, vectors = self.analyser.faces_of(pixels)
+        if not faces:
+            return []
+        recognizer = self.recognizer
+        matches = [None] * len(faces)
+        if recognizer is not None:  # a person once per photo, as in the library
+            decided = automatic_names((i, 0, match) for i, match in enumerate(recognizer.match(vectors)))
+            matches = [decided[i] for i in range(len(faces))]
+        names = self.names
+        answers = []
+        for face, match in zip(faces, matches, strict=True):
+            answers.append(FaceAnswer(list(face.box), face.confidence, names.get(match.person_id) if match else None,
+                                      match.score if match else None))
+        return answers
+
+    @functools.cached_property
+    def analyser(self) -> FaceAnalyser:
+        """The models, loaded on the first photo that is not answered from the index."""
+        return FaceAnalyser.for_library(self.library)
+
+    @functools.cached_property
+    def recognizer(self) -> Recognizer | None:
+        """The trained labelling rule, loaded on the first photo that needs it."""
+        from indexer.naming.training import load_recognizer
+
+        recognizer = load_recognizer(self.library)
+        if recognizer is None:
+            log.warning("no one can be recognised yet: name people (`indexer enroll`), then run `indexer train`")
+        return recognizer
+
+    @functools.cached_property
+    def names(self) -> dict[int, str]:
+        """Person id -> name."""
+        with self.library.session() as session:
+            return queries.person_names(session)
+
+
+def annotation_targets(photos: list[str], out: Path) -> dict[str, Path]:
+    """Where each annotated copy goes: ``out`` itself for one photo (unless it is a folder), else
+    ``out/<name>`` (made unique when two photos share a name)."""
+    if len(photos) == 1 and not out.is_dir():
+        return {photos[0]: out}
+    if out.exists() and not out.is_dir():
+        raise IndexerError(f"--annotate {out}: give a folder when asking about several photos")
+    targets: dict[str, Path] = {}
+    used: set[str] = set()
+    for photo in photos:
+        name = Path(photo).name
+        stem, suffix = os.path.splitext(name)
+        candidate, n = name, 1
+        while candidate in used:
+            n += 1
+            candidate = f"{stem}-{n}{suffix}"
+        used.add(candidate)
+        targets[photo] = out / candidate
+    return targets

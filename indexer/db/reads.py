@@ -1,0 +1,160 @@
+"""Named reads in plain SQL, run through a ``db.reader.Reader``: on SQLite through the standard library's
+``sqlite3`` (no SQLAlchemy on the cold path of ``find`` and ``people``), elsewhere through SQLAlchemy's
+connection, and inside a write transaction through its session (``Reader.of_session``): the same
+statements everywhere, so a fact is read one way.
+
+Parameters are always bound (``:name``); values of enum columns come from ``db.values``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from indexer.db.reader import Reader
+from indexer.db.values import LabelSource
+
+__all__ = [
+    "people_with_counts", "person_ids_by_name", "faces_of_person", "photo_by_path", "faces_of_photo",
+    "failed_photos", "Counts", "counts", "last_run", "last_training", "name_events", "faces_in_clusters",
+    "faces_for_export", "faces_with_photos", "people_names", "indexed_faces_by_photo",
+]
+
+_NAME_OF_FACE = "LEFT JOIN people ON people.id = faces.person_id"
+
+
+def people_with_counts(reader: Reader) -> list[tuple[int, str, int, int, int]]:
+    """Everyone, by name ignoring case: (id, name, faces, photos, faces named by hand)."""
+    return reader.rows(
+        "SELECT people.id, people.name, count(faces.id), count(DISTINCT faces.photo_id), "
+        "       count(CASE WHEN faces.label_source = :manual THEN 1 END) "
+        "FROM people LEFT JOIN faces ON faces.person_id = people.id "
+        "GROUP BY people.id, people.name ORDER BY lower(people.name), people.name",
+        manual=LabelSource.MANUAL.value,
+    )
+
+
+def person_ids_by_name(reader: Reader) -> dict[str, int]:
+    """Name → person id, for everyone."""
+    return {name: person_id for person_id, name in reader.rows("SELECT id, name FROM people")}
+
+
+def people_names(reader: Reader) -> dict[int, str]:
+    """Person id → name, for everyone."""
+    return {person_id: name for person_id, name in reader.rows("SELECT id, name FROM people")}
+
+
+def faces_of_person(reader: Reader, person_id: int, min_score: float) -> list[tuple]:
+    """The faces named ``person_id`` scoring at least ``min_score`` (a name given by hand scores 1), best
+    first: (face id, photo path, x, y, w, h, score, label source)."""
+    return reader.rows(
+        "SELECT faces.id, photos.path, faces.box_x, faces.box_y, faces.box_w, faces.box_h, "
+        "       coalesce(faces.label_score, 1.0) AS score, faces.label_source "
+        "FROM faces JOIN photos ON photos.id = faces.photo_id "
+        "WHERE faces.person_id = :person AND coalesce(faces.label_score, 1.0) >= :min_score "
+        "ORDER BY score DESC, photos.path, faces.id",
+        person=person_id, min_score=min_score,
+    )
+
+
+def photo_by_path(reader: Reader, path: str) -> tuple | None:
+    """(id, path, width, height, size, indexed_at, error) of the photo at ``path``, or None."""
+    rows = reader.rows("SELECT id, path, width, height, size, indexed_at, error FROM photos WHERE path = :path", path=path)
+    return rows[0] if rows else None
+
+
+def faces_of_photo(reader: Reader, photo_id: int) -> list[tuple]:
+    """The faces of one photo, left to right: (face id, x, y, w, h, detection, person's name or None,
+    label score, label source)."""
+    return reader.rows(
+        "SELECT faces.id, box_x, box_y, box_w, box_h, detection, people.name, label_score, label_source "
+        f"FROM faces {_NAME_OF_FACE} WHERE faces.photo_id = :photo ORDER BY box_x, box_y, faces.id",
+        photo=photo_id,
+    )
+
+
+def failed_photos(reader: Reader) -> list[tuple[str, str, Any]]:
+    """(path, reason, when last tried) of every file that could not be indexed, by path."""
+    return reader.rows("SELECT path, error, indexed_at FROM photos WHERE error IS NOT NULL ORDER BY path")
+
+
+@dataclass(frozen=True)
+class Counts:
+    photos: int  # files indexed successfully
+    faces: int
+    people: int
+    labelled_faces: int  # faces with a person
+    errors: int  # files that could not be indexed
+
+
+def counts(reader: Reader) -> Counts:
+    """How much the database holds."""
+    photos, errors, faces, labelled, people = reader.rows(
+        "SELECT (SELECT count(*) FROM photos WHERE error IS NULL), (SELECT count(*) FROM photos WHERE error IS NOT NULL), "
+        "       (SELECT count(*) FROM faces), (SELECT count(*) FROM faces WHERE person_id IS NOT NULL), "
+        "       (SELECT count(*) FROM people)"
+    )[0]
+    return Counts(photos, faces, people, labelled, errors)
+
+
+def last_run(reader: Reader) -> tuple | None:
+    """(started_at, finished_at, status, summary) of the newest index run, or None."""
+    rows = reader.rows("SELECT started_at, finished_at, status, summary FROM runs ORDER BY id DESC LIMIT 1")
+    return rows[0] if rows else None
+
+
+def last_training(reader: Reader, model: str) -> tuple | None:
+    """(created_at, people) of the newest training of ``model``, or None."""
+    rows = reader.rows("SELECT created_at, people FROM classifiers WHERE embedding_model = :model ORDER BY id DESC LIMIT 1",
+                       model=model)
+    return rows[0] if rows else None
+
+
+def name_events(reader: Reader, limit: int) -> list[tuple]:
+    """The newest ``limit`` events of the history, newest first: (id, created_at, action, description,
+    changes, undone_by)."""
+    return reader.rows("SELECT id, created_at, action, description, changes, undone_by FROM name_events "
+                       "ORDER BY id DESC LIMIT :limit", limit=limit)
+
+
+def faces_in_clusters(reader: Reader) -> list[tuple]:
+    """Every face still unnamed in a cluster, by cluster and face: (cluster id, face id, photo path, x, y,
+    w, h)."""
+    return reader.rows(
+        "SELECT faces.cluster_id, faces.id, photos.path, faces.box_x, faces.box_y, faces.box_w, faces.box_h "
+        "FROM faces JOIN photos ON photos.id = faces.photo_id "
+        "WHERE faces.cluster_id IS NOT NULL AND faces.person_id IS NULL AND faces.label_source IS NULL "
+        "ORDER BY faces.cluster_id, faces.id"
+    )
+
+
+def faces_for_export(reader: Reader) -> Iterator[tuple]:
+    """Every face, streamed, by photo and face: (face id, photo path, x, y, w, h, the person's name or
+    None, label source, label score)."""
+    yield from reader.stream(
+        "SELECT faces.id, photos.path, faces.box_x, faces.box_y, faces.box_w, faces.box_h, people.name, "
+        "       faces.label_source, faces.label_score "
+        f"FROM faces JOIN photos ON photos.id = faces.photo_id {_NAME_OF_FACE} "
+        "ORDER BY photos.path, faces.id")
+
+
+def faces_with_photos(reader: Reader) -> list[tuple]:
+    """Every face with its photo, by face id: (face id, photo id, x, y, w, h, person id, label source,
+    label score, cluster id, photo path, width, height, content hash, size, mtime_ns)."""
+    return reader.rows(
+        "SELECT faces.id, faces.photo_id, faces.box_x, faces.box_y, faces.box_w, faces.box_h, faces.person_id, "
+        "       faces.label_source, faces.label_score, faces.cluster_id, "
+        "       photos.path, photos.width, photos.height, photos.content_hash, photos.size, photos.mtime_ns "
+        "FROM faces JOIN photos ON photos.id = faces.photo_id ORDER BY faces.id"
+    )
+
+
+def indexed_faces_by_photo(reader: Reader) -> list[tuple]:
+    """The faces of every photo read successfully, by path and face: (photo id, path, width, height, face
+    id, x, y, w, h, the person's name or None, label source)."""
+    return reader.rows(
+        "SELECT photos.id, photos.path, photos.width, photos.height, faces.id, faces.box_x, faces.box_y, "
+        "       faces.box_w, faces.box_h, people.name, faces.label_source "
+        f"FROM faces JOIN photos ON photos.id = faces.photo_id {_NAME_OF_FACE} "
+        "WHERE photos.error IS NULL AND photos.width IS NOT NULL ORDER BY photos.path, faces.id")

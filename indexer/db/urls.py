@@ -1,0 +1,62 @@
+"""Database URLs (SQLAlchemy's form, ``dialect+driver://user:password@host:port/database?options``), read
+without SQLAlchemy: which database a URL names, the file of a SQLite one, and the URL as it may be shown.
+
+The one place that decides "is this SQLite?" and the one place that hides a password: a URL is shown
+(in output, logs and errors) only through ``shown``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+SQLITE = "sqlite"
+POSTGRESQL = "postgresql"
+MASK = "***"
+_SECRET_OPTIONS = {"password", "passwd", "sslpassword"}
+
+
+def backend(url: str) -> str:
+    """The kind of database: "sqlite", "postgresql", or the URL's dialect for anything else ("" when
+    ``url`` is not a URL)."""
+    scheme, found, _ = url.partition("://")
+    return scheme.split("+", 1)[0].lower() if found else ""
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (``sqlite:////abs/path.db``, or relative ``sqlite:///path.db``); None for
+    any other database and for an in-memory SQLite one."""
+    if backend(url) != SQLITE:
+        return None
+    database = url.partition("://")[2][1:].split("?", 1)[0]
+    return Path(database) if database not in ("", ":memory:") else None
+
+
+def plain_sqlite_file(url: str) -> Path | None:
+    """``sqlite_file`` of a URL that has no options (``?...``): one the standard library's ``sqlite3`` can
+    open just as SQLAlchemy would."""
+    return sqlite_file(url) if "?" not in url else None
+
+
+def database_name(url: str) -> str:
+    """The database a server URL names (its path without the leading "/")."""
+    return url.partition("://")[2].partition("/")[2].split("?", 1)[0]
+
+
+def shown(url: str) -> str:
+    """``url`` fit to print: a password in it (``user:password@``, or an option such as ``?password=``)
+    replaced by ***. Anything that does not parse as a URL is shown as its dialect only."""
+    try:
+        parts = urlsplit(url)
+        if ":" not in parts.netloc and not any(k.lower() in _SECRET_OPTIONS for k, _ in parse_qsl(parts.query)):
+            return url  # nothing to hide (urlunsplit would also drop the slashes of sqlite:////path)
+        netloc = parts.netloc
+        if "@" in netloc:
+            credentials, _, host = netloc.rpartition("@")
+            user, has_password, _ = credentials.partition(":")
+            netloc = f"{user}:{MASK}@{host}" if has_password else netloc
+        options = parse_qsl(parts.query, keep_blank_values=True)
+        query = urlencode([(k, MASK if k.lower() in _SECRET_OPTIONS else v) for k, v in options], safe="/:*")
+        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    except ValueError:
+        return f"{backend(url) or 'a'} database URL (not shown: it does not parse)"

@@ -1,0 +1,22 @@
+"""The values some columns hold, as enums (standard library only: the plain-SQL readers use them too)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class LabelSource(StrEnum):
+    """Who put the name on a face (``faces.label_source``; NULL: nobody)."""
+
+    MANUAL = "manual"  # the user, by hand: only the user changes it
+    AUTO = "auto"  # recognition: recomputed by every `indexer train`
+
+
+class RunStatus(StrEnum):
+    """How an ``indexer index`` run ended (``runs.status``)."""
+
+    RUNNING = "running"
+    COMPLETED = "completed"
+    OUT_OF_TIME = "out of time"
+    INTERRUPTED = "interrupted"
+    FAILED = "failed"

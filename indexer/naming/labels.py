@@ -1,0 +1,420 @@
+"""A face's name — who the face is (``person_id``), who said so (``LabelSource``: by hand, or recognition)
+and how sure (``label_score``, 0–1) — and the rules that guard it.
+
+This module is the only code outside ``indexer.db`` that changes a face's name. Commands ask it:
+- by hand, in one write transaction and one history event (``by_hand``): name, clear, reject, split,
+  merge, rename, and ``undo``;
+- automatically: the names recognition gives new faces (``name_new_faces``) and the whole library
+  (``automatic_names`` then ``write_automatic``);
+- carried over: the names given by hand on the faces of a photo read anew (``carry_over_names``).
+
+The rules, here and nowhere else:
+1. A name given by hand wins, and only the user removes it (a label, a clear, a split, a merge, an
+   undo). Nothing automatic writes a face named by hand; the statements check that themselves, so a
+   ``train`` that computed its names meanwhile cannot undo a label given since.
+2. A person is named at most once per photo. A name given by hand takes that person's automatic name off
+   the photo's other faces; of two automatic candidates in one photo, the higher score wins.
+3. A face the user said is not somebody (a rejection) is never named so automatically.
+4. A name given by hand follows its face when the photo is read anew, to the new face at the same place
+   that looks like it (``carry_over``); with no such face it is kept as a lost name, never dropped or put
+   on somebody else. A lost name goes when the user names a face of that photo after that person.
+5. A person is removed only by the user (a merge, or the undo of the event that made them), and their
+   automatic names go with them: a face never keeps a source and a score without a person (a face
+   cleared by hand has source "manual" and neither person nor score).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from indexer.db import queries
+from indexer.db.models import Face, NameEvent, Person
+from indexer.db.reader import as_datetime
+from indexer.db.values import LabelSource
+from indexer.errors import IndexerError
+from indexer.geometry import box_overlap, same_face
+from indexer.naming.history import TABLES, Recorder
+from indexer.naming.names import clean_name, match_name, person_not_found
+
+if TYPE_CHECKING:
+    from indexer.library import Library
+    from indexer.naming.recognize import Match, Recognizer
+
+log = logging.getLogger(__name__)
+
+# A name given by hand moves to a face of the re-read photo only when the two embeddings are at most this
+# far apart (L2 between unit vectors, 0–2). bench/carry_over.py, facenet128 on the sample library: the
+# same face after re-encoding, brightening, downscaling to 60 %, cropping, or with margin 0.2 or a 40 px
+# minimum, is at most 0.86 from itself (medians 0.19–0.37); two different people are at least 1.05 apart.
+SAME_FACE_DISTANCE = 0.9
+
+
+class FaceNotFound(IndexerError):
+    """No face has that id."""
+
+
+# --- people, by name ---------------------------------------------------------------------------------
+
+def person_called(session: Session, name: str) -> Person | None:
+    """The person called ``name``: exactly, else the one whose name matches ignoring case."""
+    everyone = queries.everyone(session)
+    found = match_name(name, [p.name for p in everyone])
+    return next((p for p in everyone if p.name == found), None)
+
+
+def require_person(session: Session, name: str) -> Person:
+    """The person called ``name``, or PersonNotFound naming the closest names."""
+    person = person_called(session, name)
+    if person is None:
+        raise person_not_found(name, [p.name for p in queries.everyone(session)])
+    return person
+
+
+# --- by hand -----------------------------------------------------------------------------------------
+
+class HandNaming:
+    """The changes of names of one command, made by hand: each method applies the rules above and
+    watches what it changes, so the history event holds every row before and after."""
+
+    def __init__(self, session: Session, action: str):
+        self.session = session
+        self.action = action
+        self.description = action  # one line, as `indexer history` shows it; set by the command
+        self.event: NameEvent | None = None
+        self._recorder = Recorder(session, action)
+        self._finished = False
+
+    def says(self, description: str) -> None:
+        """What the command did, in one line, for the history."""
+        self.description = description
+
+    def face(self, face_id: int) -> Face:
+        """The face with id ``face_id``; FaceNotFound when there is none."""
+        face = queries.face_by_id(self.session, face_id) if 0 < face_id < 2**63 else None
+        if face is None:
+            raise FaceNotFound(f"no face with id {face_id} (`indexer who-is PHOTO` shows the faces of a photo with their ids)")
+        return face
+
+    def person(self, name: str) -> Person:
+        """The person called ``name`` (ignoring case and Unicode form), made when there is none."""
+        name = clean_name(name)
+        person = person_called(self.session, name)
+        return person if person is not None else queries.add_person(self.session, name)
+
+    def existing_person(self, name: str) -> Person:
+        """The person called ``name``; PersonNotFound, naming the closest names, when there is none."""
+        return require_person(self.session, name)
+
+    def known_person(self, name: str) -> Person | None:
+        """The person called ``name``, or None."""
+        return person_called(self.session, name)
+
+    def name(self, face: Face, person: Person | None) -> None:
+        """Name ``face`` by hand: ``person``, or None for "nobody I have named" (cleared: recognition
+        does not name it again). Rules 2 and 4: another face of the photo that recognition named this
+        person loses that name, and a lost name of that person in the photo is found."""
+        self.name_all([face], person)
+
+    def name_all(self, faces: list[Face], person: Person | None) -> None:
+        """``name`` for each of ``faces``, in a few statements whatever their number."""
+        photo_ids = sorted({face.photo_id for face in faces})
+        self._recorder.watch_photos(photo_ids)
+        queries.set_labels(self.session, [face.id for face in faces], person.id if person is not None else None,
+                           LabelSource.MANUAL, 1.0 if person is not None else None)
+        if person is not None:
+            queries.drop_automatic_names_given_by_hand_elsewhere(self.session, photo_ids)
+            queries.resolve_lost_names(self.session, photo_ids, person.id)
+        for face in faces:
+            self.session.expire(face)
+
+    def reject(self, face: Face, person: Person) -> None:
+        """``face`` is not ``person`` (rule 3): recorded, and an automatic name of that person on it taken
+        off. IndexerError when the user named it so by hand (that takes a label or a clear)."""
+        if face.person_id == person.id and face.label_source == LabelSource.MANUAL:
+            raise IndexerError(f"face {face.id} was named {person.name} by hand: `indexer label {face.id}` it otherwise, or --clear")
+        self._recorder.watch_faces([face.id])
+        queries.add_rejections(self.session, [(face.id, person.id)])
+        if face.person_id == person.id:
+            queries.set_labels(self.session, [face.id], None, None, None)
+            self.session.expire(face)
+
+    def move(self, faces: list[Face], person: Person) -> None:
+        """Name ``faces`` ``person``, keeping who named them and how sure (a split of a person)."""
+        self._recorder.watch_faces([face.id for face in faces])
+        queries.set_person(self.session, [face.id for face in faces], person.id)
+        for face in faces:
+            self.session.expire(face)
+
+    def merge(self, giving: Person, keeping: Person) -> tuple[int, int]:
+        """Every face (and lost name) of ``giving`` becomes ``keeping``'s, keeping its source and score;
+        ``giving`` is removed. Returns (faces moved, faces ``keeping`` has now)."""
+        self._recorder.watch_person(giving.id)
+        return queries.merge_people(self.session, giving, keeping)
+
+    def rename(self, person: Person, new: str) -> str:
+        """Rename ``person`` (every face keeps its label); IndexerError when another person has that name."""
+        new = clean_name(new)
+        other = person_called(self.session, new)
+        if other is not None and other.id != person.id:
+            raise IndexerError(
+                f"{other.name!r} already exists: to make them one person, use `indexer merge {person.name!r} {other.name!r}`")
+        person.name = new
+        return new
+
+    def finish(self) -> NameEvent | None:
+        """Write the history event (once; nothing when nothing changed) and return it."""
+        if not self._finished:
+            self.event = self._recorder.finish(self.description)
+            self._finished = True
+        return self.event
+
+
+@contextmanager
+def by_hand(library: Library, action: str) -> Iterator[HandNaming]:
+    """One command's changes of names by hand: a write transaction (committed when the block ends without
+    an error) holding one history event, ``action`` ("label", "merge", …) described by ``says``."""
+    with library.transaction() as session:
+        naming = HandNaming(session, action)
+        yield naming
+        naming.finish()
+
+
+# --- undo --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Undone:
+    event_id: int  # the event that was reverted
+    description: str
+    undo_id: int  # the event that records the undo
+    faces: int  # faces whose name was put back
+    faces_gone: int  # faces that were not there any more (their photo left the index)
+
+
+def undo(library: Library, count: int = 1) -> list[Undone]:
+    """Revert the newest ``count`` events that are neither undos nor undone yet, newest first, each in
+    its own transaction and recorded as an undo event. IndexerError when there are fewer."""
+    if count < 1:
+        raise IndexerError("undo needs a number of events from 1 up")
+    with library.session() as session:
+        pending = queries.undoable_events(session)
+    if len(pending) < count:
+        raise IndexerError(f"nothing to undo: {len(pending)} change(s) of names can be undone, not {count}"
+                           if pending else "nothing to undo: no name has been given by hand since the history began")
+    return [_undo_one(library, event_id) for event_id in pending[:count]]
+
+
+def _undo_one(library: Library, event_id: int) -> Undone:
+    with by_hand(library, "undo") as naming:
+        session = naming.session
+        event = queries.event_by_id(session, event_id)
+        if event is None or event.undone_by is not None:
+            raise IndexerError(f"event {event_id} was undone meanwhile")
+        changes = event.changes
+        faces = {int(k): v for k, v in changes.get("faces", {}).items()}
+        people = {int(k): v for k, v in changes.get("people", {}).items()}
+        lost = {int(k): v for k, v in changes.get("lost_names", {}).items()}
+        _check_people(session, people)
+        naming._recorder.watch_faces(faces)
+        for person_id, (before, after) in people.items():
+            if after is None and before is not None:  # removed (merged away): back first, faces point at it
+                queries.put_person_back(session, person_id, before[0], as_datetime(before[1]))
+            elif before is not None:
+                queries.rename_person_to(session, person_id, before[0])
+        present = queries.present_faces(session, faces)
+        for face_id, (before, _) in faces.items():
+            if face_id in present and before is not None:
+                queries.set_labels(session, [face_id], *before)
+        for lost_id, (before, _) in lost.items():
+            queries.remove_lost_name(session, lost_id)
+            if before is not None:
+                values = dict(zip(queries.LOST_NAME_COLUMNS, before, strict=True))
+                queries.put_lost_name_back(session, lost_id, {**values, "lost_at": as_datetime(values["lost_at"])})
+        for key, (before, _) in changes.get("rejections", {}).items():
+            face_id, person_id = (int(part) for part in key.split(":"))
+            queries.remove_rejection(session, face_id, person_id)
+            if before is not None:
+                queries.put_rejection_back(session, face_id, person_id, as_datetime(before[0]))
+        for person_id, (before, _) in people.items():
+            if before is None:  # made by the event
+                queries.delete_person(session, person_id)
+        naming.says(f"undo #{event.id}: {event.description}")
+        undo_event = naming.finish()
+        if undo_event is None:  # nothing was left to change: still say it was undone
+            undo_event = queries.add_event(session, "undo", naming.description, {table: {} for table in TABLES})
+        event.undone_by = undo_event.id
+        return Undone(event.id, event.description, undo_event.id, len(present), len(faces) - len(present))
+
+
+def _check_people(session: Session, people: dict[int, list]) -> None:
+    """Refuse an undo that would put back a name somebody else has now, or a person whose id is taken."""
+    for person_id, (before, after) in people.items():
+        if before is None:
+            continue
+        if queries.person_named(session, before[0], other_than=person_id) is not None:
+            raise IndexerError(f"cannot undo: the name {before[0]!r} belongs to another person now (rename them first)")
+        if after is None and queries.person_by_id(session, person_id) is not None:
+            raise IndexerError(f"cannot undo: person {person_id} exists again")
+
+
+# --- automatically -----------------------------------------------------------------------------------
+
+def refused(session: Session) -> set[tuple[int, int]]:
+    """Rule 3: the (face id, person id) pairs the user said do not go together."""
+    return queries.rejected_pairs(session)
+
+
+def one_name_per_photo(
+    candidates: Iterable[tuple[Hashable, Hashable, Match | None]],
+    taken: Iterable[tuple[Hashable, int]] = (),
+) -> dict[Hashable, Match | None]:
+    """Rule 2 for automatic names. ``candidates``: (face key, photo key, match); ``taken``: (photo key,
+    person id) pairs already named by hand. Returns face key → match, None where the name went to a
+    better face or is the user's in that photo."""
+    used = set(taken)
+    result: dict[Hashable, Match | None] = {}
+    ranked = sorted(candidates, key=lambda c: -(c[2].score if c[2] is not None else -1.0))
+    for face, photo, match in ranked:
+        if match is not None and (photo, match.person_id) in used:
+            match = None
+        elif match is not None:
+            used.add((photo, match.person_id))
+        result[face] = match
+    return result
+
+
+def automatic_names(candidates: Iterable[tuple[Hashable, Hashable, Match | None]],
+                    taken: Iterable[tuple[Hashable, int]] = (), rejected: set[tuple[Hashable, int]] = frozenset(),
+                    allowed: Callable[[list[int]], set[int]] | None = None) -> dict[Hashable, Match | None]:
+    """What recognition's answers (``candidates``: face key, photo key, match or None) become: rule 3
+    (``rejected``: (face key, person id) pairs the user refused), people that may still be named
+    (``allowed``: given person ids, those still there; a person merged away since the rule was loaded is
+    not), then rule 2 (``taken``: (photo key, person id) named by hand)."""
+    candidates = [(face, photo, None if match is not None and (face, match.person_id) in rejected else match)
+                  for face, photo, match in candidates]
+    if allowed is not None:
+        keep = allowed(sorted({m.person_id for _, _, m in candidates if m is not None}))
+        candidates = [(face, photo, m if m is not None and m.person_id in keep else None) for face, photo, m in candidates]
+    return one_name_per_photo(candidates, taken)
+
+
+def name_new_faces(session: Session, faces: list[Face], vectors: np.ndarray, recognizer: Recognizer | None,
+                   refused: set[tuple[int, int]] = frozenset()) -> int:
+    """Name the new faces (flushed, with ``vectors`` in the same order) that are not named by hand with the
+    trained rule (None: not trained yet), by rules 2 and 3 (``refused``: (face id, person id) pairs carried
+    over from the photo as it was). Returns how many were named."""
+    if not faces or recognizer is None:
+        return 0
+    open_rows = [i for i, face in enumerate(faces) if face.label_source is None]
+    if not open_rows:
+        return 0
+    taken = {(face.photo_id, face.person_id) for face in faces if face.label_source == LabelSource.MANUAL and face.person_id}
+    matches = recognizer.match(vectors[open_rows])
+    decided = automatic_names(((faces[i].id, faces[i].photo_id, match) for i, match in zip(open_rows, matches, strict=True)),
+                              taken, refused, allowed=lambda people: queries.existing_people(session, people))
+    named = 0
+    for i in open_rows:
+        match = decided[faces[i].id]
+        if match is not None:
+            faces[i].person_id, faces[i].label_source, faces[i].label_score = match.person_id, LabelSource.AUTO, match.score
+            named += 1
+    return named
+
+
+def write_automatic(library: Library, decided: dict[int, Match | None],
+                    current: dict[int, tuple[int | None, float | None]]) -> int:
+    """Write the automatic names ``decided`` (face id → match or None) where they differ from ``current``
+    (face id → (person id, score)), in one transaction; rules 1, 2 and 5 are checked by the statement
+    itself, against what the database holds when it runs. Returns how many faces changed."""
+    changes = []
+    for face_id, match in decided.items():
+        new = (match.person_id, match.score) if match is not None else (None, None)
+        if new != current[face_id]:
+            changes.append(queries.AutomaticName(face_id, *new))
+    with library.transaction() as session:
+        queries.set_automatic_names(session, changes)
+    return len(changes)
+
+
+# --- carried over to a photo read anew ----------------------------------------------------------------
+
+def carry_over(labels: list[queries.ManualLabel], boxes: list, vectors: np.ndarray, model_name: str,
+               same_content: bool = False, max_distance: float = SAME_FACE_DISTANCE,
+               ) -> tuple[dict[int, queries.ManualLabel], list[queries.ManualLabel]]:
+    """Rule 4: which new face (index into ``boxes`` / ``vectors``, embedded by ``model_name``) each label
+    given by hand goes to: the face at the same place (boxes overlapping by half, or centred on each
+    other) whose embedding is within ``max_distance`` of the labelled one, nearest first. A label whose
+    face another model embedded cannot be compared so; it goes by place alone when ``same_content`` (the
+    photo's bytes are the ones it was named on: only the settings changed). Returns (face index → label,
+    labels not placed)."""
+    pairs = []
+    for i, label in enumerate(labels):
+        old = np.frombuffer(label.embedding, dtype="<f4")
+        comparable = label.embedding_model == model_name and old.shape[0] == vectors.shape[1]
+        if not comparable and not same_content:
+            continue
+        for j, box in enumerate(boxes):
+            if not (box_overlap(label.box, box) >= 0.5 or same_face(label.box, box)):
+                continue
+            distance = float(np.linalg.norm(old - vectors[j])) if comparable else 1 - box_overlap(label.box, box)
+            if distance <= max_distance:
+                pairs.append((distance, i, j))
+    placed: dict[int, queries.ManualLabel] = {}
+    used: set[int] = set()
+    for _, i, j in sorted(pairs):
+        if i not in used and j not in placed:
+            placed[j] = labels[i]
+            used.add(i)
+    return placed, [label for i, label in enumerate(labels) if i not in used]
+
+
+@dataclass(frozen=True)
+class PhotoNames:
+    """What the user said about the faces of a photo, read before its faces are replaced: the labels
+    given by hand, and the faces they said are not somebody (with the people they are not)."""
+
+    labels: list[queries.ManualLabel]
+    rejections: list[tuple[queries.ManualLabel, set[int]]]
+
+    def __bool__(self) -> bool:
+        return bool(self.labels or self.rejections)
+
+
+def names_of_photo(session: Session, photo_id: int) -> PhotoNames:
+    """The user's names and rejections on the faces of ``photo_id`` as they are now."""
+    return PhotoNames(queries.manual_labels_of(session, photo_id), queries.rejections_of(session, photo_id))
+
+
+@dataclass(frozen=True)
+class Carried:
+    """What ``carry_over_names`` did: the names that found no face (kept as lost names), and the (new face,
+    person id) pairs the user had refused, for naming the new faces."""
+
+    lost: list[queries.ManualLabel]
+    refused: set[tuple[int, int]]
+
+
+def carry_over_names(session: Session, photo_id: int, kept: PhotoNames, rows: list[Face], vectors: np.ndarray,
+                     model_name: str, same_content: bool, reason: str) -> Carried:
+    """Put ``kept`` (``names_of_photo`` before the old faces went) on the new faces ``rows`` of ``photo_id``
+    (embedded as ``vectors``) by rule 4: each name given by hand on the face at the same place that looks
+    like it, else kept as a lost name with ``reason``; each rejection on the face a name would go to."""
+    boxes = [face.box for face in rows]
+    placed, _ = carry_over([label for label, _ in kept.rejections], boxes, vectors, model_name, same_content)
+    people_of = {id(label): people for label, people in kept.rejections}
+    refusing = [(rows[j], people_of[id(label)]) for j, label in placed.items()]
+    placed, lost = carry_over(kept.labels, boxes, vectors, model_name, same_content)
+    for j, label in placed.items():
+        rows[j].person_id, rows[j].label_source, rows[j].label_score = label.person_id, LabelSource.MANUAL, label.score
+    session.flush()
+    lost_named = [label for label in lost if label.person_id is not None]
+    queries.record_lost_names(session, photo_id, lost_named, reason)
+    refused = {(face.id, person) for face, people in refusing for person in people}
+    queries.add_rejections(session, refused)
+    return Carried(lost_named, refused)

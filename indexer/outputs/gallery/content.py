@@ -1,0 +1,117 @@
+"""What the gallery shows, read from the database in one pass: every photo with faces, everyone named
+with their faces best first, the clusters of unnamed faces, and the index's status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from indexer.answers.photos import FailedFile
+from indexer.answers.status import LibraryStatus
+from indexer.db import reads
+from indexer.db.reader import Reader
+from indexer.db.values import LabelSource
+
+
+@dataclass(frozen=True)
+class Face:
+    """One face: ``box`` [x, y, w, h] in pixels of the upright photo; its person (None: unnamed), who
+    named it ("manual", "auto", or None) and the score 0–1 of that name; the cluster of unnamed faces it
+    is in (None: none shown)."""
+
+    face_id: int
+    photo_id: int
+    box: tuple[int, int, int, int]
+    person_id: int | None
+    source: str | None
+    score: float | None
+    cluster_id: int | None
+
+    @property
+    def by_hand(self) -> bool:
+        return self.source == LabelSource.MANUAL
+
+
+@dataclass
+class Photo:
+    """A photo with faces: upright size in pixels (None when never decoded), and ``version``, which
+    changes when its content does (so its preview is made again)."""
+
+    photo_id: int
+    path: str
+    width: int | None
+    height: int | None
+    version: str
+    faces: list[Face] = field(default_factory=list)
+
+
+@dataclass
+class Person:
+    person_id: int
+    name: str
+    faces: list[Face] = field(default_factory=list)  # best first: named by hand, then by score
+
+    @property
+    def photos(self) -> int:
+        return len({face.photo_id for face in self.faces})
+
+
+@dataclass
+class Cluster:
+    cluster_id: int
+    faces: list[Face] = field(default_factory=list)  # by face id
+
+    @property
+    def photos(self) -> int:
+        return len({face.photo_id for face in self.faces})
+
+
+@dataclass
+class Content:
+    photos: dict[int, Photo]
+    people: list[Person]  # by name, ignoring case
+    clusters: list[Cluster]  # largest first, then by id; only those of two or more faces
+    status: LibraryStatus
+    failed: list[FailedFile]
+    suggestions: int | None  # faces waiting for `indexer review`; None: not counted
+
+
+def read_content(reader: Reader, status: LibraryStatus, failed: list[FailedFile], suggestions: int | None) -> Content:
+    """Everything the pages show, from ``reader``; ``status``, ``failed`` and ``suggestions`` come from
+    their own owners (``answers.status``, ``answers.photos.failed_files``, ``naming.review.suggestions``)."""
+    photos: dict[int, Photo] = {}
+    people = {person_id: Person(person_id, name) for person_id, name in reads.people_names(reader).items()}
+    clusters: dict[int, Cluster] = {}
+    for (face_id, photo_id, x, y, w, h, person_id, source, score, cluster_id,
+         path, width, height, content_hash, size, mtime_ns) in reads.faces_with_photos(reader):
+        unnamed = person_id is None and source is None
+        face = Face(face_id, photo_id, (x, y, w, h), person_id, source, score, cluster_id if unnamed else None)
+        photo = photos.get(photo_id)
+        if photo is None:
+            version = (content_hash or f"{size}-{mtime_ns}")[:16]
+            photo = photos[photo_id] = Photo(photo_id, path, width, height, version)
+        photo.faces.append(face)
+        if person_id is not None and person_id in people:
+            people[person_id].faces.append(face)
+        if face.cluster_id is not None:
+            clusters.setdefault(face.cluster_id, Cluster(face.cluster_id)).faces.append(face)
+    for person in people.values():
+        person.faces.sort(key=lambda f: (not f.by_hand, -(f.score or 0.0), f.face_id))
+    for photo in photos.values():
+        photo.faces.sort(key=lambda f: (f.box[0], f.box[1], f.face_id))
+    shown = [c for c in clusters.values() if len(c.faces) >= 2]
+    # A face alone in its cluster shows as unknown.
+    lonely = {c.faces[0].face_id for c in clusters.values() if len(c.faces) < 2}
+    for photo in photos.values():
+        photo.faces = [_without_cluster(f) if f.face_id in lonely else f for f in photo.faces]
+    return Content(
+        photos=photos,
+        people=sorted(people.values(), key=lambda p: (p.name.casefold(), p.name)),
+        clusters=sorted(shown, key=lambda c: (-len(c.faces), c.cluster_id)),
+        status=status,
+        failed=failed,
+        suggestions=suggestions,
+    )
+
+
+def _without_cluster(face: Face) -> Face:
+    return Face(face.face_id, face.photo_id, face.box, face.person_id, face.source, face.score, None)

@@ -1,0 +1,133 @@
+"""The gallery's pages: rendered from Jinja2 templates (autoescaped: names and paths are escaped wherever
+they appear) and written only when what they show changed."""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import shlex
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from indexer.clock import utcnow
+from indexer.files import atomic_file
+from indexer.outputs.gallery.content import Content, Face, Photo
+
+FACES_PER_PAGE = 240  # face thumbnails on one page of a person or a cluster (the rest on further pages)
+
+
+class Pages:
+    """Renders the pages and writes those whose text changed. A page is rendered only when what it shows
+    differs from the last build's (a key over its values and the templates, kept in the marker file), so
+    a refresh costs little more than reading the database, whatever the size of the library."""
+
+    def __init__(self, folder: Path, report, built_before: dict[str, str]):
+        from jinja2 import Environment, PackageLoader, StrictUndefined
+
+        self.folder, self.report, self.built_before = folder, report, built_before
+        self.environment = Environment(loader=PackageLoader("indexer.outputs.gallery", "templates"), autoescape=True,
+                                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+        self.keys: dict[str, str] = {}  # page → key of what it shows now
+        package = resources.files("indexer.outputs.gallery")
+        digest = hashlib.sha256()
+        for part in ("templates", "static"):
+            for item in sorted((package / part).iterdir(), key=lambda i: i.name):
+                digest.update(item.name.encode() + b"\0" + item.read_bytes())
+        self._templates = digest.hexdigest()
+
+    def written_in(self, folder: str) -> set[str]:
+        """The names of the pages this build has in ``folder`` ("people", "clusters" or "photos")."""
+        return {page.split("/", 1)[1] for page in self.keys if page.startswith(folder + "/")}
+
+    def write_all(self, content: Content, previews: dict[int, str]) -> None:
+        static = resources.files("indexer.outputs.gallery") / "static"
+        for name in ("gallery.css", "gallery.js"):
+            self._write(Path("static") / name, (static / name).read_text(encoding="utf-8"))
+        self._page("index.html", "index.html", root="", people=content.people, clusters=content.clusters,
+                   status=content.status, suggestions=content.suggestions,
+                   made_at=utcnow().strftime("%Y-%m-%d %H:%M"))
+        self._page("errors.html", "errors.html", root="", failed=content.failed)
+        for person in content.people:
+            self._paged("people", person.person_id, person.faces, "person.html", person=person,
+                        find_command=f"indexer find {shlex.quote(person.name)}")
+        for cluster in content.clusters:
+            self._paged("clusters", cluster.cluster_id, cluster.faces, "cluster.html", cluster=cluster)
+        names = {person.person_id: person.name for person in content.people}
+        shown_clusters = {cluster.cluster_id for cluster in content.clusters}
+        for photo in content.photos.values():
+            faces = [_face_on_photo(face, photo, names, shown_clusters) for face in photo.faces]
+            self._page(f"photos/{photo.photo_id}.html", "photo.html", root="../", photo=photo, faces=faces,
+                       preview=previews.get(photo.photo_id))
+
+    def _paged(self, kind: str, item_id: int, faces: list[Face], template: str, **values: Any) -> None:
+        pages = max(1, -(-len(faces) // FACES_PER_PAGE))
+
+        def link(page: int) -> str:
+            return f"{item_id}.html" if page == 1 else f"{item_id}-{page}.html"
+
+        for page in range(1, pages + 1):
+            chunk = faces[(page - 1) * FACES_PER_PAGE : page * FACES_PER_PAGE]
+            self._page(f"{kind}/{link(page)}", template, root="../", faces=chunk, page=page, pages=pages, link=link, **values)
+
+    def _page(self, relative: str, template: str, **values: Any) -> None:
+        shown = pickle.dumps(sorted((name, value) for name, value in values.items() if not callable(value)), protocol=5)
+        key = hashlib.sha256(f"{self._templates}{template}".encode() + shown).hexdigest()[:24]
+        self.keys[relative] = key
+        if self.built_before.get(relative) == key and (self.folder / relative).is_file():
+            self.report.pages_unchanged += 1
+            return
+        self._write(Path(relative), self.environment.get_template(template).render(**values))
+
+    def _write(self, relative: Path, text: str) -> None:
+        if write_if_changed(self.folder / relative, text):
+            self.report.pages_written += 1
+        else:
+            self.report.pages_unchanged += 1
+
+
+@dataclass(frozen=True)
+class _FaceOnPhoto:
+    """A face as the photo page draws it: its box in % of the photo's width and height."""
+
+    face_id: int
+    box: tuple[int, int, int, int]
+    kind: str  # "named", "cluster" or "unknown" (the box's colour)
+    label: str
+    href: str | None
+    named: str  # how it got its name, for the table
+    left: float
+    top: float
+    width: float
+    height: float
+
+
+def _face_on_photo(face: Face, photo: Photo, names: dict[int, str], clusters: set[int]) -> _FaceOnPhoto:
+    x, y, w, h = face.box
+    width, height = photo.width or 1, photo.height or 1
+    place = dict(left=round(100 * x / width, 3), top=round(100 * y / height, 3),
+                 width=round(100 * w / width, 3), height=round(100 * h / height, 3))
+    if face.person_id is not None and face.person_id in names:
+        named = "by hand" if face.by_hand else f"automatically, score {face.score:.2f}" if face.score is not None else "automatically"
+        return _FaceOnPhoto(face.face_id, face.box, "named", names[face.person_id], f"../people/{face.person_id}.html",
+                            named, **place)
+    if face.by_hand:
+        return _FaceOnPhoto(face.face_id, face.box, "unknown", "nobody named", None, "cleared by hand", **place)
+    if face.cluster_id in clusters:
+        return _FaceOnPhoto(face.face_id, face.box, "cluster", f"cluster {face.cluster_id}",
+                            f"../clusters/{face.cluster_id}.html", "", **place)
+    return _FaceOnPhoto(face.face_id, face.box, "unknown", "unknown", None, "", **place)
+
+
+def write_if_changed(path: Path, text: str) -> bool:
+    """Write ``text`` (UTF-8) to ``path`` atomically unless it already holds exactly that; True if written."""
+    data = text.encode("utf-8")
+    try:
+        if path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    with atomic_file(path) as tmp_name:
+        Path(tmp_name).write_bytes(data)
+    return True

@@ -1,0 +1,108 @@
+"""A photo's XMP as indexer sees it: where its sidecars are, the geometry of the image as stored, the faces
+the index holds of it, and when a region lies on a face."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from indexer.db import reads
+from indexer.db.reader import Reader
+from indexer.files import absolute, folder_prefix
+
+if TYPE_CHECKING:
+    from indexer.library import Library
+
+SIDECAR_NAMINGS = ("photo.jpg.xmp", "photo.xmp")  # [xmp] sidecar: the photo's name + .xmp, or its stem + .xmp
+BACKUP_SUFFIX = ".before-indexer"
+# A region names the face whose upright box it overlaps most, if by at least this much (IoU), or that is
+# centred on it (a box a person drew around the whole head can be twice the detector's, IoU 0.25).
+MIN_OVERLAP = 0.3
+
+
+def covers(region: tuple[float, float, float, float], face: tuple[float, float, float, float]) -> bool:
+    """Whether a region (upright pixels) is on the face of ``face``'s box: overlapping by MIN_OVERLAP, or
+    centred on it."""
+    from indexer.geometry import box_overlap, same_face
+
+    return box_overlap(region, face) >= MIN_OVERLAP or same_face(region, face)
+
+
+def sidecar_path(photo: Path, naming: str) -> Path:
+    """The sidecar of ``photo`` under ``naming`` (one of SIDECAR_NAMINGS)."""
+    return photo.with_name(photo.name + ".xmp") if naming == "photo.jpg.xmp" else photo.with_suffix(".xmp")
+
+
+def stored_geometry(photo: Path) -> tuple[tuple[int, int], int]:
+    """The photo's size as stored (width, height in pixels) and its EXIF orientation (1–8; 1 when none),
+    from its header. OSError when it cannot be read."""
+    from PIL import Image
+
+    import indexer.vision.imaging  # noqa: F401  (registers the HEIF opener)
+
+    with Image.open(photo) as image:
+        orientation = image.getexif().get(0x0112, 1)
+        return image.size, orientation if isinstance(orientation, int) and 1 <= orientation <= 8 else 1
+
+
+def upright_size_agrees(stored: tuple[int, int], orientation: int, upright: tuple[int, int]) -> bool:
+    turned = (stored[1], stored[0]) if orientation >= 5 else stored
+    return turned == upright
+
+
+@dataclass
+class PhotoFaces:
+    photo_id: int
+    path: str
+    width: int
+    height: int
+    faces: list[tuple[int, tuple[int, int, int, int], str | None, str | None]] = field(default_factory=list)
+    # (face id, upright box, person's name or None, label source or None)
+
+
+def photos_with_faces(library: Library, paths: list[Path] | None) -> list[PhotoFaces]:
+    """The indexed photos with faces, under ``paths`` (files or folders; None: all), by path."""
+    chosen = [absolute(p) for p in paths] if paths else None
+    photos: dict[int, PhotoFaces] = {}
+    with Reader.open(library.config) as reader:
+        rows = reads.indexed_faces_by_photo(reader)
+    for photo_id, path, width, height, face_id, x, y, w, h, name, source in rows:
+        if chosen is not None and not any(path == c or path.startswith(folder_prefix(c)) for c in chosen):
+            continue
+        photo = photos.setdefault(photo_id, PhotoFaces(photo_id, path, width, height))
+        photo.faces.append((face_id, (x, y, w, h), name, source))
+    return list(photos.values())
+
+
+def shared_sidecar(photo: Path, naming: str) -> str | None:
+    """Why ``photo`` cannot have its own ``photo.xmp`` (another file of the same name stem, such as
+    ``photo.mov`` beside ``photo.heic``, would share it), or None."""
+    if naming != "photo.xmp":
+        return None
+    try:
+        others = [p.name for p in photo.parent.iterdir()
+                  if p.stem == photo.stem and p.suffix.lower() not in (".xmp", photo.suffix.lower()) and p != photo]
+    except OSError:
+        return None
+    if others:
+        return f"{photo.stem}.xmp would be shared with {others[0]}: use [xmp] sidecar = \"photo.jpg.xmp\""
+    return None
+
+
+def embedded_xmp(photo: Path, library: Library) -> bytes | None:
+    """The XMP packet inside the photo (JPEG APP1, PNG iTXt, WebP, TIFF, HEIC/AVIF where Pillow gives it)."""
+    from PIL import Image
+
+    from indexer.vision.imaging import photo_formats
+
+    try:
+        with Image.open(photo, formats=list(photo_formats(library.config.library.extensions))) as image:
+            packet = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp")
+            if packet is None and image.format == "TIFF":
+                packet = image.tag_v2.get(700)
+    except Exception:  # an unreadable photo has no regions to give; index reports it
+        return None
+    if isinstance(packet, str):
+        packet = packet.encode("utf-8")
+    return packet or None
