@@ -34,6 +34,7 @@ DATA_DIR_ENV = "INDEXER_DATA_DIR"
 MODELS_DIR_ENV = "INDEXER_MODELS_DIR"
 DATABASE_URL_ENV = "INDEXER_DATABASE_URL"
 DATABASE_FILENAME = "indexer.db"
+MAX_FACE_SIZE = 4000  # [detection] min_face_size, pixels: a face larger than most photos is no setting
 
 
 def user_config_dir() -> Path:
@@ -212,7 +213,11 @@ def load_config(explicit: Path | None = None) -> Config:
         except tomllib.TOMLDecodeError as e:
             raise ConfigError(f"{path}: not valid TOML: {e}") from e
         config = parse_config(raw, base_dir=path.parent, path=path)
-    return _apply_environment(config)
+    config = _apply_environment(config)
+    data_dir = config.storage.data_dir
+    if data_dir.exists() and not data_dir.is_dir():
+        raise ConfigError(f"[storage] data_dir {data_dir} is a file, not a folder")
+    return config
 
 
 def parse_config(raw: dict[str, Any], base_dir: Path, path: Path | None = None) -> Config:
@@ -244,7 +249,7 @@ def parse_config(raw: dict[str, Any], base_dir: Path, path: Path | None = None) 
 
     det = reader.section("detection", DetectionConfig)
     detection = DetectionConfig(
-        min_face_size=reader.integer(det, "min_face_size", defaults.detection.min_face_size, low=10),
+        min_face_size=reader.integer(det, "min_face_size", defaults.detection.min_face_size, low=10, high=MAX_FACE_SIZE),
         min_face_fraction=reader.number(det, "min_face_fraction", defaults.detection.min_face_fraction, low=0, high=0.5),
         min_confidence=reader.number(det, "min_confidence", defaults.detection.min_confidence, low=0, high=1),
         pnet_threshold=reader.number(det, "pnet_threshold", defaults.detection.pnet_threshold, low=0, high=1),
@@ -356,10 +361,17 @@ class _Reader:
         from sqlalchemy.engine import make_url
         from sqlalchemy.exc import ArgumentError
 
+        from indexer.db.urls import POSTGRESQL, SQLITE, shown
+
         try:
             parsed = make_url(url)
-        except ArgumentError:
-            raise self._fail(key, "a database URL like sqlite:////path/indexer.db", url) from None
+            port = parsed.port
+        except (ArgumentError, ValueError):
+            raise self._fail(key, "a database URL like sqlite:////path/indexer.db", shown(url)) from None
+        if parsed.get_backend_name() not in (SQLITE, POSTGRESQL):
+            raise ConfigError(f"{self.where}: {key}: only SQLite and PostgreSQL are supported, not {parsed.get_backend_name()!r}")
+        if port is not None and not 0 < port < 65536:
+            raise self._fail(key, "a database URL with a port from 1 to 65535", shown(url))
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
             database = Path(parsed.database).expanduser()
             if not database.is_absolute():
@@ -381,7 +393,7 @@ class _Reader:
         return float(value)
 
     def path(self, key: str, value: Any) -> Path:
-        if not isinstance(value, str) or not value:
-            raise self._fail(key, "a path", value)
+        if not isinstance(value, str) or not value or "\0" in value:
+            raise self._fail(key, "a path (text, without NUL characters)", value)
         path = Path(value).expanduser()
         return path if path.is_absolute() else (self.base_dir / path).absolute()

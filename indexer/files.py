@@ -3,6 +3,7 @@ permissions for private data."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
@@ -16,6 +17,18 @@ log = logging.getLogger(__name__)
 
 PRIVATE_FOLDER = 0o700
 PRIVATE_FILE = 0o600
+# A file by these names marks a folder of indexer's own output (a gallery; annotated copies): the scan
+# never indexes what is in it, wherever it is.
+GALLERY_MARKER = ".indexer-gallery"
+OUTPUT_MARKER = ".indexer-output"
+OUTPUT_MARKERS = (GALLERY_MARKER, OUTPUT_MARKER)
+
+
+def mark_as_output(folder: Path) -> None:
+    """Make ``folder`` (created if need be, owner-only) one the scan never indexes: its files are indexer's
+    own output."""
+    folder.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
+    private_file(folder / OUTPUT_MARKER)
 
 
 def folder_prefix(folder: str | Path) -> str:
@@ -37,6 +50,59 @@ def sha256_file(path: str | Path) -> str:
         while chunk := f.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+class UnsafeFile(OSError):
+    """A file indexer will not read or write because of what it is: a symbolic link where none belongs,
+    not a regular file (a FIFO, a device), or far larger than such a file can be. ``str(e)`` says which."""
+
+
+def read_small_file(path: Path, limit: int, follow_links: bool = False) -> bytes:
+    """The bytes of ``path``, a regular file of at most ``limit`` bytes, read without ever waiting on it
+    (a FIFO) or filling memory (``/dev/zero``). A symbolic link is refused unless ``follow_links``
+    (UnsafeFile); FileNotFoundError when there is nothing there; OSError otherwise."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow_links else os.O_NOFOLLOW)
+    try:
+        fd = os.open(path, flags)
+    except OSError as e:
+        if e.errno == errno.ELOOP and not follow_links:
+            raise UnsafeFile("a symbolic link: left alone") from None
+        raise
+    with os.fdopen(fd, "rb") as file:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            raise UnsafeFile("not a regular file (a FIFO, a device or a socket): left alone")
+        if status.st_size > limit:
+            raise UnsafeFile(f"larger than {limit // (1 << 20)} MB, which no such file is: left alone")
+        data = file.read(limit + 1)
+    if len(data) > limit:
+        raise UnsafeFile(f"larger than {limit // (1 << 20)} MB, which no such file is: left alone")
+    return data
+
+
+def open_regular(path: str | Path):
+    """``path`` opened for reading in binary, following links, only when it is a regular file: a FIFO or a
+    device put where a photo was is refused (UnsafeFile) instead of waited on."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise UnsafeFile("not a regular file (a FIFO, a device or a socket)")
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
+
+
+def write_new_file(path: Path, data: bytes, mode: int) -> None:
+    """Create ``path`` with ``data`` and ``mode``; FileExistsError when anything is there already, a link
+    included, which is never followed."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
 
 
 @contextmanager

@@ -144,8 +144,10 @@ class Library:
 
         from indexer.errors import IndexerError
 
-        with self.session() as session:
-            found = queries.face_vector(session, face_id)
+        found = None
+        if 0 < face_id < 2**63:  # a face id is a 64-bit database key
+            with self.session() as session:
+                found = queries.face_vector(session, face_id)
         if found is None:
             raise IndexerError(f"no face with id {face_id}")
         model, vector = found

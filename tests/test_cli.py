@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from indexer.cli import app
+from indexer.db import SCHEMA_HEAD
 
 from support.photos import make_photo
 
@@ -83,7 +84,7 @@ def test_bad_usage_exits_2_and_says_what_was_wrong(run):
 def test_init_creates_the_database_and_tells_where_things_live(run, tmp_path):
     result = run("init", "--json")
     report = json.loads(result.stdout)
-    assert report["schema"] == "0007" and report["data_dir"] == str(tmp_path / "data")
+    assert report["schema"] == SCHEMA_HEAD and report["data_dir"] == str(tmp_path / "data")
     assert (tmp_path / "data" / "indexer.db").is_file()
     assert (tmp_path / "data").stat().st_mode & 0o777 == 0o700  # embeddings are biometric data
     assert report["model"] == "facenet128"

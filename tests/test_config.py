@@ -82,7 +82,7 @@ def test_extensions_are_normalised_to_lower_case_without_dots():
     [
         ("[detection]\nmin_face_sise = 20\n", "unknown key 'min_face_sise' in [detection]"),
         ("[detection]\nmin_confidence = 2\n", "min_confidence must be a number from 0 to 1, not 2"),
-        ("[detection]\nmin_face_size = 5\n", "min_face_size must be a whole number from 10 up, not 5"),
+        ("[detection]\nmin_face_size = 5\n", "min_face_size must be a whole number from 10 to 4000, not 5"),
         ("[embedding]\nbatch_size = \"big\"\n", "batch_size must be a whole number from 1 to 1024, not 'big'"),
         ("[library]\nroots = \"~/Pictures\"\n", "roots must be a list of non-empty strings"),
         ("[embedding]\nmodel = \"vgg\"\n", "model = 'vgg' is not a known model"),

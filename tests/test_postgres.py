@@ -97,11 +97,13 @@ def test_an_older_schema_is_upgraded_only_by_init_after_saying_what_to_back_up(o
     with engine.begin() as connection:
         command.upgrade(_alembic_config(connection), "0006")
     engine.dispose()
+    from indexer.db import SCHEMA_HEAD
+
     refused = run("people", expect=1)
-    assert "has schema revision 0006 and this indexer needs 0007: back it up first (e.g. pg_dump --format=custom " \
-           "--file=indexer-before-0007.dump" in refused.stderr and "then run `indexer init` to upgrade it" in refused.stderr
+    assert f"has schema revision 0006 and this indexer needs {SCHEMA_HEAD}: back it up first (e.g. pg_dump --format=custom " \
+           f"--file=indexer-before-{SCHEMA_HEAD}.dump" in refused.stderr and "then run `indexer init` to upgrade it" in refused.stderr
     run("status", expect=1)
-    assert json.loads(run("init", "--json").stdout)["schema"] == "0007"
+    assert json.loads(run("init", "--json").stdout)["schema"] == SCHEMA_HEAD
     assert run("people").exit_code == 0
 
 
@@ -121,3 +123,49 @@ def test_a_second_machine_on_the_same_database_refreshes_its_own_vector_cache_wh
     similar = [json.loads(line) for line in second_host("similar", "5", "--json").stdout.splitlines()]
     assert similar and json.loads(second_host("status", "--json").stdout)["vectors"] == 5
     assert second_host("similar", "5", "--json").stdout == first_host("similar", "5", "--json").stdout
+
+
+def test_a_database_that_goes_away_mid_run_is_one_line_naming_the_cause_and_the_run_is_failed_not_running(
+        write_config, tmp_path, use_fake_models):
+    """Its own server, stopped as by a crash (pg_ctl -m immediate) between two batches of a run."""
+    import shutil
+    import tempfile
+
+    from support.postgres import PostgresServer, server_binaries
+
+    if server_binaries() is None:
+        pytest.skip("no PostgreSQL server here: `make test` installs Debian's postgresql as root with apt-get")
+    folder = Path(tempfile.mkdtemp(prefix="indexer-tests-postgres-crash-"))
+    server = PostgresServer(folder, server_binaries())
+    try:
+        run = Cli(write_config(f'[storage]\ndata_dir = "{tmp_path / "pg-data"}"\n'
+                               f'database_url = "{server.create_database("crash")}"\n[embedding]\nbatch_size = 1\n',
+                               name="crash.toml"))
+        for n in range(4):
+            make_photo(tmp_path / "photos" / f"p{n}.jpg", faces=1, seed=n)
+        _, embedder = use_fake_models
+        real, calls = embedder.embed, []
+
+        def crash_after_the_first_batch(crops):
+            calls.append(1)
+            if len(calls) == 2:
+                server.stop()
+            return real(crops)
+
+        embedder.embed = crash_after_the_first_batch
+        result = run("index", str(tmp_path / "photos"), expect=1)
+        lines = result.stderr.strip().splitlines()
+        assert lines[-1].startswith("indexer: error: the database went away or cannot be reached: "), result.stderr
+        assert "error: unexpected" not in result.stderr and "Traceback" not in result.stderr
+        server.start()
+        embedder.embed = real
+        status = json.loads(run("status", "--json").stdout)
+        assert status["last_run"]["status"] == "failed" and "went away" in status["last_run"]["summary"]["error"]
+        assert json.loads(run("index", str(tmp_path / "photos"), "--json").stdout)["errors"] == 0
+        assert json.loads(run("status", "--json").stdout)["photos"] == 4
+    finally:
+        try:
+            server.stop()
+        except RuntimeError:
+            pass  # stopped already
+        shutil.rmtree(folder, ignore_errors=True)

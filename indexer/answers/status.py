@@ -8,7 +8,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from indexer.db import reads
+from indexer.db.lock import writer_active
 from indexer.db.reader import Reader, as_datetime, as_json
+from indexer.db.values import ABANDONED, RunStatus
 
 if TYPE_CHECKING:
     from indexer.config import Config
@@ -51,6 +53,9 @@ def status(reader: Reader, config: Config) -> LibraryStatus:
     last_run = None
     if run is not None:
         started, finished, state, summary = run
+        if state == RunStatus.RUNNING and not writer_active(config.storage.data_dir, config.storage.database_url,
+                                                            lambda: reads.advisory_lock_held(reader)):
+            state, summary = RunStatus.FAILED, {"error": ABANDONED}  # nobody holds the lock: it died unrecorded
         last_run = LastRun(as_datetime(started), as_datetime(finished), state, as_json(summary))
     trained = reads.last_training(reader, spec.name)
     trained_at, trained_people = (as_datetime(trained[0]), len(as_json(trained[1]))) if trained else (None, 0)

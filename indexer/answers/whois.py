@@ -26,7 +26,7 @@ from indexer.indexing.plan import FileState, file_state
 from indexer.library import Library
 from indexer.naming.labels import automatic_names
 from indexer.naming.recognize import Recognizer
-from indexer.files import absolute
+from indexer.files import absolute, mark_as_output
 from indexer.indexing.scan import look_at
 
 log = logging.getLogger(__name__)
@@ -145,11 +145,14 @@ class WhoIs:
 
 def annotation_targets(photos: list[str], out: Path) -> dict[str, Path]:
     """Where each annotated copy goes: ``out`` itself for one photo (unless it is a folder), else
-    ``out/<name>`` (made unique when two photos share a name)."""
+    ``out/<name>`` (made unique when two photos share a name). A folder made here is marked as indexer's
+    output, so that the copies are never indexed as photos should it lie under a library root."""
     if len(photos) == 1 and not out.is_dir():
         return {photos[0]: out}
     if out.exists() and not out.is_dir():
         raise IndexerError(f"--annotate {out}: give a folder when asking about several photos")
+    if not out.exists():
+        mark_as_output(out)
     targets: dict[str, Path] = {}
     used: set[str] = set()
     for photo in photos:

@@ -21,6 +21,7 @@ from typing import Annotated, Any
 import typer
 
 from indexer.errors import IndexerError
+from indexer.text import one_line  # noqa: F401  (the commands print paths with it)
 
 log = logging.getLogger("indexer")
 
@@ -58,6 +59,14 @@ class Settings:
         from indexer.library import Library
 
         return Library(self.config(), upgrade_unsaved=upgrade_unsaved)
+
+    def scrubbed(self, text: str) -> str:
+        """``text`` without the database password, if the configuration was read (``db.urls.scrub``)."""
+        if self._config is None:
+            return text
+        from indexer.db.urls import scrub
+
+        return scrub(text, self._config.storage.url)
 
     def reader(self):
         """The database for reading only, without SQLAlchemy where it can (``db.reader``)."""
@@ -108,7 +117,7 @@ def command(function):
         except IndexerError as e:
             if verbose:
                 log.exception("traceback:")
-            typer.echo(f"indexer: error: {e}", err=True)
+            typer.echo(f"indexer: error: {ctx.obj.scrubbed(str(e))}", err=True)
             raise typer.Exit(e.exit_code) from None
         except KeyboardInterrupt:
             typer.echo("indexer: interrupted", err=True)
@@ -124,10 +133,27 @@ def command(function):
         except Exception as e:
             if verbose:
                 raise
-            typer.echo(f"indexer: error: unexpected {type(e).__name__}: {e} (run with -v for the traceback)", err=True)
+            reason = _database_failure(e)
+            if reason is not None:
+                typer.echo(f"indexer: error: {ctx.obj.scrubbed(reason)}", err=True)
+                raise typer.Exit(1) from None
+            typer.echo(f"indexer: error: unexpected {type(e).__name__}: {ctx.obj.scrubbed(str(e))} (run with -v for the "
+                       "traceback)", err=True)
             raise typer.Exit(1) from None
 
     return wrapper
+
+
+def _database_failure(error: Exception) -> str | None:
+    """What went wrong with the database, in one line, for an error its driver raised (through
+    SQLAlchemy); None for any other error."""
+    if not type(error).__module__.startswith("sqlalchemy") or not hasattr(error, "orig"):
+        return None
+    cause = error.orig if error.orig is not None else error
+    first = next((line.strip() for line in str(cause).splitlines() if line.strip()), type(cause).__name__)
+    if type(error).__name__ in ("OperationalError", "InterfaceError"):
+        return f"the database went away or cannot be reached: {first}"
+    return f"the database refused: {first}"
 
 
 def tqdm_logging():
@@ -156,7 +182,10 @@ def print_table(rows: list[tuple[str, Any]]) -> None:
 
 
 def describe_summary(summary: dict[str, Any]) -> str:
-    """A run's summary in one line (runs recorded by older versions lack the newer keys)."""
+    """A run's summary in one line (runs recorded by older versions lack the newer keys; a run that ended
+    unrecorded has only its "error")."""
+    if "scanned" not in summary:
+        return str(summary.get("error", "no summary"))
     kept = f", {summary['kept']} kept though not found" if summary.get("kept") else ""
     lost = f", {summary['names_lost']} names lost (`indexer lost-names`)" if summary.get("names_lost") else ""
     return (
@@ -170,12 +199,16 @@ def progress_setting(settings: Settings, progress: bool | None = None) -> bool |
     return False if settings.quiet else progress
 
 
-def one_line(text: str) -> str:
-    """A path fit for one field of a line of text output: control characters (a newline or tab in a file
-    name) escaped as ``\\n``, ``\\t``, ``\\x1b``, so no name can forge a line or a field."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+SHOWN_ALIKE = 5  # warnings of one kind shown one by one; the rest are counted
+
+
+def warn_each(lines: list[str], what: str = "like these") -> None:
+    """Log ``lines`` as warnings: the first SHOWN_ALIKE one by one, the rest counted in one line (--json
+    lists them all)."""
+    for line in lines[:SHOWN_ALIKE]:
+        log.warning("%s", line)
+    if len(lines) > SHOWN_ALIKE:
+        log.warning("… and %d more %s (--json lists them all)", len(lines) - SHOWN_ALIKE, what)
 
 
 def box_text(box: list[int]) -> str:

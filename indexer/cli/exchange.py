@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from indexer.cli.base import JsonOption, Settings, app, command, log, one_line, print_json
+from indexer.cli.base import JsonOption, Settings, app, command, log, one_line, print_json, warn_each
 
 PathsArgument = Annotated[
     list[Path] | None,
@@ -32,8 +32,8 @@ def export_xmp(
 
     settings: Settings = ctx.obj
     report = export(settings.library(), paths, named_only=named_only, dry_run=dry_run)
-    for skipped in report.skipped:
-        log.warning("skipped %s: %s", one_line(skipped["photo"]), skipped["reason"])
+    warn_each([f"skipped {one_line(skipped['photo'])}: {skipped['reason']}" for skipped in report.skipped],
+              "photos skipped")
     _print_report(report, json_output, f"{'would write' if dry_run else 'wrote'} {len(report.sidecars_written)} sidecar(s) "
                   f"with {report.regions} face region(s); {report.sidecars_unchanged} already up to date, "
                   f"{report.backups} kept as *.before-indexer, {len(report.skipped)} photo(s) skipped")
@@ -54,16 +54,18 @@ def import_xmp(
 
     settings: Settings = ctx.obj
     report = import_regions(settings.library(), paths, dry_run=dry_run, overwrite=overwrite)
-    for conflict in report.conflicts:
-        log.warning("left alone: face %s in %s is %s by hand, the XMP says %s (--overwrite to take the XMP's)",
-                    conflict["face_id"], one_line(conflict["photo"]), conflict["indexed_as"], conflict["name"])
-    for missing in report.without_face:
-        log.warning("no face found under the region of %s in %s", missing["name"], one_line(missing["photo"]))
-    for unreadable in report.unreadable:
-        log.warning("cannot read the XMP of %s: %s", one_line(unreadable["file"]), unreadable["reason"])
+    warn_each([f"left alone: face {c['face_id']} in {one_line(c['photo'])} is {one_line(c['indexed_as'])} by hand, the XMP "
+               f"says {one_line(c['name'])} (--overwrite to take the XMP's)" for c in report.conflicts], "conflicts")
+    warn_each([f"no face found under the region of {one_line(m['name'])} in {one_line(m['photo'])}"
+               for m in report.without_face], "regions with no face under them")
+    warn_each([f"skipped a region of {one_line(b['photo'])} ({one_line(b['sidecar'] or 'embedded XMP')}): {b['reason']}"
+               for b in report.bad_regions], "bad regions")
+    warn_each([f"cannot read the XMP of {one_line(u['file'])}: {u['reason']}" for u in report.unreadable],
+              "unreadable XMP")
     _print_report(report, json_output, f"{'would name' if dry_run else 'named'} {report.named} face(s) by hand from "
                   f"{report.photos_with_regions} photo(s) with named regions; {report.already_named} already so, "
-                  f"{len(report.conflicts)} conflict(s) left alone, {len(report.without_face)} region(s) with no face under them")
+                  f"{len(report.conflicts)} conflict(s) left alone, {len(report.without_face)} region(s) with no face under them, "
+                  f"{len(report.bad_regions)} bad region(s) skipped")
 
 
 def _print_report(report, json_output: bool, line: str) -> None:

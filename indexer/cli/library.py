@@ -138,7 +138,7 @@ def status(ctx: typer.Context, json_output: JsonOption = False) -> None:
     if last is None:
         last_text = "never"
     else:
-        took = f" in {last.summary['seconds']} s" if last.summary else ""
+        took = f" in {last.summary['seconds']} s" if last.summary and "seconds" in last.summary else ""
         last_text = f"{last.started_at:%Y-%m-%d %H:%M:%S} UTC, {last.status}{took}"
         if last.summary:
             last_text += ": " + describe_summary(last.summary)

@@ -102,7 +102,7 @@ def label(
         return
     was = f" (was {result.previous})" if result.previous and result.previous != result.person else ""
     now = result.person if result.person else "unknown, by hand"
-    typer.echo(f"face {result.face_id} in {result.photo}: {now}{was}")
+    typer.echo(f"face {result.face_id} in {one_line(result.photo)}: {now}{was}")
 
 
 def _label_cluster(ctx: typer.Context, cluster: int, name: str, extra: str | None, clear: bool, leave_out: list[int],
@@ -340,8 +340,9 @@ def review(
     `is this Ann? [y/n/s/q]`: y names the face by hand, n records that it is not them (never suggested
     or named so again), s skips, q stops. Otherwise it lists them; `confirm` and `reject` answer one."""
     import sys
+    import tempfile
 
-    from indexer.naming.review import confirm, reject, suggestions
+    from indexer.naming.review import suggestions
 
     library = ctx.obj.library()
     found = suggestions(library, name, limit)
@@ -349,19 +350,32 @@ def review(
         ask = not json_output and sys.stdin.isatty() and sys.stdout.isatty()
     if not found:
         log.info("no suggestions: every face close to somebody named is named, or was rejected")
+    if json_output or not ask:
+        for suggestion in found:
+            if json_output:
+                print_json({"face_id": suggestion.face_id, "photo": suggestion.photo, "box": suggestion.box,
+                            "person": suggestion.person, "distance": suggestion.distance})
+            else:
+                typer.echo(_suggestion_line(suggestion))
+        return
+    # The faces shown go in a private folder of their own, removed when the command ends (^C included).
+    with tempfile.TemporaryDirectory(prefix="indexer-review-") as crops:
+        _ask_about(library, found, Path(crops) if open_crop else None)
+
+
+def _suggestion_line(suggestion) -> str:
+    return (f"face {suggestion.face_id}\t{suggestion.person}\t{suggestion.distance:.3f}\t{one_line(suggestion.photo)}"
+            f"\t{box_text(suggestion.box)}")
+
+
+def _ask_about(library, found: list, crops: Path | None) -> None:
+    """Ask y/n/s/q about each suggestion; with ``crops`` (a folder), show each face in the image viewer."""
+    from indexer.naming.review import confirm, reject
+
     for suggestion in found:
-        if json_output:
-            print_json({"face_id": suggestion.face_id, "photo": suggestion.photo, "box": suggestion.box,
-                        "person": suggestion.person, "distance": suggestion.distance})
-            continue
-        line = (f"face {suggestion.face_id}\t{suggestion.person}\t{suggestion.distance:.3f}\t{one_line(suggestion.photo)}"
-                f"\t{box_text(suggestion.box)}")
-        if not ask:
-            typer.echo(line)
-            continue
-        if open_crop:
-            _show_face(suggestion.photo, suggestion.box)
-        typer.echo(line)
+        if crops is not None:
+            _show_face(suggestion, crops)
+        typer.echo(_suggestion_line(suggestion))
         answer = typer.prompt(f"is this {suggestion.person}? [y/n/s/q]", default="s", show_default=False).strip().lower()
         if answer.startswith("q"):
             break
@@ -373,26 +387,19 @@ def review(
             typer.echo(f"face {suggestion.face_id}: not {suggestion.person}")
 
 
-def _show_face(photo: str, box: list[int]) -> None:
-    """The face's crop (with some margin) in the system's image viewer, from a private temporary file."""
+def _show_face(suggestion, folder: Path) -> None:
+    """The suggestion's face (with some margin) in the system's image viewer, from a file in ``folder``."""
     import shutil
     import subprocess
-    import tempfile
 
-    from indexer.vision.imaging import load_photo
+    from indexer.naming.review import face_crop
 
     viewer = shutil.which("xdg-open") or shutil.which("open")
     if viewer is None:
         log.warning("no image viewer found (xdg-open or open): showing the path and box only")
         return
-    from PIL import Image
-
-    x, y, w, h = box
-    pixels = load_photo(photo, 200)
-    crop = pixels[max(0, y - h // 4) : y + h + h // 4, max(0, x - w // 4) : x + w + w // 4]
-    with tempfile.NamedTemporaryFile(prefix="indexer-face-", suffix=".jpg", delete=False) as out:  # 0600
-        Image.fromarray(crop).save(out, quality=90)
-    subprocess.Popen([viewer, out.name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    crop = face_crop(suggestion, folder / f"face-{suggestion.face_id}.jpg")
+    subprocess.Popen([viewer, str(crop)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 @app.command()
@@ -406,7 +413,7 @@ def confirm(
     from indexer.naming.review import confirm as confirm_face
 
     result = confirm_face(ctx.obj.library(), face_id, name)
-    typer.echo(f"face {result.face_id} in {result.photo}: {result.person}")
+    typer.echo(f"face {result.face_id} in {one_line(result.photo)}: {result.person}")
 
 
 @app.command()

@@ -52,6 +52,24 @@ def writer_lock(data_dir: Path, what: str, database_url: str | None = None) -> I
         os.close(fd)  # releases the lock
 
 
+def writer_active(data_dir: Path, database_url: str | None, advisory_lock_held) -> bool:
+    """Whether a writer holds the lock now, found without taking it or creating anything: this machine's
+    lock file, and on PostgreSQL the advisory lock (``advisory_lock_held()``: any machine's)."""
+    if database_url is not None and backend(database_url) == POSTGRESQL:
+        return advisory_lock_held()
+    try:
+        fd = os.open(data_dir / "writer.lock", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
 def _already_running(holder: dict) -> AlreadyRunning:
     return AlreadyRunning(
         f"another indexer {holder.get('command', 'command')} is writing to this index "
@@ -64,6 +82,7 @@ def _advisory_lock(database_url: str, holder: dict) -> Iterator[None]:
     """PostgreSQL's session advisory lock on ADVISORY_KEYS, held by a connection of its own for the block.
     Who holds it is told by that connection's application_name, which other sessions can read."""
     from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import SQLAlchemyError
     from sqlalchemy.pool import NullPool
 
     engine = create_engine(database_url, poolclass=NullPool)
@@ -83,8 +102,11 @@ def _advisory_lock(database_url: str, holder: dict) -> Iterator[None]:
             try:
                 yield
             finally:
-                connection.execute(text("SELECT pg_advisory_unlock(:a, :b)"), {"a": ADVISORY_KEYS[0], "b": ADVISORY_KEYS[1]})
-                connection.commit()
+                try:
+                    connection.execute(text("SELECT pg_advisory_unlock(:a, :b)"), {"a": ADVISORY_KEYS[0], "b": ADVISORY_KEYS[1]})
+                    connection.commit()
+                except SQLAlchemyError:  # the connection is gone, and the server dropped the lock with it
+                    pass
     finally:
         engine.dispose()
 

@@ -194,3 +194,16 @@ class Rejection(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+
+
+class FaceSuccession(Base):
+    """Where the user's word on a face went when its photo was read anew (``naming.labels``' rule 4): the
+    new face its name or rejection was carried to, or the lost name it became. Undo follows these from
+    the face an event changed to the face that holds its change now."""
+
+    __tablename__ = "face_successions"
+
+    old_face_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # no longer a face: ids are never reused
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), index=True)
+    new_face_id: Mapped[int | None] = mapped_column(Integer)
+    lost_name_id: Mapped[int | None] = mapped_column(Integer)

@@ -18,7 +18,7 @@ from indexer.db.values import LabelSource
 __all__ = [
     "people_with_counts", "person_ids_by_name", "faces_of_person", "photo_by_path", "faces_of_photo",
     "failed_photos", "Counts", "counts", "last_run", "last_training", "name_events", "faces_in_clusters",
-    "faces_for_export", "faces_with_photos", "people_names", "indexed_faces_by_photo",
+    "faces_for_export", "faces_with_photos", "people_names", "indexed_faces_by_photo", "advisory_lock_held",
 ]
 
 _NAME_OF_FACE = "LEFT JOIN people ON people.id = faces.person_id"
@@ -158,3 +158,11 @@ def indexed_faces_by_photo(reader: Reader) -> list[tuple]:
         "       faces.box_w, faces.box_h, people.name, faces.label_source "
         f"FROM faces JOIN photos ON photos.id = faces.photo_id {_NAME_OF_FACE} "
         "WHERE photos.error IS NULL AND photos.width IS NOT NULL ORDER BY photos.path, faces.id")
+
+
+def advisory_lock_held(reader: Reader) -> bool:
+    """Whether some session holds indexer's writer lock in this PostgreSQL database (``db.lock``)."""
+    from indexer.db.lock import ADVISORY_KEYS
+
+    return bool(reader.value("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = :a "
+                             "AND objid = :b AND granted", a=ADVISORY_KEYS[0], b=ADVISORY_KEYS[1]))

@@ -60,3 +60,16 @@ def shown(url: str) -> str:
         return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
     except ValueError:
         return f"{backend(url) or 'a'} database URL (not shown: it does not parse)"
+
+
+def scrub(text: str, url: str) -> str:
+    """``text`` (an error message) with every password of ``url`` in it replaced by ***."""
+    try:
+        parts = urlsplit(url)
+        secrets = [parts.password] if parts.password else []
+        secrets += [v for k, v in parse_qsl(parts.query) if k.lower() in _SECRET_OPTIONS and v]
+    except ValueError:
+        return text.replace(url, shown(url))
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return text

@@ -20,3 +20,7 @@ class RunStatus(StrEnum):
     OUT_OF_TIME = "out of time"
     INTERRUPTED = "interrupted"
     FAILED = "failed"
+
+
+# What a run that ended without recording how (its process or its database went away) says in its summary.
+ABANDONED = "the run ended without recording how (its process or its database went away)"

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
+import sys
 import time
+from urllib.parse import urlsplit
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -115,6 +118,11 @@ def index_library(library: Library, roots: list[Path] | None = None, progress: b
     scheduler``; None there too: this machine reads them; see ``indexing.dask_workers``).
     Holds the writer lock (AlreadyRunning when another writer has it).
     """
+    if max_minutes is not None and not (math.isfinite(max_minutes) and max_minutes >= 0):
+        raise IndexerError(f"--max-minutes must be a finite number of minutes from 0 up, not {max_minutes}")
+    scheduler = scheduler or library.config.compute.scheduler
+    if scheduler is not None:
+        check_scheduler_address(scheduler)
     chosen = roots if roots else library.config.library.roots
     if not chosen:
         where = library.config.path or "the configuration"
@@ -123,8 +131,9 @@ def index_library(library: Library, roots: list[Path] | None = None, progress: b
     with library.writer_lock("index"):
         _check_missing_roots(library, missing, prune)
         with library.transaction() as session:
+            queries.fail_abandoned_runs(session)  # we hold the lock: a run still "running" died unrecorded
             run_id = queries.start_run(session, [str(r) for r in (*present, *missing)])
-        writer = _Writer(library, progress, max_minutes, scheduler or library.config.compute.scheduler)
+        writer = _Writer(library, progress, max_minutes, scheduler)
         status = RunStatus.FAILED
         try:
             _index_roots(writer, present, missing if prune else (), prune)
@@ -134,18 +143,31 @@ def index_library(library: Library, roots: list[Path] | None = None, progress: b
             raise
         finally:
             writer.summary.seconds = round(time.monotonic() - writer.started, 1)
+            stopping = sys.exc_info()[1] is not None
             try:
                 writer.save_vectors()
                 with library.transaction() as session:
                     queries.finish_run(session, run_id, status, writer.summary.as_dict())
             except Exception:
-                if status != RunStatus.INTERRUPTED:
+                if not stopping:
                     raise
-                # Already stopping for another reason, which is the one to report; the next run repairs the rest.
+                # Already stopping for another reason, which is the one to report (a database that went away
+                # cannot record it either); the next run marks this one failed and repairs the rest.
                 log.warning("could not record the end of the %s run", status, exc_info=log.isEnabledFor(logging.DEBUG))
         _refresh_clusters(library)
         _refresh_gallery(library, progress)
         return writer.summary
+
+
+def check_scheduler_address(address: str) -> None:
+    """IndexerError unless ``address`` looks like a Dask scheduler's (``tcp://host:8786``)."""
+    try:
+        parts = urlsplit(address)
+        valid = bool(parts.scheme) and bool(parts.hostname) and parts.port is not None and " " not in address
+    except ValueError:
+        valid = False
+    if not valid:
+        raise IndexerError(f"not a Dask scheduler address: {address!r} (like tcp://host:8786)")
 
 
 def _refresh_clusters(library: Library) -> None:
@@ -189,7 +211,8 @@ def _check_missing_roots(library: Library, missing: tuple[Path, ...], prune: boo
 
 def _index_roots(writer: _Writer, present: tuple[Path, ...], missing: tuple[Path, ...], prune: bool) -> None:
     library, config = writer.library, writer.library.config
-    scan = LibraryScan(present, config.library.extensions, config.library.exclude)
+    own = tuple(folder.resolve() for folder in (config.storage.data_dir, config.gallery.dir) if folder is not None)
+    scan = LibraryScan(present, config.library.extensions, config.library.exclude, own)
     with tqdm(desc="scanning", unit=" files", disable=writer.bars_disabled, leave=False) as bar:
         files = []
         for found in scan:

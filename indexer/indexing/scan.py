@@ -1,7 +1,8 @@
 """Walking the library: every image file under the roots, with its size and modification time.
 
 No decoding and no ML here. Hidden files and folders (name starting with ".") are skipped, links to
-files are followed, links to folders are not (no loops). A file that cannot even be looked at is
+files are followed, links to folders are not (no loops), and indexer's own folders (its data folder, a
+gallery, a folder of annotated copies: wherever they are) are never walked. A file that cannot even be looked at is
 yielded with a ``problem``; a folder that cannot be listed is remembered in ``unlisted_dirs`` so that
 nothing under it is taken for deleted.
 """
@@ -17,7 +18,14 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
 
+from indexer.files import OUTPUT_MARKERS
+
 log = logging.getLogger(__name__)
+
+
+def written_by_indexer(folder: str) -> bool:
+    """Whether ``folder`` holds indexer's own output (a gallery, annotated copies): it has a marker file."""
+    return any(os.path.lexists(os.path.join(folder, marker)) for marker in OUTPUT_MARKERS)
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,7 @@ class LibraryScan:
     roots: tuple[Path, ...]
     extensions: frozenset[str]
     exclude: tuple[str, ...] = ()
+    own_folders: tuple[Path, ...] = ()  # indexer's own (data folder, gallery): never walked
     unlisted_dirs: list[str] = field(default_factory=list)
 
     def __iter__(self) -> Iterator[ScannedFile]:
@@ -62,8 +71,11 @@ class LibraryScan:
 
     def _walk(self, root: str) -> Iterator[ScannedFile]:
         pending = [root]
+        own = {str(folder) for folder in self.own_folders}
         while pending:
             folder = pending.pop()
+            if folder in own or written_by_indexer(folder):
+                continue  # its photos are indexer's own (thumbnails, annotated copies): faces of faces
             try:
                 with os.scandir(folder) as listing:
                     entries = sorted(listing, key=lambda e: e.name)

@@ -217,30 +217,31 @@ def _undo_one(library: Library, event_id: int) -> Undone:
         if event is None or event.undone_by is not None:
             raise IndexerError(f"event {event_id} was undone meanwhile")
         changes = event.changes
-        faces = {int(k): v for k, v in changes.get("faces", {}).items()}
         people = {int(k): v for k, v in changes.get("people", {}).items()}
         lost = {int(k): v for k, v in changes.get("lost_names", {}).items()}
         _check_people(session, people)
+        faces, lost_since, gone = _faces_now(session, {int(k): v for k, v in changes.get("faces", {}).items()})
         naming._recorder.watch_faces(faces)
         for person_id, (before, after) in people.items():
             if after is None and before is not None:  # removed (merged away): back first, faces point at it
                 queries.put_person_back(session, person_id, before[0], as_datetime(before[1]))
             elif before is not None:
                 queries.rename_person_to(session, person_id, before[0])
-        present = queries.present_faces(session, faces)
-        for face_id, (before, _) in faces.items():
-            if face_id in present and before is not None:
-                queries.set_labels(session, [face_id], *before)
+        for face_id, before in faces.items():
+            queries.set_labels(session, [face_id], *before)
+        for lost_id in lost_since:  # a name this event gave, lost when its photo was read anew: it goes too
+            queries.remove_lost_name(session, lost_id)
         for lost_id, (before, _) in lost.items():
             queries.remove_lost_name(session, lost_id)
             if before is not None:
                 values = dict(zip(queries.LOST_NAME_COLUMNS, before, strict=True))
                 queries.put_lost_name_back(session, lost_id, {**values, "lost_at": as_datetime(values["lost_at"])})
-        for key, (before, _) in changes.get("rejections", {}).items():
+        for key, (before, after) in changes.get("rejections", {}).items():
             face_id, person_id = (int(part) for part in key.split(":"))
-            queries.remove_rejection(session, face_id, person_id)
+            face_now = _face_now(session, face_id)[0] or face_id
+            queries.remove_rejection(session, face_now, person_id)
             if before is not None:
-                queries.put_rejection_back(session, face_id, person_id, as_datetime(before[0]))
+                queries.put_rejection_back(session, face_now, person_id, as_datetime(before[0]))
         for person_id, (before, _) in people.items():
             if before is None:  # made by the event
                 queries.delete_person(session, person_id)
@@ -249,7 +250,47 @@ def _undo_one(library: Library, event_id: int) -> Undone:
         if undo_event is None:  # nothing was left to change: still say it was undone
             undo_event = queries.add_event(session, "undo", naming.description, {table: {} for table in TABLES})
         event.undone_by = undo_event.id
-        return Undone(event.id, event.description, undo_event.id, len(present), len(faces) - len(present))
+        return Undone(event.id, event.description, undo_event.id, len(faces), gone)
+
+
+def _face_now(session: Session, face_id: int) -> tuple[int | None, int | None]:
+    """Where face ``face_id`` is now: (its id or that of the face its photo's re-read carried it to, None),
+    (None, the lost name it became), or (None, None) when it left the index with its photo."""
+    seen: set[int] = set()
+    while face_id not in seen:
+        seen.add(face_id)
+        if queries.present_faces(session, [face_id]):
+            return face_id, None
+        went = queries.succession(session, face_id)
+        if went is None:
+            return None, None
+        if went[0] is None:
+            return None, went[1]
+        face_id = went[0]
+    return None, None
+
+
+def _faces_now(session: Session, faces: dict[int, list]) -> tuple[dict[int, list], list[int], int]:
+    """An event's faces (id → [before, after]) as they are now: (face id now → its label before the event,
+    the lost names its names became, how many left the index). IndexerError, changing nothing, when a
+    name the event took off a face cannot be put back because that face is no longer found."""
+    now: dict[int, list] = {}
+    lost_since: list[int] = []
+    gone = 0
+    for face_id, (before, after) in faces.items():
+        current, lost_id = _face_now(session, face_id)
+        if current is not None:
+            if before is not None:
+                now[current] = before
+        elif lost_id is not None and queries.lost_name_exists(session, lost_id):
+            if before is not None and before[0] is not None:
+                raise IndexerError(
+                    f"cannot undo: face {face_id}'s photo was read anew and the face is no longer found, so its name "
+                    "before cannot be put back (`indexer lost-names`); name the face by hand instead")
+            lost_since.append(lost_id)
+        else:
+            gone += 1
+    return now, lost_since, gone
 
 
 def _check_people(session: Session, people: dict[int, list]) -> None:
@@ -404,17 +445,20 @@ def carry_over_names(session: Session, photo_id: int, kept: PhotoNames, rows: li
                      model_name: str, same_content: bool, reason: str) -> Carried:
     """Put ``kept`` (``names_of_photo`` before the old faces went) on the new faces ``rows`` of ``photo_id``
     (embedded as ``vectors``) by rule 4: each name given by hand on the face at the same place that looks
-    like it, else kept as a lost name with ``reason``; each rejection on the face a name would go to."""
+    like it, else kept as a lost name with ``reason``; each rejection on the face a name would go to.
+    Where each went is recorded (``queries.record_successions``), so an undo finds it."""
     boxes = [face.box for face in rows]
-    placed, _ = carry_over([label for label, _ in kept.rejections], boxes, vectors, model_name, same_content)
+    placed_rejections, _ = carry_over([label for label, _ in kept.rejections], boxes, vectors, model_name, same_content)
     people_of = {id(label): people for label, people in kept.rejections}
-    refusing = [(rows[j], people_of[id(label)]) for j, label in placed.items()]
     placed, lost = carry_over(kept.labels, boxes, vectors, model_name, same_content)
     for j, label in placed.items():
         rows[j].person_id, rows[j].label_source, rows[j].label_score = label.person_id, LabelSource.MANUAL, label.score
     session.flush()
     lost_named = [label for label in lost if label.person_id is not None]
-    queries.record_lost_names(session, photo_id, lost_named, reason)
-    refused = {(face.id, person) for face, people in refusing for person in people}
+    lost_ids = queries.record_lost_names(session, photo_id, lost_named, reason)
+    refused = {(rows[j].id, person) for j, label in placed_rejections.items() for person in people_of[id(label)]}
     queries.add_rejections(session, refused)
+    moves = [(label.face_id, rows[j].id, None) for placed_now in (placed, placed_rejections) for j, label in placed_now.items()]
+    moves += [(label.face_id, None, lost_id) for label, lost_id in zip(lost_named, lost_ids, strict=True)]
+    queries.record_successions(session, photo_id, [move for move in moves if move[0] is not None])
     return Carried(lost_named, refused)

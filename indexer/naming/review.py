@@ -11,6 +11,7 @@ decides.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -82,3 +83,18 @@ def reject(library: Library, face_id: int, name: str) -> str:
         naming.reject(face, person)
         naming.says(f"face {face.id}: not {person.name}")
         return person.name
+
+
+def face_crop(suggestion: Suggestion, out: Path) -> Path:
+    """Write the suggestion's face, with a quarter of its size around it, to ``out`` (a JPEG, owner-only)."""
+    from PIL import Image
+
+    from indexer.files import atomic_file
+    from indexer.vision.imaging import load_photo
+
+    x, y, w, h = suggestion.box
+    pixels = load_photo(suggestion.photo, 200)
+    crop = pixels[max(0, y - h // 4) : y + h + h // 4, max(0, x - w // 4) : x + w + w // 4]
+    with atomic_file(out) as tmp_name:
+        Image.fromarray(crop).save(tmp_name, format="JPEG", quality=90)
+    return out

@@ -35,7 +35,10 @@ class PostgresServer:
             shutil.chown(folder, self.as_user)
             shutil.chown(self.socket, self.as_user)
         self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8")
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(folder / "server.log"), "-w", "start", "-o",
+        self.start()
+
+    def start(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.folder / "server.log"), "-w", "start", "-o",
                   f"-k {self.socket} -c listen_addresses='' -p {self.PORT} -c fsync=off -c full_page_writes=off")
 
     def _run(self, program: str, *args: str) -> str:
@@ -64,4 +67,5 @@ class PostgresServer:
         return self.url(name)
 
     def stop(self) -> None:
+        """Stop at once, as a crash would (``pg_ctl -m immediate``): connections are cut mid-transaction."""
         self._run("pg_ctl", "-D", str(self.data), "-w", "-m", "immediate", "stop")

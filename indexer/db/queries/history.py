@@ -10,12 +10,13 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from indexer.db.models import Face, LostName, NameEvent, Person, Photo, Rejection
+from indexer.db.models import Face, FaceSuccession, LostName, NameEvent, Person, Photo, Rejection
 
 __all__ = [
     "face_labels", "face_ids_of_photos", "face_ids_of_person", "people_rows", "lost_name_rows", "rejection_rows",
     "LOST_NAME_COLUMNS", "add_event", "undoable_events", "event_by_id", "put_person_back", "rename_person_to",
     "put_lost_name_back", "remove_lost_name", "put_rejection_back", "remove_rejection", "present_faces", "person_named",
+    "record_successions", "succession", "lost_name_exists",
 ]
 
 # The columns of a lost name as an event keeps it (besides its id).
@@ -118,3 +119,23 @@ def put_rejection_back(session: Session, face_id: int, person_id: int, created_a
         return False
     session.execute(insert(Rejection).values(face_id=face_id, person_id=person_id, created_at=created_at))
     return True
+
+
+def record_successions(session: Session, photo_id: int, moves: Iterable[tuple[int, int | None, int | None]]) -> None:
+    """Record, for faces of ``photo_id`` replaced by a re-read, where the user's word on each went: (old face
+    id, new face id or None, lost name id or None); the first record of a face stands."""
+    for old_face_id, new_face_id, lost_name_id in moves:
+        if session.get(FaceSuccession, old_face_id) is None:
+            session.add(FaceSuccession(old_face_id=old_face_id, photo_id=photo_id, new_face_id=new_face_id,
+                                       lost_name_id=lost_name_id))
+    session.flush()
+
+
+def succession(session: Session, old_face_id: int) -> tuple[int | None, int | None] | None:
+    """(new face id, lost name id) the face went to when its photo was read anew; None when it did not."""
+    row = session.get(FaceSuccession, old_face_id)
+    return None if row is None else (row.new_face_id, row.lost_name_id)
+
+
+def lost_name_exists(session: Session, lost_id: int) -> bool:
+    return session.get(LostName, lost_id) is not None

@@ -35,14 +35,18 @@ def existing_people(session: Session, person_ids: Iterable[int]) -> set[int]:
     return found
 
 
-def record_lost_names(session: Session, photo_id: int, labels: Iterable[ManualLabel], reason: str) -> None:
+def record_lost_names(session: Session, photo_id: int, labels: Iterable[ManualLabel], reason: str) -> list[int]:
     """Keep the names of ``labels`` (given by hand on faces of ``photo_id`` that are no longer found) as
-    lost names the user can see."""
+    lost names the user can see; returns their ids, in the order of ``labels`` (those with a person)."""
+    rows = []
     for label in labels:
         if label.person_id is not None:
             x, y, w, h = label.box
-            session.add(LostName(photo_id=photo_id, person_id=label.person_id, person_name=label.person_name or "?",
+            rows.append(LostName(photo_id=photo_id, person_id=label.person_id, person_name=label.person_name or "?",
                                  box_x=x, box_y=y, box_w=w, box_h=h, reason=reason))
+    session.add_all(rows)
+    session.flush()
+    return [row.id for row in rows]
 
 
 def resolve_lost_names(session: Session, photo_ids: list[int], person_id: int) -> None:

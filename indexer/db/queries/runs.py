@@ -7,9 +7,10 @@ from sqlalchemy.orm import Session
 
 from indexer.clock import utcnow
 from indexer.db.models import Classifier, Run
-from indexer.db.values import RunStatus
+from indexer.db.values import ABANDONED, RunStatus
 
-__all__ = ["last_training", "replace_classifier", "start_run", "finish_run"]
+__all__ = ["last_training", "replace_classifier", "start_run", "finish_run", "fail_abandoned_runs"]
+
 
 
 def last_training(session: Session, model: str) -> Classifier | None:
@@ -39,3 +40,10 @@ def start_run(session: Session, roots: list[str]) -> int:
 
 def finish_run(session: Session, run_id: int, status: str, summary: dict) -> None:
     session.execute(update(Run).where(Run.id == run_id).values(status=status, finished_at=utcnow(), summary=summary))
+
+
+def fail_abandoned_runs(session: Session) -> int:
+    """Mark every run still recorded as running as failed (call with the writer lock held: no other run
+    can be going on). Returns how many."""
+    return session.execute(update(Run).where(Run.status == RunStatus.RUNNING)
+                           .values(status=RunStatus.FAILED, summary={"error": ABANDONED})).rowcount

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from indexer.errors import IndexerError
-from indexer.files import PRIVATE_FOLDER, make_private
+from indexer.files import GALLERY_MARKER, PRIVATE_FOLDER, make_private
 from indexer.outputs.gallery.content import Content, Photo, read_content
 from indexer.outputs.gallery.pages import Pages, write_if_changed
 
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MARKER = ".indexer-gallery"  # in a folder this module wrote; it refuses to write into any other non-empty one
+MARKER = GALLERY_MARKER  # in a folder this module wrote; it refuses to write into any other non-empty one
 UNREADABLE_NAMED = 5  # photos that could not be read named one by one in the log; the rest are counted
 # The folders it owns inside the gallery, and the names of the files it writes there.
 _OWN_FILE = re.compile(r"\d+(-[0-9a-z]+)?\.(html|jpg)")

@@ -8,14 +8,13 @@ before (see ``sidecar.merge_sidecar``); the sidecar as it was is kept once, besi
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from indexer.files import atomic_file
-from indexer.outputs.xmp.photos import (BACKUP_SUFFIX, covers, photos_with_faces, shared_sidecar, sidecar_path,
-                                        stored_geometry, upright_size_agrees)
+from indexer.files import UnsafeFile, atomic_file, write_new_file
+from indexer.outputs.xmp.photos import (BACKUP_SUFFIX, PhotoFaces, covers, photos_with_faces, read_sidecar,
+                                        shared_sidecar, sidecar_path, stored_geometry, upright_size_agrees)
 from indexer.outputs.xmp.regions import UnreadableXmp, read_regions, to_stored, to_upright
 from indexer.outputs.xmp.sidecar import RegionToWrite, SidecarNotEditable, merge_sidecar, new_sidecar
 
@@ -38,68 +37,94 @@ class ExportReport:
         return asdict(self)
 
 
+class _Skipped(Exception):
+    """A photo whose sidecar is not written; ``str(e)`` says why."""
+
+
 def export_xmp(library: Library, paths: list[Path] | None = None, named_only: bool = False,
                dry_run: bool = False) -> ExportReport:
     """Write each photo's faces as MWG face regions into its sidecar (``[xmp] sidecar`` naming): every
     face, with ``mwg-rs:Name`` where it is named (by hand or by recognition); ``named_only``: named faces
-    only. A photo that cannot be read, or whose sidecar cannot be edited, is skipped and reported."""
-    naming = library.config.xmp.sidecar
+    only. A photo that cannot be read, whose sidecar cannot be edited or written (a link, not a regular
+    file, a folder that cannot be written), is skipped and reported, and the others are written."""
     report = ExportReport(dry_run=dry_run)
     for photo in photos_with_faces(library, paths):
-        path = Path(photo.path)
-        sidecar = sidecar_path(path, naming)
-        reason = shared_sidecar(path, naming)
-        if reason is None:
-            try:
-                stored, orientation = stored_geometry(path)
-            except OSError as e:
-                reason = f"cannot read it ({e.strerror or e})"
-            else:
-                if not upright_size_agrees(stored, orientation, (photo.width, photo.height)):
-                    reason = "it changed since it was indexed (`indexer index` it again)"
-        if reason is not None:
-            report.skipped.append({"photo": photo.path, "reason": reason})
-            continue
         try:
-            old = sidecar.read_bytes() if sidecar.exists() else None
-            present = read_regions(old) if old is not None else []
-            theirs = [r for r in present if r.face_id is None and r.name]
-        except UnreadableXmp as e:
-            report.skipped.append({"photo": photo.path, "reason": f"its sidecar {sidecar.name} is left alone: {e}"})
-            continue
-        except OSError as e:
-            report.skipped.append({"photo": photo.path, "reason": f"cannot read its sidecar ({e.strerror or e})"})
-            continue
-        # A face another tool's region already names the same is left to that region (no double boxes).
-        covered = {face_id for face_id, box, name, _ in photo.faces if name is not None and any(
-            r.name.casefold() == name.casefold() and covers(to_upright(r.area, (photo.width, photo.height), orientation), box)
-            for r in theirs)}
-        regions = [RegionToWrite(face_id, to_stored(box, (photo.width, photo.height), orientation), name)
-                   for face_id, box, name, _ in photo.faces
-                   if (name is not None or not named_only) and face_id not in covered]
-        try:
-            written = merge_sidecar(old, regions, stored) if old is not None else new_sidecar(regions, stored) if regions else None
-        except SidecarNotEditable as e:
-            report.skipped.append({"photo": photo.path, "reason": f"its sidecar {sidecar.name} is left alone: {e}"})
-            continue
-        if written is None or written == old:
-            report.sidecars_unchanged += written is not None
-            continue
-        report.regions += len(regions)
-        report.sidecars_written.append(str(sidecar))
-        if dry_run:
-            continue
-        if old is not None and not any(r.face_id is not None for r in present):
-            backup = sidecar.with_name(sidecar.name + BACKUP_SUFFIX)
-            if not backup.exists():
-                shutil.copy2(sidecar, backup)
-                report.backups += 1
-        _write_beside(path, sidecar, written)
+            _export_photo(photo, library.config.xmp.sidecar, named_only, dry_run, report)
+        except _Skipped as e:
+            report.skipped.append({"photo": photo.path, "reason": str(e)})
     return report
 
 
+def _export_photo(photo: PhotoFaces, naming: str, named_only: bool, dry_run: bool, report: ExportReport) -> None:
+    path = Path(photo.path)
+    sidecar = sidecar_path(path, naming)
+    reason = shared_sidecar(path, naming)
+    if reason is not None:
+        raise _Skipped(reason)
+    try:
+        stored, orientation = stored_geometry(path)
+    except OSError as e:
+        raise _Skipped(f"cannot read it ({e.strerror or e})") from None
+    if not upright_size_agrees(stored, orientation, (photo.width, photo.height)):
+        raise _Skipped("it changed since it was indexed (`indexer index` it again)")
+    try:
+        old = read_sidecar(sidecar)
+        present = read_regions(old) if old is not None else []
+    except UnsafeFile as e:
+        raise _Skipped(f"{sidecar.name} is {e}") from None
+    except UnreadableXmp as e:
+        raise _Skipped(f"its sidecar {sidecar.name} is left alone: {e}") from None
+    except OSError as e:
+        raise _Skipped(f"cannot read its sidecar ({e.strerror or e})") from None
+    theirs = [r for r in present if r.face_id is None and r.name]
+    upright = (photo.width, photo.height)
+    # A face another tool's region already names the same is left to that region (no double boxes).
+    covered = {face_id for face_id, box, name, _ in photo.faces if name is not None and any(
+        r.name.casefold() == name.casefold() and covers(to_upright(r.area, upright, orientation), box) for r in theirs)}
+    regions = [RegionToWrite(face_id, to_stored(box, upright, orientation), name)
+               for face_id, box, name, _ in photo.faces if (name is not None or not named_only) and face_id not in covered]
+    try:
+        written = merge_sidecar(old, regions, stored) if old is not None else new_sidecar(regions, stored) if regions else None
+    except SidecarNotEditable as e:
+        raise _Skipped(f"its sidecar {sidecar.name} is left alone: {e}") from None
+    if written is None or written == old:
+        report.sidecars_unchanged += written is not None
+        return
+    if not dry_run:
+        backed_up = _back_up(sidecar, old) if old is not None and not any(r.face_id is not None for r in present) else None
+        try:
+            _write_beside(path, sidecar, written)
+        except OSError as e:
+            if backed_up is not None:
+                backed_up.unlink(missing_ok=True)  # this export did not happen; its backup goes with it
+            raise _Skipped(f"cannot write {sidecar.name} ({e.strerror or e})") from None
+        report.backups += backed_up is not None
+    report.regions += len(regions)
+    report.sidecars_written.append(str(sidecar))
+
+
+def _back_up(sidecar: Path, old: bytes) -> Path | None:
+    """Keep ``old``, the sidecar as another tool left it, beside it as ``<sidecar>.before-indexer``, once
+    (an existing backup is kept). Returns the backup made now, or None. Written as a new file, never
+    through a link: a link planted at the backup's name is refused (_Skipped)."""
+    backup = sidecar.with_name(sidecar.name + BACKUP_SUFFIX)
+    if backup.is_symlink():
+        raise _Skipped(f"{backup.name} is a symbolic link: left alone")
+    if backup.exists():
+        return None
+    try:
+        write_new_file(backup, old, sidecar.lstat().st_mode & 0o666)
+    except FileExistsError:
+        return None
+    except OSError as e:
+        raise _Skipped(f"cannot write {backup.name} ({e.strerror or e})") from None
+    return backup
+
+
 def _write_beside(photo: Path, sidecar: Path, data: bytes) -> None:
-    """Write ``sidecar`` atomically, with the mode it had (a new one: the photo's own read and write bits)."""
+    """Write ``sidecar`` atomically (a new file renamed over it, never written through a link), with the
+    mode it had (a new one: the photo's own read and write bits)."""
     try:
         mode = (sidecar if sidecar.exists() else photo).stat().st_mode & 0o666
     except OSError:

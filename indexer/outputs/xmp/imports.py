@@ -4,20 +4,22 @@ takes it back)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from indexer.db.values import LabelSource
 from indexer.geometry import box_overlap
 from indexer.naming.labels import by_hand
-from indexer.naming.names import clean_name
-from indexer.outputs.xmp.photos import (SIDECAR_NAMINGS, covers, embedded_xmp, photos_with_faces, shared_sidecar,
-                                        sidecar_path, stored_geometry)
+from indexer.naming.names import BadName, clean_name
+from indexer.text import one_line
+from indexer.outputs.xmp.photos import (SIDECAR_NAMINGS, covers, embedded_xmp, photos_with_faces, read_sidecar,
+                                        shared_sidecar, sidecar_path, stored_geometry)
 from indexer.outputs.xmp.regions import Region, UnreadableXmp, read_regions, to_upright
 
 if TYPE_CHECKING:
     from indexer.library import Library
+
 
 @dataclass
 class ImportReport:
@@ -28,6 +30,7 @@ class ImportReport:
     already_named: int = 0  # the face already had that name by hand
     conflicts: list[dict[str, Any]] = field(default_factory=list)  # {"photo", "face_id", "name", "indexed_as"}
     without_face: list[dict[str, Any]] = field(default_factory=list)  # {"photo", "name"}: no face of ours there
+    bad_regions: list[dict[str, Any]] = field(default_factory=list)  # {"photo", "sidecar", "name", "reason"}
     unreadable: list[dict[str, str]] = field(default_factory=list)  # {"file", "reason"}
     dry_run: bool = False
     event: int | None = None  # the history event (undo takes the import back)
@@ -48,7 +51,7 @@ def import_xmp(library: Library, paths: list[Path] | None = None, dry_run: bool 
     plan: list[tuple[int, str]] = []  # (face id, name)
     for photo in photos_with_faces(library, paths):
         regions = _regions_of(Path(photo.path), report, library)
-        named = [r for r in regions if r.name and r.kind == "Face"]
+        named = [r for r in regions if r.name is not None and r.kind == "Face"]
         if not named:
             continue
         report.photos_with_regions += 1
@@ -68,7 +71,12 @@ def import_xmp(library: Library, paths: list[Path] | None = None, dry_run: bool 
                 report.without_face.append({"photo": photo.path, "name": region.name})
                 continue
             _, face_id, current, source = best
-            wanted = clean_name(region.name)
+            try:
+                wanted = clean_name(region.name)
+            except BadName as e:
+                report.bad_regions.append({"photo": photo.path, "sidecar": region.source, "name": one_line(region.name),
+                                           "reason": str(e)})
+                continue
             if (face_id, wanted.casefold()) in seen:
                 continue  # the same region in the sidecar and in the photo
             seen.add((face_id, wanted.casefold()))
@@ -100,18 +108,20 @@ def import_xmp(library: Library, paths: list[Path] | None = None, dry_run: bool 
 
 
 def _regions_of(photo: Path, report: ImportReport, library: Library) -> list[Region]:
-    """The regions in ``photo``'s sidecars (both namings) and in the XMP embedded in it."""
+    """The regions in ``photo``'s sidecars (both namings) and in the XMP embedded in it, each with the
+    sidecar it came from (None: embedded). A sidecar that is a link, not a regular file, too large or not
+    well-formed XMP is reported and left alone."""
     found: list[Region] = []
     for naming in SIDECAR_NAMINGS:
         sidecar = sidecar_path(photo, naming)
         if naming == "photo.xmp" and shared_sidecar(photo, naming):
             continue  # photo.xmp belongs to several files: whose regions they are is not known
         try:
-            found += read_regions(sidecar.read_bytes())
-        except FileNotFoundError:
-            continue
+            data = read_sidecar(sidecar)
+            if data is not None:
+                found += [replace(region, source=str(sidecar)) for region in read_regions(data)]
         except (OSError, UnreadableXmp) as e:
-            report.unreadable.append({"file": str(sidecar), "reason": str(e)})
+            report.unreadable.append({"file": str(sidecar), "reason": e.strerror if isinstance(e, OSError) and e.strerror else str(e)})
     embedded = embedded_xmp(photo, library)
     if embedded:
         try:

@@ -9,13 +9,15 @@ from typing import TYPE_CHECKING
 
 from indexer.db import reads
 from indexer.db.reader import Reader
-from indexer.files import absolute, folder_prefix
+from indexer.files import absolute, folder_prefix, open_regular, read_small_file
 
 if TYPE_CHECKING:
     from indexer.library import Library
 
 SIDECAR_NAMINGS = ("photo.jpg.xmp", "photo.xmp")  # [xmp] sidecar: the photo's name + .xmp, or its stem + .xmp
 BACKUP_SUFFIX = ".before-indexer"
+# A real sidecar is kilobytes (a few hundred with an embedded thumbnail or a long edit history).
+SIDECAR_LIMIT = 16 << 20
 # A region names the face whose upright box it overlaps most, if by at least this much (IoU), or that is
 # centred on it (a box a person drew around the whole head can be twice the detector's, IoU 0.25).
 MIN_OVERLAP = 0.3
@@ -27,6 +29,16 @@ def covers(region: tuple[float, float, float, float], face: tuple[float, float, 
     from indexer.geometry import box_overlap, same_face
 
     return box_overlap(region, face) >= MIN_OVERLAP or same_face(region, face)
+
+
+def read_sidecar(sidecar: Path) -> bytes | None:
+    """A sidecar's bytes; None when there is none. UnsafeFile when it is a link (never followed: it could
+    lead out of the library), not a regular file (a FIFO would never end, a device never stop) or larger
+    than SIDECAR_LIMIT; OSError when it cannot be read."""
+    try:
+        return read_small_file(sidecar, SIDECAR_LIMIT)
+    except FileNotFoundError:
+        return None
 
 
 def sidecar_path(photo: Path, naming: str) -> Path:
@@ -41,7 +53,7 @@ def stored_geometry(photo: Path) -> tuple[tuple[int, int], int]:
 
     import indexer.vision.imaging  # noqa: F401  (registers the HEIF opener)
 
-    with Image.open(photo) as image:
+    with open_regular(photo) as file, Image.open(file) as image:
         orientation = image.getexif().get(0x0112, 1)
         return image.size, orientation if isinstance(orientation, int) and 1 <= orientation <= 8 else 1
 
@@ -97,11 +109,11 @@ def embedded_xmp(photo: Path, library: Library) -> bytes | None:
     from indexer.vision.imaging import photo_formats
 
     try:
-        with Image.open(photo, formats=list(photo_formats(library.config.library.extensions))) as image:
+        with open_regular(photo) as file, Image.open(file, formats=list(photo_formats(library.config.library.extensions))) as image:
             packet = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp")
             if packet is None and image.format == "TIFF":
                 packet = image.tag_v2.get(700)
-    except Exception:  # an unreadable photo has no regions to give; index reports it
+    except Exception:  # an unreadable photo (or a FIFO where it was) has no regions to give; index reports it
         return None
     if isinstance(packet, str):
         packet = packet.encode("utf-8")

@@ -11,6 +11,7 @@ orientation both ways (``to_stored``, ``to_upright``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -38,6 +39,7 @@ class Region:
     name: str | None
     kind: str
     face_id: int | None = None
+    source: str | None = None  # the sidecar it was read from (None: embedded in the photo, or not said)
 
 
 def to_stored(box: tuple[float, float, float, float], upright_size: tuple[int, int], orientation: int) -> Area:
@@ -99,15 +101,16 @@ def read_regions(xmp: bytes | str) -> list[Region]:
 
 def _value(element, namespace: str, name: str) -> str | None:
     """A simple property of a struct, written as an attribute or as a child element (both RDF forms);
-    a language alternative (rdf:Alt) gives its first value."""
+    a language alternative (rdf:Alt) gives its first value. None when it is not there; "" when it is,
+    empty."""
     key = f"{{{namespace}}}{name}"
     for holder in (element, *element.findall(f"{{{RDF}}}Description")):
         if key in holder.attrib:
-            return holder.attrib[key]
+            return holder.attrib[key].strip()
         child = holder.find(key)
         if child is not None:
             items = list(child.iter(f"{{{RDF}}}li"))
-            return (items[0].text if items else child.text or "").strip() or None
+            return ((items[0].text if items else child.text) or "").strip()
     return None
 
 
@@ -134,7 +137,7 @@ def _mwg_region(item) -> Region | None:
         return None
     face_id = _value(item, INDEXER, "FaceId")
     return Region(area=tuple(values), name=_value(item, MWG_RS, "Name"), kind=_value(item, MWG_RS, "Type") or "Face",
-                  face_id=int(face_id) if face_id and face_id.isdigit() else None)
+                  face_id=int(face_id) if face_id and re.fullmatch(r"[0-9]{1,18}", face_id) else None)
 
 
 def _microsoft_region(item) -> Region | None:
