@@ -89,7 +89,7 @@ def test_clusters_list_the_unnamed_people_largest_first_and_a_cluster_is_named_i
     text = run("clusters").stdout.splitlines()
     assert text[0].startswith(f"cluster {ann['cluster']}\t4 faces\t4 photos\tfaces ")
     result = json.loads(run("label", "--cluster", str(ann["cluster"]), "Ann", "--json").stdout)
-    assert result == {"cluster": ann["cluster"], "person": "Ann", "named": 4, "left_out": 0}
+    assert result == {"cluster": ann["cluster"], "person": "Ann", "named": 4, "left_out": 0, "unsure": 0}
     assert len(run("find", "ann").stdout.splitlines()) == 4
     assert [c["size"] for c in listed(run)] == [3]  # named faces leave their cluster at once
     assert json.loads(run("history", "--json").stdout.splitlines()[0])["description"] == f"cluster {ann['cluster']}: 4 face(s) named Ann"

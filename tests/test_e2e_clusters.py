@@ -62,9 +62,10 @@ def test_a_named_cluster_is_found_ids_last_through_a_nightly_run_and_undo_takes_
     biggest = before[0]
 
     unnamed = indexer.name_rows()
-    indexer("label", "--cluster", str(biggest["cluster"]), "First Person")
+    named = indexer.json("label", "--cluster", str(biggest["cluster"]), "First Person")
     found = [json.loads(line)["photo"] for line in indexer("find", "first person", "--json").stdout.splitlines()]
-    assert sorted(found) == sorted(f["photo"] for f in biggest["faces"])
+    assert sorted(found) == sorted(f["photo"] for f in biggest["faces"] if f["sure"])  # the sure ones: all but
+    assert named["unsure"] == biggest["unsure"] == sum(not f["sure"] for f in biggest["faces"])  # those counted
 
     shutil.copy2(sample.photos("val", "madonna")[0], library / "new-madonna.jpg")
     summary = indexer.json("index", str(library))

@@ -80,17 +80,20 @@ def label(
                                                 "(`indexer clusters`): label --cluster ID NAME.")] = None,
     leave_out: Annotated[list[int] | None, typer.Option("--except", metavar="FACE_ID", help="With --cluster: a face "
                                                         "to leave unnamed (repeat for more).")] = None,
+    include_unsure: Annotated[bool, typer.Option("--all", help="With --cluster: also name the faces the grouping is "
+                                                 "unsure of (left unnamed otherwise).")] = False,
     json_output: JsonOption = False,
 ) -> None:
-    """Name one face by hand, or clear its name; or name a whole cluster. Names given by hand are never
-    changed automatically, and each labelling is one event in `indexer history`."""
+    """Name one face by hand, or clear its name; or name a cluster's faces (those the grouping is sure of,
+    unless --all). Names given by hand are never changed automatically, and each labelling is one event in
+    `indexer history`."""
     if cluster is not None:
-        _label_cluster(ctx, cluster, face_or_name, name, clear, leave_out or [], json_output)
+        _label_cluster(ctx, cluster, face_or_name, name, clear, leave_out or [], include_unsure, json_output)
         return
     from indexer.naming.people import label_face
 
-    if leave_out:
-        raise typer.BadParameter("--except goes with --cluster")
+    if leave_out or include_unsure:
+        raise typer.BadParameter("--except and --all go with --cluster")
     if not face_or_name.isdigit():
         raise typer.BadParameter(f"FACE_ID must be a face's id (a whole number), not {face_or_name!r}")
     if clear == (name is not None):
@@ -106,17 +109,20 @@ def label(
 
 
 def _label_cluster(ctx: typer.Context, cluster: int, name: str, extra: str | None, clear: bool, leave_out: list[int],
-                   json_output: bool) -> None:
+                   include_unsure: bool, json_output: bool) -> None:
     from indexer.naming.clusters import name_cluster
 
     if clear or extra is not None:
         raise typer.BadParameter("with --cluster, give just the NAME: label --cluster ID NAME")
-    result = name_cluster(ctx.obj.library(), cluster, name, leave_out)
+    result = name_cluster(ctx.obj.library(), cluster, name, leave_out, include_unsure)
     if json_output:
-        print_json({"cluster": result.cluster, "person": result.person, "named": result.named, "left_out": result.left_out})
+        print_json({"cluster": result.cluster, "person": result.person, "named": result.named, "left_out": result.left_out,
+                    "unsure": result.unsure})
         return
-    left = f" ({result.left_out} left out)" if result.left_out else ""
-    typer.echo(f"cluster {result.cluster}: {result.named} face(s) named {result.person}{left}")
+    notes = ([f"{result.left_out} left out"] if result.left_out else []) + (
+        [f"{result.unsure} unsure face(s) left unnamed: `indexer clusters --json` lists them, --all names them too"]
+        if result.unsure else [])
+    typer.echo(f"cluster {result.cluster}: {result.named} face(s) named {result.person}" + (f" ({'; '.join(notes)})" if notes else ""))
 
 
 @app.command()
@@ -136,11 +142,13 @@ def clusters(
         log.info("no clusters of %d or more unnamed faces (they are made at the end of `indexer index`)", min_size)
     for cluster in found:
         if json_output:
-            print_json({"cluster": cluster.cluster, "size": len(cluster.faces),
-                        "faces": [{"face_id": f.face_id, "photo": f.photo, "box": f.box} for f in cluster.faces]})
+            print_json({"cluster": cluster.cluster, "size": len(cluster.faces), "unsure": cluster.unsure,
+                        "faces": [{"face_id": f.face_id, "photo": f.photo, "box": f.box, "distance": f.distance,
+                                   "sure": f.sure} for f in cluster.faces]})
             continue
         shown = ", ".join(str(f.face_id) for f in cluster.faces[:5]) + (", …" if len(cluster.faces) > 5 else "")
-        typer.echo(f"cluster {cluster.cluster}\t{len(cluster.faces)} faces\t{cluster.photos} photos\tfaces {shown}")
+        unsure = f" ({cluster.unsure} unsure)" if cluster.unsure else ""
+        typer.echo(f"cluster {cluster.cluster}\t{len(cluster.faces)} faces{unsure}\t{cluster.photos} photos\tfaces {shown}")
 
 
 @app.command()

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String
+from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from indexer.clock import utcnow
@@ -90,6 +90,10 @@ class Face(Base):
     # The group of unnamed faces it was put in when groups were last made (indexer.naming.clusters); a face
     # named since still points at it until the next refresh, and readers skip it.
     cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id", ondelete="SET NULL"))
+    # Its distance (L2, 0–2) to the mean face of that group, and whether the grouping is sure of it
+    # (naming.grouping); None outside a group.
+    cluster_distance: Mapped[float | None] = mapped_column(Float)
+    cluster_sure: Mapped[bool | None] = mapped_column(Boolean)
 
     photo: Mapped[Photo] = relationship(back_populates="faces")
 

@@ -120,9 +120,10 @@ def name_events(reader: Reader, limit: int) -> list[tuple]:
 
 def faces_in_clusters(reader: Reader) -> list[tuple]:
     """Every face still unnamed in a cluster, by cluster and face: (cluster id, face id, photo path, x, y,
-    w, h)."""
+    w, h, distance to the cluster's mean face, whether the grouping is sure of it)."""
     return reader.rows(
-        "SELECT faces.cluster_id, faces.id, photos.path, faces.box_x, faces.box_y, faces.box_w, faces.box_h "
+        "SELECT faces.cluster_id, faces.id, photos.path, faces.box_x, faces.box_y, faces.box_w, faces.box_h, "
+        "       faces.cluster_distance, faces.cluster_sure "
         "FROM faces JOIN photos ON photos.id = faces.photo_id "
         "WHERE faces.cluster_id IS NOT NULL AND faces.person_id IS NULL AND faces.label_source IS NULL "
         "ORDER BY faces.cluster_id, faces.id"
@@ -141,10 +142,10 @@ def faces_for_export(reader: Reader) -> Iterator[tuple]:
 
 def faces_with_photos(reader: Reader) -> list[tuple]:
     """Every face with its photo, by face id: (face id, photo id, x, y, w, h, person id, label source,
-    label score, cluster id, photo path, width, height, content hash, size, mtime_ns)."""
+    label score, cluster id, sure in its cluster, photo path, width, height, content hash, size, mtime_ns)."""
     return reader.rows(
         "SELECT faces.id, faces.photo_id, faces.box_x, faces.box_y, faces.box_w, faces.box_h, faces.person_id, "
-        "       faces.label_source, faces.label_score, faces.cluster_id, "
+        "       faces.label_source, faces.label_score, faces.cluster_id, faces.cluster_sure, "
         "       photos.path, photos.width, photos.height, photos.content_hash, photos.size, photos.mtime_ns "
         "FROM faces JOIN photos ON photos.id = faces.photo_id ORDER BY faces.id"
     )

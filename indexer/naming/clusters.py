@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
-from indexer.naming.grouping import CORE_MIN_CONFIDENCE, CORE_MIN_PX, FaceToGroup, group_faces
+from indexer.naming.grouping import CORE_MIN_CONFIDENCE, CORE_MIN_PX, FaceToGroup, grouping
 from indexer.db import queries
 from indexer.db.queries.rows import vector_array
 from indexer.errors import IndexerError
@@ -58,10 +58,13 @@ def refresh(library: Library) -> RefreshSummary:
         vectors = vector_array([r.embedding for r in rows], model.dimensions)
         faces = [FaceToGroup(r.photo_id, max(r.box_w, r.box_h) >= CORE_MIN_PX and r.detection >= CORE_MIN_CONFIDENCE)
                  for r in rows]
-        groups = group_faces(vectors, faces, link)
+        found = grouping(vectors, faces, link, model.link_distance)
+        groups = found.labels
         old = [r.cluster_id for r in rows]
         ids, kept = _stable_ids(groups, old, session)
-        queries.set_clusters(session, {cluster_id: face_ids[groups == number].tolist() for number, cluster_id in ids.items()})
+        queries.set_clusters(session, [
+            queries.ClusterPlace(int(face_ids[i]), ids[int(groups[i])], round(float(found.distance[i]), 4), bool(found.sure[i]))
+            for i in np.flatnonzero(groups >= 0)])
     summary = RefreshSummary(len(ids), int((groups >= 0).sum()), len(rows), round(link, 4), kept)
     log.info("clusters: %d groups of %d of the %d unnamed faces (linking distance %.3f)",
              summary.clusters, summary.faces, summary.unnamed, link)
@@ -88,11 +91,14 @@ class ClusterNaming:
     person: str
     named: int  # faces named
     left_out: int  # faces left out with --except
+    unsure: int  # faces the grouping is unsure of, left unnamed (unless ``include_unsure``)
 
 
-def name_cluster(library: Library, cluster_id: int, name: str, leave_out: list[int] = ()) -> ClusterNaming:
-    """Name by hand every unnamed face of cluster ``cluster_id`` (the person is created if new), but
-    ``leave_out``; one event in the history. IndexerError for an unknown cluster or a face not in it."""
+def name_cluster(library: Library, cluster_id: int, name: str, leave_out: list[int] = (),
+                 include_unsure: bool = False) -> ClusterNaming:
+    """Name by hand the unnamed faces of cluster ``cluster_id`` that the grouping is sure of (all of them
+    with ``include_unsure``), the person created if new, but ``leave_out``; one event in the history.
+    IndexerError for an unknown cluster or a face not in it."""
     with by_hand(library, "label") as naming:
         faces = queries.unnamed_faces_in_cluster(naming.session, cluster_id)
         if not faces:
@@ -102,8 +108,10 @@ def name_cluster(library: Library, cluster_id: int, name: str, leave_out: list[i
         if stray:
             raise IndexerError(f"face {stray[0]} is not an unnamed face of cluster {cluster_id}")
         person = naming.person(name)
-        named = [f for f in faces if f.id not in set(leave_out)]
+        unsure = [] if include_unsure else [f for f in faces if f.cluster_sure is False and f.id not in set(leave_out)]
+        named = [f for f in faces if f.id not in set(leave_out) and f not in unsure]
         naming.name_all(named, person)
         naming.says(f"cluster {cluster_id}: {len(named)} face(s) named {person.name}"
-                    + (f", {len(leave_out)} left out" if leave_out else ""))
-        return ClusterNaming(cluster_id, person.name, len(named), len(leave_out))
+                    + (f", {len(leave_out)} left out" if leave_out else "")
+                    + (f", {len(unsure)} unsure left unnamed" if unsure else ""))
+        return ClusterNaming(cluster_id, person.name, len(named), len(leave_out), len(unsure))

@@ -25,6 +25,7 @@ class Face:
     source: str | None
     score: float | None
     cluster_id: int | None
+    sure: bool = True  # the grouping is sure it belongs to its cluster
 
     @property
     def by_hand(self) -> bool:
@@ -58,7 +59,7 @@ class Person:
 @dataclass
 class Cluster:
     cluster_id: int
-    faces: list[Face] = field(default_factory=list)  # by face id
+    faces: list[Face] = field(default_factory=list)  # those the grouping is sure of first, then by face id
 
     @property
     def photos(self) -> int:
@@ -81,10 +82,11 @@ def read_content(reader: Reader, status: LibraryStatus, failed: list[FailedFile]
     photos: dict[int, Photo] = {}
     people = {person_id: Person(person_id, name) for person_id, name in reads.people_names(reader).items()}
     clusters: dict[int, Cluster] = {}
-    for (face_id, photo_id, x, y, w, h, person_id, source, score, cluster_id,
+    for (face_id, photo_id, x, y, w, h, person_id, source, score, cluster_id, sure,
          path, width, height, content_hash, size, mtime_ns) in reads.faces_with_photos(reader):
         unnamed = person_id is None and source is None
-        face = Face(face_id, photo_id, (x, y, w, h), person_id, source, score, cluster_id if unnamed else None)
+        face = Face(face_id, photo_id, (x, y, w, h), person_id, source, score, cluster_id if unnamed else None,
+                    sure is None or bool(sure))
         photo = photos.get(photo_id)
         if photo is None:
             version = (content_hash or f"{size}-{mtime_ns}")[:16]
@@ -94,6 +96,8 @@ def read_content(reader: Reader, status: LibraryStatus, failed: list[FailedFile]
             people[person_id].faces.append(face)
         if face.cluster_id is not None:
             clusters.setdefault(face.cluster_id, Cluster(face.cluster_id)).faces.append(face)
+    for cluster in clusters.values():
+        cluster.faces.sort(key=lambda f: (not f.sure, f.face_id))
     for person in people.values():
         person.faces.sort(key=lambda f: (not f.by_hand, -(f.score or 0.0), f.face_id))
     for photo in photos.values():
@@ -114,4 +118,4 @@ def read_content(reader: Reader, status: LibraryStatus, failed: list[FailedFile]
 
 
 def _without_cluster(face: Face) -> Face:
-    return Face(face.face_id, face.photo_id, face.box, face.person_id, face.source, face.score, None)
+    return Face(face.face_id, face.photo_id, face.box, face.person_id, face.source, face.score, None, face.sure)
