@@ -19,6 +19,8 @@ from indexer.files import PRIVATE_FOLDER, keep_private
 from indexer.vision.weights import ModelSpec, get_model
 
 if TYPE_CHECKING:  # imported where used: `find` and `people` must start fast
+    import numpy as np
+
     from indexer.answers.status import LibraryStatus
     from indexer.vision.detect import FaceDetector
     from indexer.vision.embed import FaceEmbedder
@@ -136,6 +138,25 @@ class Library:
                 index.add(ids, vectors)
         index.save(path)
         return index
+
+    def change_vectors(self, added: tuple[list[int], np.ndarray] | None = None, removed: list[int] = ()) -> None:
+        """Keep the configured model's vector file in step with faces added (ids, vectors (n, dimensions)) or
+        removed by hand (add-face, undo), once they are committed. A file that is missing or disagrees with
+        the database otherwise is left for ``checked_vectors`` to rebuild."""
+        import numpy as np
+
+        from indexer.vectors.index import VectorIndex
+
+        model = self.model
+        path = self.vectors_path(model.name)
+        index = VectorIndex.read(path, model.dimensions, self.config.search.candidates)
+        if index is None:
+            return
+        if removed:
+            index.remove(removed)
+        if added is not None and len(added[0]):
+            index.add(np.asarray(added[0], dtype=np.int64), added[1])
+        index.save(path)
 
     def similar_faces(self, face_id: int, limit: int) -> list[tuple[int, float]]:
         """The ``limit`` faces nearest to face ``face_id`` (same model), nearest first: (face id, L2

@@ -98,6 +98,15 @@ def sample():
 
 
 @pytest.fixture(scope="session")
+def exiftool() -> str:
+    """exiftool, the XMP tests' independent reader and writer; the test is skipped, saying why, without it."""
+    found = shutil.which("exiftool")
+    if found is None:
+        pytest.skip("no exiftool here: `make test` installs it as root with apt-get (Debian's libimage-exiftool-perl)")
+    return found
+
+
+@pytest.fixture(scope="session")
 def trained_sample(sample, tmp_path_factory, request):
     """``trained_sample(engine, backend)``: the sample library indexed with ``engine`` (the 25 val photos
     and the group photo) into a ``backend`` database ("sqlite" or "postgresql"), the 93 train photos

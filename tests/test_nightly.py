@@ -235,7 +235,7 @@ def test_show_prints_what_the_index_knows_of_one_photo(run, photos):
     run("index", str(photos))
     shown = json.loads(run("show", str(photos / "2019" / "beach.jpg"), "--json").stdout)
     assert shown["photo"] == str(photos / "2019" / "beach.jpg") and (shown["width"], shown["height"]) == (400, 200)
-    assert [set(f) for f in shown["faces"]] == [{"face_id", "box", "detection", "person", "score", "source"}] * 2
+    assert [set(f) for f in shown["faces"]] == [{"face_id", "box", "detection", "person", "score", "source", "origin"}] * 2
     assert [f["box"] for f in shown["faces"]] == [[10, 10, 40, 40], [70, 10, 40, 40]]
     text = run("show", str(photos / "2019" / "beach.jpg")).stdout.splitlines()
     assert text[0].startswith(f"{photos / '2019' / 'beach.jpg'}: 400×200, 2 face(s); read ") and len(text) == 3

@@ -44,6 +44,12 @@ def script(run, photos: Path) -> list[str]:
     answers += [run("people", "--json").stdout, run("find", "anne", "--json").stdout]
     run("undo")  # the merge
     answers += [run("people", "--json").stdout, run("history", "--json").stdout]
+    # Faces drawn by hand: with add-face, and from a region over no face (the sidecar the test wrote).
+    answers.append(run("add-face", str(photos / "p0.jpg"), "200,120,40,40", "--name", "Eve", "--json").stdout)
+    answers.append(run("import-xmp", "--json").stdout)
+    answers.append(run("show", str(photos / "p1.jpg"), "--json").stdout)
+    run("undo")  # the import: its drawn face goes
+    answers += [run("show", str(photos / "p1.jpg"), "--json").stdout, run("similar", "9", "--json").stdout]
     status = json.loads(run("status", "--json").stdout)
     answers.append(json.dumps({k: status[k] for k in ("photos", "faces", "people", "labelled_faces", "vectors", "errors")}))
     # Times differ, and so does where each configuration keeps its files.
@@ -53,9 +59,15 @@ def script(run, photos: Path) -> list[str]:
 def test_every_command_answers_on_postgresql_as_it_does_on_sqlite(run, on_postgres, tmp_path, use_people_models):
     photos = unsorted_library(tmp_path / "photos")
     make_photo(photos / "broken.jpg", faces=1).write_bytes(b"not a photo")
+    from indexer.outputs.xmp.sidecar import RegionToWrite, new_sidecar
+
+    (photos / "p1.jpg.xmp").write_bytes(new_sidecar([RegionToWrite(0, (0.55, 0.7, 0.1, 0.2), "Dee")], (400, 200)))
     postgres_run, _ = on_postgres
     on_sqlite = script(run, photos)
     assert '"faces_added": 8, "faces_named": 0, "names_lost": 0, "errors": 1' in on_sqlite[0]  # and the broken file
+    drawn, imported, shown, undone = (json.loads(answer) for answer in on_sqlite[-6:-2])
+    assert (drawn["face_id"], drawn["origin"], [d["name"] for d in imported["drawn"]]) == (9, "drawn", ["Dee"])
+    assert [f["origin"] for f in shown["faces"]] == ["detected", "drawn"] and len(undone["faces"]) == 1
     on_postgresql = script(postgres_run, photos)
     for sqlite_answer, postgresql_answer in zip(on_sqlite, on_postgresql, strict=True):
         assert postgresql_answer.split(", ") == sqlite_answer.split(", ")

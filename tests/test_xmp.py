@@ -209,12 +209,17 @@ def test_export_writes_sidecars_and_never_a_photo_and_a_fresh_index_imports_the_
     assert json.loads(in_fresh("show", str(named_library / "p1.jpg"), "--json"))["faces"][0]["person"] is None
 
 
-def test_import_leaves_a_different_hand_given_name_alone_unless_overwrite_and_reports_regions_without_a_face(run, named_library):
+def test_import_leaves_a_different_hand_given_name_alone_unless_overwrite_and_draws_faces_where_regions_have_none(run, named_library):
+    # Issue 23: a region over no face of ours was reported and dropped (without_face); it is a face drawn
+    # by hand now, unless it is too small to embed ([detection] min_face_size, 20 px).
     (named_library / "p0.jpg.xmp").write_bytes(new_sidecar(
-        [RegionToWrite(0, (0.075, 0.15, 0.1, 0.2), "Annie"), RegionToWrite(0, (0.9, 0.9, 0.05, 0.05), "Ghost")], (400, 200)))
+        [RegionToWrite(0, (0.075, 0.15, 0.1, 0.2), "Annie"), RegionToWrite(0, (0.9, 0.9, 0.05, 0.05), "Ghost"),
+         RegionToWrite(0, (0.5, 0.9, 0.03, 0.03), "Speck")], (400, 200)))
     report = json.loads(run("import-xmp", "--json").stdout)
     assert [c["name"] for c in report["conflicts"]] == ["Annie"] and report["conflicts"][0]["indexed_as"] == "Ann"
-    assert report["without_face"] == [{"photo": str(named_library / "p0.jpg"), "name": "Ghost"}]
+    assert [(d["photo"], d["name"], d["box"]) for d in report["drawn"]] == [(str(named_library / "p0.jpg"), "Ghost", [350, 175, 20, 10])]
+    assert [(b["name"], "too small to draw a face" in b["reason"]) for b in report["bad_regions"]] == [("Speck", True)]
+    assert report["without_face"] == []
     assert json.loads(run("show", str(named_library / "p0.jpg"), "--json").stdout)["faces"][0]["person"] == "Ann"
     assert json.loads(run("import-xmp", "--overwrite", "--json").stdout)["named"] == 1
     assert json.loads(run("show", str(named_library / "p0.jpg"), "--json").stdout)["faces"][0]["person"] == "Annie"
@@ -272,14 +277,207 @@ def test_an_existing_sidecar_is_backed_up_once_and_keeps_its_mode(run, named_lib
 
 def test_plain_exports_list_every_face_as_csv_or_json_lines(run, named_library, tmp_path):
     csv_text = run("export").stdout.splitlines()
-    assert csv_text[0] == "face_id,photo,x,y,w,h,person,source,score" and len(csv_text) == 5
+    assert csv_text[0] == "face_id,photo,x,y,w,h,person,source,score,origin" and len(csv_text) == 5
     assert csv_text[2].endswith(",70,10,40,40,Bob & <Co>,manual,1.0") or "Bob & <Co>,manual,1.0" in "".join(csv_text)
     rows = [json.loads(line) for line in run("export", "--format", "jsonl").stdout.splitlines()]
     assert [r["person"] for r in rows] == ["Ann", "Ann", "Bob & <Co>", None]
     assert rows[0] == {"face_id": rows[0]["face_id"], "photo": str(named_library / "p0.jpg"), "box": [10, 10, 40, 40],
-                       "person": "Ann", "source": "manual", "score": 1.0}
+                       "person": "Ann", "source": "manual", "score": 1.0, "origin": "detected"}
     out = tmp_path / "faces.jsonl"
     run("export", "--format", "jsonl", "--out", str(out))
     assert out.read_text().splitlines() == run("export", "--format", "jsonl").stdout.splitlines()
     assert out.stat().st_mode & 0o777 == 0o600
     assert run("export", "--format", "xlsx", expect=1).stderr.strip() == "indexer: error: --format 'xlsx': choose csv or jsonl"
+
+
+# --- regions as other tools write them (issue 23) ----------------------------------------------------
+
+def xmp(body: str, dimensions: str = "") -> bytes:
+    """An XMP packet holding mwg-rs:Regions whose RegionList is ``body`` (and AppliedToDimensions)."""
+    return f"""<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description rdf:about="" xmlns:mwg-rs="http://www.metadataworkinggroup.com/schemas/regions/"
+ xmlns:stArea="http://ns.adobe.com/xmp/sType/Area#" xmlns:xArea="http://ns.adobe.com/xap/1.0/sType/Area#"
+ xmlns:stDim="http://ns.adobe.com/xap/1.0/sType/Dimensions#" xmlns:xDim="http://ns.adobe.com/xmp/sType/Dimensions#">
+<mwg-rs:Regions rdf:parseType="Resource">{dimensions}<mwg-rs:RegionList>{body}</mwg-rs:RegionList></mwg-rs:Regions>
+</rdf:Description></rdf:RDF></x:xmpmeta>""".encode()
+
+
+MP_TWIN = """<rdf:Description rdf:about="" xmlns:MP="http://ns.microsoft.com/photo/1.2/"
+ xmlns:MPRI="http://ns.microsoft.com/photo/1.2/t/RegionInfo#" xmlns:MPReg="http://ns.microsoft.com/photo/1.2/t/Region#">
+<MP:RegionInfo rdf:parseType="Resource"><MPRI:Regions><rdf:Bag>{items}</rdf:Bag></MPRI:Regions></MP:RegionInfo></rdf:Description>"""
+
+
+def with_mp(packet: bytes, *rectangles: tuple[str, str]) -> bytes:
+    """``packet`` with Microsoft's copies of regions: (name, "x, y, w, h" from the top-left corner)."""
+    items = "".join(f'<rdf:li MPReg:PersonDisplayName="{name}" MPReg:Rectangle="{rectangle}"/>' for name, rectangle in rectangles)
+    return packet.replace(b"</rdf:RDF>", MP_TWIN.format(items=items).encode() + b"</rdf:RDF>")
+
+
+SAME_AREA = (0.55, 0.7, 0.1, 0.2)  # centre x, y; w, h: the box 200, 120, 40, 40 of a 400×200 photo
+WRITTEN_AS = {
+    "digiKam, elements": '<rdf:Bag><rdf:li rdf:parseType="Resource"><mwg-rs:Name>Dee</mwg-rs:Name><mwg-rs:Type>Face'
+                         '</mwg-rs:Type><mwg-rs:Area rdf:parseType="Resource"><stArea:x>0.55</stArea:x><stArea:y>0.7'
+                         '</stArea:y><stArea:w>0.1</stArea:w><stArea:h>0.2</stArea:h><stArea:unit>normalized</stArea:unit>'
+                         '</mwg-rs:Area></rdf:li></rdf:Bag>',
+    "attributes in a description": '<rdf:Bag><rdf:li><rdf:Description mwg-rs:Name="Dee" mwg-rs:Type="Face"><mwg-rs:Area>'
+                                   '<rdf:Description stArea:x="0.55" stArea:y="0.7" stArea:w="0.1" stArea:h="0.2" '
+                                   'stArea:unit="normalized"/></mwg-rs:Area></rdf:Description></rdf:li></rdf:Bag>',
+    "a Seq, no type": '<rdf:Seq><rdf:li rdf:parseType="Resource"><mwg-rs:Name>Dee</mwg-rs:Name><mwg-rs:Area stArea:x="0.55" '
+                      'stArea:y="0.7" stArea:w="0.1" stArea:h="0.2" stArea:unit="normalized"/></rdf:li></rdf:Seq>',
+    "Lightroom, no unit": '<rdf:Bag><rdf:li mwg-rs:Name="Dee" mwg-rs:Type="Face" rdf:parseType="Resource"><mwg-rs:Area '
+                          'stArea:x="0.55" stArea:y="0.7" stArea:w="0.1" stArea:h="0.2"/></rdf:li></rdf:Bag>',
+    "the xap spelling of stArea": '<rdf:Bag><rdf:li rdf:parseType="Resource"><mwg-rs:Name>Dee</mwg-rs:Name><mwg-rs:Area '
+                                  'xArea:x="0.55" xArea:y="0.7" xArea:w="0.1" xArea:h="0.2" xArea:unit="normalized"/></rdf:li></rdf:Bag>',
+    "a name in a language alternative": '<rdf:Bag><rdf:li rdf:parseType="Resource"><mwg-rs:Name><rdf:Alt><rdf:li '
+                                        'xml:lang="x-default">Dee</rdf:li></rdf:Alt></mwg-rs:Name><mwg-rs:Area stArea:x="0.55" '
+                                        'stArea:y="0.7" stArea:w="0.1" stArea:h="0.2"/></rdf:li></rdf:Bag>',
+}
+IN_PIXELS = '<rdf:Bag><rdf:li rdf:parseType="Resource"><mwg-rs:Name>Dee</mwg-rs:Name><mwg-rs:Area stArea:x="440" stArea:y="280" ' \
+            'stArea:w="80" stArea:h="80" stArea:unit="pixel"/></rdf:li></rdf:Bag>'
+
+
+@pytest.mark.parametrize("form", WRITTEN_AS)
+def test_a_region_reads_the_same_however_it_is_written(form):
+    (region,) = read_regions(xmp(WRITTEN_AS[form]))
+    assert (region.name, region.kind, region.problem, region.schema) == ("Dee", "Face", None, "mwg")
+    assert region.area == pytest.approx(SAME_AREA)
+
+
+@pytest.mark.parametrize("dimensions", [
+    '<mwg-rs:AppliedToDimensions stDim:w="800" stDim:h="400" stDim:unit="pixel"/>',
+    '<mwg-rs:AppliedToDimensions rdf:parseType="Resource"><xDim:w>800</xDim:w><xDim:h>400</xDim:h></mwg-rs:AppliedToDimensions>',
+])
+def test_a_region_in_pixels_is_read_against_the_dimensions_it_applied_to(dimensions):
+    (region,) = read_regions(xmp(IN_PIXELS, dimensions))
+    assert region.problem is None and region.area == pytest.approx(SAME_AREA)
+    (without,) = read_regions(xmp(IN_PIXELS))
+    assert without.problem == "its area is in pixels without the AppliedToDimensions they are of"
+
+
+@pytest.mark.parametrize("area, problem", [
+    ('x="nan" y="0.5" w="0.1" h="0.1"', "not a finite number"),
+    ('x="0.5" y="inf" w="0.1" h="0.1"', "not a finite number"),
+    ('x="0.5" y="0.5" w="0" h="0.1"', "not positive"),
+    ('x="0.5" y="0.5" w="0.1" h="-0.1"', "not positive"),
+    ('x="0.5" y="0.5" w="1.5" h="0.1"', "larger than the photo"),
+    ('x="1.4" y="0.5" w="0.1" h="0.1"', "outside the photo"),
+    ('x="0.5" y="0.5" w="0.1"', "not four numbers"),
+    ('x="0.5" y="0.5" w="one" h="0.1"', "not four numbers"),
+    ('x="0.5" y="0.5" w="0.1" h="0.1" unit="inch"', "unit is 'inch'"),
+])
+def test_an_area_that_cannot_be_a_face_is_read_with_why(area, problem):
+    attributes = " ".join(f"stArea:{part}" for part in area.split(" "))
+    body = f'<rdf:Bag><rdf:li rdf:parseType="Resource"><mwg-rs:Name>Dee</mwg-rs:Name><mwg-rs:Area {attributes}/></rdf:li></rdf:Bag>'
+    (region,) = read_regions(xmp(body))
+    assert problem in region.problem and not region.usable
+
+
+def region_item(name: str | None, area: tuple[float, float, float, float], kind: str = "Face") -> str:
+    x, y, w, h = area
+    named = f"<mwg-rs:Name>{name}</mwg-rs:Name>" if name is not None else ""
+    return (f'<rdf:li rdf:parseType="Resource">{named}<mwg-rs:Type>{kind}</mwg-rs:Type><mwg-rs:Area stArea:x="{x}" '
+            f'stArea:y="{y}" stArea:w="{w}" stArea:h="{h}" stArea:unit="normalized"/></rdf:li>')
+
+
+def regions_packet(*items: str, dimensions: tuple[int, int] = (400, 200)) -> bytes:
+    w, h = dimensions
+    return xmp("<rdf:Bag>" + "".join(items) + "</rdf:Bag>",
+               f'<mwg-rs:AppliedToDimensions stDim:w="{w}" stDim:h="{h}" stDim:unit="pixel"/>')
+
+
+@pytest.fixture
+def faceless(run, tmp_path, use_people_models):
+    """A library of one photo where the detector finds no face, dee's face at 200, 120, 40, 40, and one of
+    dee the detector finds (the nearest face to a drawn dee)."""
+    root = tmp_path / "photos"
+    make_photo(root / "dee-missed.jpg", faces=0, seed=1, elsewhere={"dee": (200, 120)})
+    make_photo(root / "dee-found.jpg", faces=["dee"], seed=2)
+    run("index", str(root))
+    return root
+
+
+def test_regions_over_no_face_become_faces_drawn_by_hand_and_what_cannot_be_a_face_is_said_once(run, faceless):
+    photo = faceless / "dee-missed.jpg"
+    assert json.loads(run("show", str(photo), "--json").stdout)["faces"] == []
+    packet = with_mp(regions_packet(
+        region_item("Dee", SAME_AREA), region_item("Rex", (0.2, 0.2, 0.1, 0.1), kind="Pet"),
+        region_item(None, (0.5, 0.5, 0.05, 0.05), kind="Focus"), region_item("", (0.8, 0.5, 0.1, 0.2)),
+        region_item("Nan", (float("nan"), 0.5, 0.1, 0.1)), region_item("Big", (0.5, 0.5, 1.2, 0.5)),
+        region_item(None, (0.3, 0.3, 0.1, 0.2))),  # an unnamed face region says nothing to take in
+        ("Dee", "0.5, 0.6, 0.1, 0.2"), ("Rex", "0.15, 0.15, 0.1, 0.1"))  # digiKam's Microsoft copies
+    (faceless / "dee-missed.jpg.xmp").write_bytes(packet)
+    with Image.open(photo) as image:  # the same regions embedded in the photo too
+        image.load()
+        image.save(photo, quality=95, xmp=packet)
+    run("index", str(faceless))
+
+    result = run("import-xmp", "--json")
+    report = json.loads(result.stdout)
+    assert [(d["photo"], d["name"], d["box"]) for d in report["drawn"]] == [(str(photo), "Dee", [200, 120, 40, 40])]
+    assert (report["named"], report["photos_with_regions"], report["conflicts"], report["without_face"]) == (0, 1, [], [])
+    reasons = {b["name"]: b["reason"] for b in report["bad_regions"]}
+    assert len(report["bad_regions"]) == len(reasons) == 5  # each once, though written twice
+    assert reasons == {"Rex": "a Pet region, not a face", None: "a Focus region, not a face", "": reasons[""],
+                       "Nan": "its area is not a finite number", "Big": "its area is larger than the photo"}
+    assert "empty" in reasons[""] or "name" in reasons[""]
+    assert all(b["sidecar"] == str(faceless / "dee-missed.jpg.xmp") for b in report["bad_regions"])
+
+    (face,) = json.loads(run("show", str(photo), "--json").stdout)["faces"]
+    assert (face["box"], face["person"], face["source"], face["origin"]) == ([200, 120, 40, 40], "Dee", "manual", "drawn")
+    nearest = run("similar", str(face["face_id"]), "--json").json_lines()[0]
+    assert nearest["photo"] == str(faceless / "dee-found.jpg")  # embedded from its box like any face
+    assert json.loads(run("history", "--json").stdout.splitlines()[0])["action"] == "import-xmp"
+
+    again = json.loads(run("import-xmp", "--json").stdout)  # nothing new the second time
+    assert (again["named"], again["drawn"], again["already_named"], again["event"]) == (0, [], 1, None)
+    run("undo")
+    assert json.loads(run("show", str(photo), "--json").stdout)["faces"] == []
+    assert json.loads(run("check", "--json").stdout)["problems"] == []
+
+
+def test_only_microsofts_regions_are_used_where_a_photo_has_no_mwg_region(run, faceless):
+    (faceless / "dee-missed.jpg.xmp").write_bytes(MICROSOFT_STYLE.replace(b"0.1, 0.2, 0.3, 0.4", b"0.5, 0.6, 0.1, 0.2"))
+    report = json.loads(run("import-xmp", "--json").stdout)
+    assert [(d["name"], d["box"]) for d in report["drawn"]] == [("Cy", [200, 120, 40, 40])]
+
+
+@pytest.mark.parametrize("orientation", [6, 8, 3])
+def test_a_region_on_an_exif_rotated_photo_is_drawn_where_the_face_is_upright(run, faceless, orientation):
+    photo = faceless / "dee-missed.jpg"
+    with Image.open(photo) as image:
+        upright = image.convert("RGB")
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    upright.transpose(STORE[orientation][0]).save(photo, exif=exif, quality=95)
+    run("index", str(faceless))
+    area = to_stored((200, 120, 40, 40), (400, 200), orientation)
+    (faceless / "dee-missed.jpg.xmp").write_bytes(regions_packet(region_item("Dee", area), dimensions=(200, 400) if orientation != 3 else (400, 200)))
+    report = json.loads(run("import-xmp", "--json").stdout)
+    assert [(d["name"], d["box"]) for d in report["drawn"]] == [("Dee", [200, 120, 40, 40])]
+    (face,) = json.loads(run("show", str(photo), "--json").stdout)["faces"]
+    assert run("similar", str(face["face_id"]), "--json").json_lines()[0]["photo"] == str(faceless / "dee-found.jpg")
+
+
+def test_a_photo_resized_after_tagging_is_drawn_by_the_normalised_area(run, faceless):
+    photo = faceless / "dee-missed.jpg"
+    (faceless / "dee-missed.jpg.xmp").write_bytes(xmp(IN_PIXELS, '<mwg-rs:AppliedToDimensions stDim:w="800" stDim:h="400"/>'))
+    with Image.open(photo) as image:
+        image.resize((200, 100)).save(photo, quality=95)  # tagged at 800×400, now 200×100
+    run("index", str(faceless))
+    report = json.loads(run("import-xmp", "--json").stdout)
+    assert [(d["name"], d["box"]) for d in report["drawn"]] == [("Dee", [100, 60, 20, 20])]
+
+
+def test_an_import_right_after_an_export_creates_and_names_nothing_new(run, faceless, tmp_path):
+    photo = faceless / "dee-missed.jpg"
+    run("add-face", str(photo), "200,120,40,40", "--name", "Dee")
+    found = json.loads(run("show", str(faceless / "dee-found.jpg"), "--json").stdout)["faces"][0]
+    run("label", str(found["face_id"]), "Dee")
+    exported = json.loads(run("export-xmp", "--json").stdout)
+    assert exported["regions"] == 2
+    assert [r.name for r in read_regions((faceless / "dee-missed.jpg.xmp").read_bytes())] == ["Dee"]
+    before = run("export", "--format", "jsonl").stdout
+    report = json.loads(run("import-xmp", "--json").stdout)
+    assert (report["named"], report["drawn"], report["already_named"], report["bad_regions"]) == (0, [], 2, [])
+    assert run("export", "--format", "jsonl").stdout == before
+    assert json.loads(run("history", "--json").stdout.splitlines()[0])["action"] == "label"  # no new event

@@ -15,8 +15,9 @@ from indexer.files import absolute
 @dataclass(frozen=True)
 class StoredFace:
     """A face as stored: ``box`` [x, y, w, h] in pixels of the upright photo, detector confidence 0–1,
-    the person's name (None: unnamed), the score 0–1 of that name, and who gave it (a LabelSource, or
-    None). A face whose name was cleared by hand has no person and source "manual"."""
+    the person's name (None: unnamed), the score 0–1 of that name, who gave it (a LabelSource, or None),
+    and where the face comes from (a FaceOrigin: "detected", or "drawn" by hand). A face whose name was
+    cleared by hand has no person and source "manual"."""
 
     face_id: int
     box: list[int]
@@ -24,12 +25,13 @@ class StoredFace:
     person: str | None
     score: float | None
     source: str | None
+    origin: str
 
 
 def stored_faces(reader: Reader, photo_id: int) -> list[StoredFace]:
     """The faces of one photo as stored, left to right."""
-    return [StoredFace(face_id, [x, y, w, h], round(detection, 4), name, score if name else None, source)
-            for face_id, x, y, w, h, detection, name, score, source in reads.faces_of_photo(reader, photo_id)]
+    return [StoredFace(face_id, [x, y, w, h], round(detection, 4), name, score if name else None, source, origin)
+            for face_id, x, y, w, h, detection, name, score, source, origin in reads.faces_of_photo(reader, photo_id)]
 
 
 @dataclass(frozen=True)

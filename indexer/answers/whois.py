@@ -35,8 +35,9 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class FaceAnswer:
     """One face: ``box`` [x, y, w, h] in pixels of the upright photo, detector confidence (0–1), the
-    person's name or None (unknown), the score (0–1, None when unknown); ``face_id`` and ``source``
-    ("manual" or "auto") when the answer comes from the index."""
+    person's name or None (unknown), the score (0–1, None when unknown); ``face_id``, ``source``
+    ("manual" or "auto") and ``origin`` ("detected" or "drawn" by hand) when the answer comes from the
+    index."""
 
     box: list[int]
     detection: float
@@ -44,11 +45,12 @@ class FaceAnswer:
     score: float | None
     face_id: int | None = None
     source: str | None = None
+    origin: str | None = None
 
     def as_dict(self) -> dict:
         shown = {"box": self.box, "detection": round(self.detection, 4), "person": self.person, "score": self.score}
         if self.face_id is not None:
-            shown |= {"face_id": self.face_id, "source": self.source}
+            shown |= {"face_id": self.face_id, "source": self.source, "origin": self.origin}
         return shown
 
 
@@ -102,7 +104,7 @@ class WhoIs:
             if known is None or file_state(look_at(path), known, self.library.config.face_settings) is not FileState.UNCHANGED:
                 return None  # read it the ordinary way (which also says what is wrong with it)
             return [FaceAnswer(face.box, face.detection, face.person, face.score, face.face_id,
-                               face.source if face.person else None)
+                               face.source if face.person else None, face.origin)
                     for face in stored_faces(Reader.of_session(session), known.id)]
 
     def _from_pixels(self, pixels: np.ndarray) -> list[FaceAnswer]:

@@ -48,24 +48,30 @@ def import_xmp(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Also rename faces already named otherwise by hand.")] = False,
     json_output: JsonOption = False,
 ) -> None:
-    """Name faces by hand from the named face regions (MWG or Microsoft) in the photos' XMP sidecars and
-    embedded XMP, as digiKam, Lightroom or exiftool wrote them. One event in `indexer history`."""
+    """Take in the named face regions (MWG, or Microsoft's) of the photos' XMP sidecars and embedded XMP, as
+    digiKam, Lightroom or exiftool wrote them: each names the face under it by hand, or, where the
+    detector found none, becomes a face drawn by hand. One event in `indexer history`."""
     from indexer.outputs.xmp.imports import import_xmp as import_regions
 
     settings: Settings = ctx.obj
     report = import_regions(settings.library(), paths, dry_run=dry_run, overwrite=overwrite)
-    warn_each([f"left alone: face {c['face_id']} in {one_line(c['photo'])} is {one_line(c['indexed_as'])} by hand, the XMP "
-               f"says {one_line(c['name'])} (--overwrite to take the XMP's)" for c in report.conflicts], "conflicts")
-    warn_each([f"no face found under the region of {one_line(m['name'])} in {one_line(m['photo'])}"
+    warn_each([f"left alone: face {c['face_id'] if c['face_id'] is not None else '(to be drawn)'} in {one_line(c['photo'])} is "
+               f"{one_line(c['indexed_as'])} by hand, the XMP says {one_line(c['name'])} (--overwrite to take the XMP's)"
+               for c in report.conflicts], "conflicts")
+    warn_each([f"no face drawn for the region of {one_line(m['name'])} in {one_line(m['photo'])}: {m['reason']}"
                for m in report.without_face], "regions with no face under them")
-    warn_each([f"skipped a region of {one_line(b['photo'])} ({one_line(b['sidecar'] or 'embedded XMP')}): {b['reason']}"
-               for b in report.bad_regions], "bad regions")
+    warn_each([f"skipped the region{_called(b['name'])} in {one_line(b['photo'])} ({one_line(b['sidecar'] or 'embedded XMP')}): "
+               f"{b['reason']}" for b in report.bad_regions], "skipped regions")
     warn_each([f"cannot read the XMP of {one_line(u['file'])}: {u['reason']}" for u in report.unreadable],
               "unreadable XMP")
-    _print_report(report, json_output, f"{'would name' if dry_run else 'named'} {report.named} face(s) by hand from "
-                  f"{report.photos_with_regions} photo(s) with named regions; {report.already_named} already so, "
-                  f"{len(report.conflicts)} conflict(s) left alone, {len(report.without_face)} region(s) with no face under them, "
-                  f"{len(report.bad_regions)} bad region(s) skipped")
+    _print_report(report, json_output, f"{'would name' if dry_run else 'named'} {report.named} face(s) by hand and "
+                  f"{'would draw' if dry_run else 'drew'} {len(report.drawn)} from {report.photos_with_regions} photo(s) "
+                  f"with named face regions; {report.already_named} already so, {len(report.conflicts)} conflict(s) left "
+                  f"alone, {len(report.bad_regions)} region(s) skipped, {len(report.without_face)} not drawn")
+
+
+def _called(name: str | None) -> str:
+    return f' "{one_line(name)}"' if name else ""
 
 
 def _print_report(report, json_output: bool, line: str) -> None:

@@ -213,4 +213,4 @@ def show(
     for face in record.faces:
         score = f"{face.score:.2f}" if face.score is not None else "-"
         typer.echo(f"face {face.face_id}\t{box_text(face.box)}\t{face.detection:.2f}\t{face.person or 'unknown'}"
-                   f"\t{score}\t{face.source or '-'}")
+                   f"\t{score}\t{face.source or '-'}\t{face.origin}")

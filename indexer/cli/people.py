@@ -108,6 +108,35 @@ def label(
     typer.echo(f"face {result.face_id} in {one_line(result.photo)}: {now}{was}")
 
 
+@app.command("add-face")
+@command
+def add_face(
+    ctx: typer.Context,
+    photo: Annotated[str, typer.Argument(help="An indexed photo.")],
+    box: Annotated[str, typer.Argument(metavar="X,Y,W,H", help="The face's box in pixels of the upright photo, as "
+                                       "`indexer show` prints boxes.")],
+    name: Annotated[str | None, typer.Option("--name", help="Who it is (named by hand; created if new).")] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Draw a face the detector missed (a profile, a half-hidden face): it is embedded from that box and
+    then found, named, grouped and learnt from like any face. One event in `indexer history`: `undo`
+    removes it."""
+    from indexer.answers.photos import photo_record
+    from indexer.indexing.drawn import add_face as draw, parse_box
+
+    settings: Settings = ctx.obj
+    added = draw(settings.library(), photo, parse_box(box), name)
+    with settings.reader() as reader:
+        face = next(f for f in photo_record(reader, added.photo).faces if f.face_id == added.face_id)
+    if json_output:
+        from dataclasses import asdict
+
+        print_json(asdict(face))
+        return
+    typer.echo(f"face {face.face_id} in {one_line(added.photo)}: drawn at {box_text(face.box)}"
+               + (f", {face.person}" if face.person else ""))
+
+
 def _label_cluster(ctx: typer.Context, cluster: int, name: str, extra: str | None, clear: bool, leave_out: list[int],
                    include_unsure: bool, json_output: bool) -> None:
     from indexer.naming.clusters import name_cluster
@@ -321,16 +350,18 @@ def undo(
     json_output: JsonLinesOption = False,
 ) -> None:
     """Revert the newest changes of names made by hand, exactly: a label is taken back, a rename renamed
-    back, a merge un-merged, an enrolment un-named. Each undo is in the history too."""
+    back, a merge un-merged, an enrolment un-named, a face drawn by hand removed. Each undo is in the
+    history too."""
     from indexer.naming.labels import undo as undo_events
 
     for undone in undo_events(ctx.obj.library(), count):
         if json_output:
             print_json({"undone": undone.event_id, "description": undone.description, "event": undone.undo_id,
-                        "faces": undone.faces, "faces_gone": undone.faces_gone})
+                        "faces": undone.faces, "faces_gone": undone.faces_gone, "faces_removed": undone.faces_removed})
             continue
         gone = f"; {undone.faces_gone} face(s) had left the index" if undone.faces_gone else ""
-        typer.echo(f"undone #{undone.event_id}: {one_line(undone.description)}{gone}")
+        removed = f"; {len(undone.faces_removed)} face(s) drawn by hand removed" if undone.faces_removed else ""
+        typer.echo(f"undone #{undone.event_id}: {one_line(undone.description)}{removed}{gone}")
 
 
 @app.command()

@@ -12,6 +12,7 @@ from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Inte
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from indexer.clock import utcnow
+from indexer.db.values import FaceOrigin
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -94,6 +95,9 @@ class Face(Base):
     # (naming.grouping); None outside a group.
     cluster_distance: Mapped[float | None] = mapped_column(Float)
     cluster_sure: Mapped[bool | None] = mapped_column(Boolean)
+    # A FaceOrigin: "detected", or "drawn" by hand (its detection is 1.0, the user's certainty, and it
+    # has no landmarks).
+    origin: Mapped[str] = mapped_column(String, default=FaceOrigin.DETECTED.value, server_default=FaceOrigin.DETECTED.value)
 
     photo: Mapped[Photo] = relationship(back_populates="faces")
 

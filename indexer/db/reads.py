@@ -66,9 +66,9 @@ def photo_by_path(reader: Reader, path: str) -> tuple | None:
 
 def faces_of_photo(reader: Reader, photo_id: int) -> list[tuple]:
     """The faces of one photo, left to right: (face id, x, y, w, h, detection, person's name or None,
-    label score, label source)."""
+    label score, label source, origin)."""
     return reader.rows(
-        "SELECT faces.id, box_x, box_y, box_w, box_h, detection, people.name, label_score, label_source "
+        "SELECT faces.id, box_x, box_y, box_w, box_h, detection, people.name, label_score, label_source, faces.origin "
         f"FROM faces {_NAME_OF_FACE} WHERE faces.photo_id = :photo ORDER BY box_x, box_y, faces.id",
         photo=photo_id,
     )
@@ -132,32 +132,34 @@ def faces_in_clusters(reader: Reader) -> list[tuple]:
 
 def faces_for_export(reader: Reader) -> Iterator[tuple]:
     """Every face, streamed, by photo and face: (face id, photo path, x, y, w, h, the person's name or
-    None, label source, label score)."""
+    None, label source, label score, origin)."""
     yield from reader.stream(
         "SELECT faces.id, photos.path, faces.box_x, faces.box_y, faces.box_w, faces.box_h, people.name, "
-        "       faces.label_source, faces.label_score "
+        "       faces.label_source, faces.label_score, faces.origin "
         f"FROM faces JOIN photos ON photos.id = faces.photo_id {_NAME_OF_FACE} "
         "ORDER BY photos.path, faces.id")
 
 
 def faces_with_photos(reader: Reader) -> list[tuple]:
     """Every face with its photo, by face id: (face id, photo id, x, y, w, h, person id, label source,
-    label score, cluster id, sure in its cluster, photo path, width, height, content hash, size, mtime_ns)."""
+    label score, cluster id, sure in its cluster, origin, photo path, width, height, content hash, size,
+    mtime_ns)."""
     return reader.rows(
         "SELECT faces.id, faces.photo_id, faces.box_x, faces.box_y, faces.box_w, faces.box_h, faces.person_id, "
-        "       faces.label_source, faces.label_score, faces.cluster_id, faces.cluster_sure, "
+        "       faces.label_source, faces.label_score, faces.cluster_id, faces.cluster_sure, faces.origin, "
         "       photos.path, photos.width, photos.height, photos.content_hash, photos.size, photos.mtime_ns "
         "FROM faces JOIN photos ON photos.id = faces.photo_id ORDER BY faces.id"
     )
 
 
 def indexed_faces_by_photo(reader: Reader) -> list[tuple]:
-    """The faces of every photo read successfully, by path and face: (photo id, path, width, height, face
-    id, x, y, w, h, the person's name or None, label source)."""
+    """Every photo read successfully with its faces, by path and face: (photo id, path, width, height, face
+    id, x, y, w, h, the person's name or None, label source); a photo without faces is one row whose face
+    fields are None."""
     return reader.rows(
         "SELECT photos.id, photos.path, photos.width, photos.height, faces.id, faces.box_x, faces.box_y, "
         "       faces.box_w, faces.box_h, people.name, faces.label_source "
-        f"FROM faces JOIN photos ON photos.id = faces.photo_id {_NAME_OF_FACE} "
+        f"FROM photos LEFT JOIN faces ON photos.id = faces.photo_id {_NAME_OF_FACE} "
         "WHERE photos.error IS NULL AND photos.width IS NOT NULL ORDER BY photos.path, faces.id")
 
 

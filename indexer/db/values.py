@@ -24,3 +24,10 @@ class RunStatus(StrEnum):
 
 # What a run that ended without recording how (its process or its database went away) says in its summary.
 ABANDONED = "the run ended without recording how (its process or its database went away)"
+
+
+class FaceOrigin(StrEnum):
+    """Where a face comes from (``faces.origin``)."""
+
+    DETECTED = "detected"  # the detector found it: replaced when its photo is read anew
+    DRAWN = "drawn"  # drawn by hand (add-face) or made from another tool's face region: kept until the user removes it

@@ -85,11 +85,13 @@ class FaceAnalyser:
                 if pixels is not None:
                     try:
                         analysed.faces = self.detector.detect(pixels)
-                        crops = self._crops(pixels, analysed.faces)
+                        analysed.drawn = [(drawn, scaled_box(drawn, pixels.shape[1], pixels.shape[0])) for drawn in item.drawn]
+                        crops = self._crops(pixels, analysed.faces) + [
+                            crop_face(pixels, box, self.margin, self.embedder.input_size) for _, box in analysed.drawn]
                     except Exception as e:  # one photo must never stop the night's run
                         log.debug("face detection failed on %s", item.file.path, exc_info=True)
                         analysed.error = f"face detection failed: {type(e).__name__}: {e}"
-                        analysed.faces, crops = [], []
+                        analysed.faces, analysed.drawn, crops = [], [], []
                     del pixels
                 pending.append((analysed, crops))
                 if progress is not None:
@@ -103,13 +105,16 @@ class FaceAnalyser:
             reader.shutdown(wait=True, cancel_futures=True)
 
     def _embed(self, pending: list[tuple[Analysed, list[np.ndarray]]]) -> list[Analysed]:
-        """Embed the crops of a batch in one call and hand each photo its rows."""
+        """Embed the crops of a batch in one call and hand each photo its rows (its detected faces' first,
+        then its drawn faces')."""
         crops = [crop for _, item_crops in pending for crop in item_crops]
         vectors = self.embedder.embed(crops) if crops else np.zeros((0, self.embedder.dimensions), dtype=np.float32)
         assert len(vectors) == len(crops)
         offset = 0
         for analysed, item_crops in pending:
-            analysed.vectors = vectors[offset : offset + len(item_crops)]
+            detected = len(analysed.faces)
+            analysed.vectors = vectors[offset : offset + detected]
+            analysed.drawn_vectors = vectors[offset + detected : offset + len(item_crops)]
             offset += len(item_crops)
         return [analysed for analysed, _ in pending]
 
@@ -130,6 +135,17 @@ class FaceAnalyser:
             return None, item
         item.height, item.width = pixels.shape[:2]
         return pixels, item
+
+
+def scaled_box(drawn, width: int, height: int) -> tuple[int, int, int, int]:
+    """A drawn face's box on its photo as it is now (``width`` × ``height``): scaled as the photo was
+    (re-saved smaller, say), kept inside it."""
+    old_width, old_height = drawn.size
+    fx = width / old_width if old_width else 1.0
+    fy = height / old_height if old_height else 1.0
+    x, y, w, h = drawn.box
+    left, top = min(max(0, round(x * fx)), width - 1), min(max(0, round(y * fy)), height - 1)
+    return left, top, max(1, min(round(w * fx), width - left)), max(1, min(round(h * fy), height - top))
 
 
 def _hash_unchanged(found: ScannedFile, known_hash: str | None) -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 from indexer.config import same_face_settings
-from indexer.db.queries import KnownPhoto
+from indexer.db.queries import DrawnBox, KnownPhoto
 from indexer.files import folder_prefix, sha256_file
 from indexer.indexing.scan import ScannedFile
 
@@ -100,10 +100,12 @@ def _folder_state(path: str) -> FolderState:
 
 @dataclass(frozen=True)
 class ToRead:
-    """A file to decode, detect and embed; ``before`` is the photo it replaces (None: a new photo)."""
+    """A file to decode, detect and embed; ``before`` is the photo it replaces (None: a new photo);
+    ``drawn``: the faces drawn by hand on that photo, embedded anew from the file as it is now."""
 
     file: ScannedFile
     before: KnownPhoto | None
+    drawn: tuple[DrawnBox, ...] = ()
 
 
 @dataclass

@@ -13,7 +13,7 @@ import math
 import sys
 import time
 from urllib.parse import urlsplit
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -325,6 +325,7 @@ class _Writer:
         if not todo:
             return
         self.vectors  # as the database is before this adds to both
+        todo = self._with_drawn_faces(todo)
         analyser = self.analyser()
         read = 0
         try:
@@ -339,6 +340,16 @@ class _Writer:
         if read < len(todo):
             self.summary.remaining = len(todo) - read
             log.warning("time budget used up: %d photo(s) left for the next run", self.summary.remaining)
+
+    def _with_drawn_faces(self, todo: list[ToRead]) -> list[ToRead]:
+        """``todo`` with the faces drawn by hand on the photos it reads again, to be embedded anew."""
+        known = [item.before.id for item in todo if item.before is not None]
+        if not known:
+            return todo
+        with self.library.session() as session:
+            drawn = queries.drawn_faces_of(session, known)
+        return [replace(item, drawn=tuple(drawn.get(item.before.id, ()))) if item.before is not None else item
+                for item in todo]
 
     def _store(self, batch: list[Analysed]) -> None:
         recognizer = self.recognizer if any(item.faces for item in batch) else None  # loaded outside the transaction

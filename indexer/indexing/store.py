@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 from indexer.db import queries
 from indexer.clock import utcnow
 from indexer.db.models import Face, Photo
+from indexer.db.values import FaceOrigin
+from indexer.geometry import box_overlap, same_face
 from indexer.indexing.plan import Plan
 from indexer.indexing.scan import ScannedFile
 from indexer.naming import labels
@@ -37,6 +39,10 @@ class Analysed:
     content_hash: str | None = None
     faces: list[DetectedFace] = field(default_factory=list)
     vectors: np.ndarray | None = None
+    # The faces drawn by hand on it: their boxes on the photo as it is now (scaled if its size changed)
+    # and their vectors from it, one row each.
+    drawn: list[tuple[queries.DrawnBox, tuple[int, int, int, int]]] = field(default_factory=list)
+    drawn_vectors: np.ndarray | None = None
 
 
 @dataclass
@@ -75,7 +81,7 @@ def store_batch(session: Session, items: list[Analysed], face_settings: str, mod
         else:
             photo = queries.photo_by_id(session, item.before.id)
             kept = labels.names_of_photo(session, photo.id)  # read before the faces they are on go
-            result.replaced += queries.delete_faces_of(session, [photo.id])
+            result.replaced += queries.delete_faces_of(session, [photo.id], FaceOrigin.DETECTED)  # drawn ones stay
         photo.size, photo.mtime_ns, photo.indexed_at = item.file.size, item.file.mtime_ns, now
         photo.width, photo.height, photo.error = item.width, item.height, item.error
         photo.analysis = face_settings
@@ -92,15 +98,40 @@ def store_batch(session: Session, items: list[Analysed], face_settings: str, mod
                 log.warning("%s was read anew: %d name(s) given by hand no longer match a face in it (%s); "
                             "`indexer lost-names` lists them", item.file.path, len(carried.lost),
                             ", ".join(label.person_name or "?" for label in carried.lost))
-        added += rows
+        drawn = _keep_drawn(session, photo, item, rows, model_name, result) if item.drawn else []
+        added += rows + [face for face, _ in drawn]
         if rows:
             added_vectors.append(item.vectors)
+        if drawn:
+            added_vectors.append(np.stack([vector for _, vector in drawn]).astype(np.float32))
     session.flush()
     vectors = np.concatenate(added_vectors) if added_vectors else np.zeros((0, 0), np.float32)
     result.named = labels.name_new_faces(session, added, vectors, recognizer, refused)
     result.face_ids = [row.id for row in added]
     result.vectors = vectors
     return result
+
+
+def _keep_drawn(session: Session, photo: Photo, item: Analysed, rows: list[Face], model_name: str,
+                result: StoredBatch) -> list[tuple[Face, np.ndarray]]:
+    """The faces drawn by hand on a photo read anew stay: each becomes a new face (a new id: ids key the
+    vector file) with its box on the photo as it is now and its vector from it; where the detector now
+    finds a face at the same place, it becomes that face instead: never two faces for one. Their names
+    and rejections go with them (``labels.hand_over``). Returns the new drawn faces with their vectors."""
+    session.flush()  # the new detected faces have their ids
+    kept: list[tuple[Face, np.ndarray]] = []
+    vectors = item.drawn_vectors if item.drawn_vectors is not None else []
+    for (drawn, box), vector in zip(item.drawn, vectors, strict=True):
+        face = queries.face_by_id(session, drawn.face_id)
+        if face is None:
+            continue  # removed meanwhile (an undo)
+        found = next((row for row in rows if box_overlap(row.box, box) >= 0.5 or same_face(row.box, box)), None)
+        if found is None:
+            found = queries.add_drawn_face(session, photo.id, box, np.asarray(vector, dtype="<f4").tobytes(), model_name)
+            kept.append((found, vector))
+        labels.hand_over(session, face, found)
+        result.replaced.append(drawn.face_id)
+    return kept
 
 
 def _face_row(photo: Photo, face: DetectedFace, vector: np.ndarray, model_name: str) -> Face:

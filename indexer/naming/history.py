@@ -41,6 +41,10 @@ class Recorder:
         if new:
             self._faces.update(queries.face_labels(self.session, new))
 
+    def watch_new_face(self, face_id: int) -> None:
+        """A face this event makes: it did not exist before (undo removes it)."""
+        self._faces[face_id] = None
+
     def watch_photos(self, photo_ids) -> None:
         self.watch_faces(queries.face_ids_of_photos(self.session, photo_ids))
 

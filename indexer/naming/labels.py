@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from indexer.db import queries
 from indexer.db.models import Face, NameEvent, Person
 from indexer.db.reader import as_datetime
-from indexer.db.values import LabelSource
+from indexer.db.values import FaceOrigin, LabelSource
 from indexer.errors import IndexerError
 from indexer.geometry import box_overlap, same_face
 from indexer.naming.history import TABLES, Recorder
@@ -134,6 +134,17 @@ class HandNaming:
         for face in faces:
             self.session.expire(face)
 
+    def add_face(self, photo_id: int, box: tuple[int, int, int, int], embedding: bytes, model: str,
+                 person: Person | None = None) -> Face:
+        """A face drawn by hand on photo ``photo_id`` (``box`` in pixels of the upright photo, its
+        ``embedding`` by ``model``), named ``person`` by hand when given. It is part of this event: undo
+        removes it."""
+        face = queries.add_drawn_face(self.session, photo_id, box, embedding, model)
+        self._recorder.watch_new_face(face.id)
+        if person is not None:
+            self.name(face, person)
+        return face
+
     def reject(self, face: Face, person: Person) -> None:
         """``face`` is not ``person`` (rule 3): recorded, and an automatic name of that person on it taken
         off. IndexerError when the user named it so by hand (that takes a label or a clear)."""
@@ -195,11 +206,13 @@ class Undone:
     undo_id: int  # the event that records the undo
     faces: int  # faces whose name was put back
     faces_gone: int  # faces that were not there any more (their photo left the index)
+    faces_removed: list[int] = field(default_factory=list)  # faces the event had drawn, removed now
 
 
 def undo(library: Library, count: int = 1) -> list[Undone]:
     """Revert the newest ``count`` events that are neither undos nor undone yet, newest first, each in
-    its own transaction and recorded as an undo event. IndexerError when there are fewer."""
+    its own transaction and recorded as an undo event; faces the events drew leave the vector file too.
+    IndexerError when there are fewer."""
     if count < 1:
         raise IndexerError("undo needs a number of events from 1 up")
     with library.session() as session:
@@ -207,7 +220,12 @@ def undo(library: Library, count: int = 1) -> list[Undone]:
     if len(pending) < count:
         raise IndexerError(f"nothing to undo: {len(pending)} change(s) of names can be undone, not {count}"
                            if pending else "nothing to undo: no name has been given by hand since the history began")
-    return [_undo_one(library, event_id) for event_id in pending[:count]]
+    done = []
+    for event_id in pending[:count]:
+        done.append(_undo_one(library, event_id))
+        if done[-1].faces_removed:
+            library.change_vectors(removed=done[-1].faces_removed)
+    return done
 
 
 def _undo_one(library: Library, event_id: int) -> Undone:
@@ -220,8 +238,11 @@ def _undo_one(library: Library, event_id: int) -> Undone:
         people = {int(k): v for k, v in changes.get("people", {}).items()}
         lost = {int(k): v for k, v in changes.get("lost_names", {}).items()}
         _check_people(session, people)
-        faces, lost_since, gone = _faces_now(session, {int(k): v for k, v in changes.get("faces", {}).items()})
-        naming._recorder.watch_faces(faces)
+        event_faces = {int(k): v for k, v in changes.get("faces", {}).items()}
+        drawn = {face_id: after for face_id, (before, after) in event_faces.items() if before is None and after is not None}
+        faces, lost_since, gone = _faces_now(session, {k: v for k, v in event_faces.items() if k not in drawn})
+        removed = _drawn_faces_now(session, drawn, faces)
+        naming._recorder.watch_faces([*faces, *removed])
         for person_id, (before, after) in people.items():
             if after is None and before is not None:  # removed (merged away): back first, faces point at it
                 queries.put_person_back(session, person_id, before[0], as_datetime(before[1]))
@@ -242,6 +263,7 @@ def _undo_one(library: Library, event_id: int) -> Undone:
             queries.remove_rejection(session, face_now, person_id)
             if before is not None:
                 queries.put_rejection_back(session, face_now, person_id, as_datetime(before[0]))
+        queries.delete_faces(session, removed)  # drawn by the event (wherever a re-read carried them)
         for person_id, (before, _) in people.items():
             if before is None:  # made by the event
                 queries.delete_person(session, person_id)
@@ -250,7 +272,25 @@ def _undo_one(library: Library, event_id: int) -> Undone:
         if undo_event is None:  # nothing was left to change: still say it was undone
             undo_event = queries.add_event(session, "undo", naming.description, {table: {} for table in TABLES})
         event.undone_by = undo_event.id
-        return Undone(event.id, event.description, undo_event.id, len(faces), gone)
+        return Undone(event.id, event.description, undo_event.id, len(faces), gone, removed)
+
+
+def _drawn_faces_now(session: Session, drawn: dict[int, list], faces: dict[int, list]) -> list[int]:
+    """The faces an event drew (id → their label after it) that are still drawn faces now (wherever a
+    re-read carried them): those undo removes. One the detector has found since is a detected face now and
+    stays; the name the drawn face gave it goes (into ``faces``: face id → label to put back), unless it
+    is named otherwise now."""
+    removed = []
+    for face_id, after in drawn.items():
+        current = _face_now(session, face_id)[0]
+        face = queries.face_by_id(session, current) if current is not None else None
+        if face is None:
+            continue
+        if face.origin == FaceOrigin.DRAWN:
+            removed.append(face.id)
+        elif [face.person_id, face.label_source, face.label_score] == list(after) and face.label_source is not None:
+            faces[face.id] = [None, None, None]
+    return removed
 
 
 def _face_now(session: Session, face_id: int) -> tuple[int | None, int | None]:
@@ -385,6 +425,23 @@ def write_automatic(library: Library, decided: dict[int, Match | None],
 
 # --- carried over to a photo read anew ----------------------------------------------------------------
 
+def hand_over(session: Session, drawn: Face, detected: Face) -> None:
+    """Rule 4 for a face drawn by hand where the detector now finds a face (other settings): the detected
+    face becomes it — its name (if it has none of its own by hand), the people it is not — and the drawn
+    face goes; never two faces for one. Where it went is recorded for undo."""
+    if drawn.label_source is not None and detected.label_source != LabelSource.MANUAL:
+        detected.person_id, detected.label_source, detected.label_score = drawn.person_id, drawn.label_source, drawn.label_score
+    elif drawn.person_id is not None and drawn.label_source == LabelSource.MANUAL and detected.person_id != drawn.person_id:
+        queries.record_lost_names(session, drawn.photo_id, [queries.ManualLabel(
+            tuple(drawn.box), drawn.person_id, drawn.label_score, drawn.embedding, drawn.embedding_model,
+            queries.person_by_id(session, drawn.person_id).name, drawn.id)],
+            "a face was found where it had been drawn by hand, and it was named otherwise by hand")
+    session.flush()
+    queries.move_rejections(session, drawn.id, detected.id)
+    queries.record_successions(session, drawn.photo_id, [(drawn.id, detected.id, None)])
+    queries.delete_faces(session, [drawn.id])
+
+
 def carry_over(labels: list[queries.ManualLabel], boxes: list, vectors: np.ndarray, model_name: str,
                same_content: bool = False, max_distance: float = SAME_FACE_DISTANCE,
                ) -> tuple[dict[int, queries.ManualLabel], list[queries.ManualLabel]]:
@@ -428,8 +485,10 @@ class PhotoNames:
 
 
 def names_of_photo(session: Session, photo_id: int) -> PhotoNames:
-    """The user's names and rejections on the faces of ``photo_id`` as they are now."""
-    return PhotoNames(queries.manual_labels_of(session, photo_id), queries.rejections_of(session, photo_id))
+    """The user's names and rejections on the detected faces of ``photo_id`` as they are now (those on
+    faces drawn by hand stay with them)."""
+    return PhotoNames(queries.manual_labels_of(session, photo_id, FaceOrigin.DETECTED),
+                      queries.rejections_of(session, photo_id, FaceOrigin.DETECTED))
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,11 @@ SQUARE = 40
 PEOPLE = {"ann": (255, 255, 255), "bob": (255, 205, 205), "cy": (205, 255, 205), "dee": (205, 205, 255)}
 
 
-def make_photo(path: Path, faces: int | list[str], size: tuple[int, int] = (400, 200), shade: int = 40, seed: int = 0) -> Path:
+def make_photo(path: Path, faces: int | list[str], size: tuple[int, int] = (400, 200), shade: int = 40, seed: int = 0,
+               elsewhere: dict[str, tuple[int, int]] | None = None) -> Path:
     """A JPEG with white squares (the fake detector's faces) in slots along the top: ``faces`` of them,
-    or one per name of PEOPLE, coloured as that person. ``seed`` varies the pixels."""
+    or one per name of PEOPLE, coloured as that person; ``elsewhere``: a person's square with its top-left
+    corner at (x, y) pixels, off the slots (the fake detector misses it). ``seed`` varies the pixels."""
     path.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     pixels = np.full((size[1], size[0], 3), shade, dtype=np.uint8)
@@ -29,6 +31,8 @@ def make_photo(path: Path, faces: int | list[str], size: tuple[int, int] = (400,
     for slot, colour in enumerate(colours):
         x = 10 + slot * SLOT
         pixels[10 : 10 + SQUARE, x : x + SQUARE] = colour
+    for name, (x, y) in (elsewhere or {}).items():
+        pixels[y : y + SQUARE, x : x + SQUARE] = PEOPLE[name]
     Image.fromarray(pixels).save(path, quality=95)
     return path
 

@@ -22,7 +22,8 @@ __all__ = [
     "add_faces",
     "face_by_id", "faces_of_photo",
     "face_ids", "embeddings", "ManualLabel", "manual_labels_of", "manual_faces_under", "delete_faces_of",
-    "named_faces", "UnnamedFaces", "faces_to_label", "AutomaticName", "set_automatic_names",
+    "named_faces", "UnnamedFaces", "faces_to_label", "AutomaticName", "set_automatic_names", "delete_faces",
+    "DrawnBox", "drawn_faces_of", "add_drawn_face", "move_rejections",
     "drop_automatic_names_given_by_hand_elsewhere", "set_labels", "set_person", "faces_with_a_source_but_no_person",
     "manual_names_by_photo", "face_vector", "faces_by_id", "face_counts_by_model",
     "faces_with_wrong_embedding_size",
@@ -55,13 +56,14 @@ class ManualLabel:
     face_id: int | None = None
 
 
-def manual_labels_of(session: Session, photo_id: int) -> list[ManualLabel]:
-    """The labels the user gave faces of this photo by hand, with the faces' boxes and embeddings."""
+def manual_labels_of(session: Session, photo_id: int, origin: str | None = None) -> list[ManualLabel]:
+    """The labels the user gave faces of this photo by hand (of ``origin`` when given), with the faces'
+    boxes and embeddings."""
     rows = session.execute(
         select(Face.box_x, Face.box_y, Face.box_w, Face.box_h, Face.person_id, Face.label_score, Face.embedding,
                Face.embedding_model, Person.name, Face.id)
         .join(Person, Person.id == Face.person_id, isouter=True)
-        .where(Face.photo_id == photo_id, Face.label_source == LabelSource.MANUAL)
+        .where(Face.photo_id == photo_id, Face.label_source == LabelSource.MANUAL, *([Face.origin == origin] if origin else []))
         .order_by(Face.id)
     )
     return [ManualLabel((r[0], r[1], r[2], r[3]), *r[4:]) for r in rows]
@@ -80,15 +82,67 @@ def manual_faces_under(session: Session, photo_ids: Iterable[int]) -> int:
     return total
 
 
-def delete_faces_of(session: Session, photo_ids: Iterable[int]) -> list[int]:
-    """Delete the faces of these photos; returns the deleted face ids (for the vector index)."""
+def delete_faces_of(session: Session, photo_ids: Iterable[int], origin: str | None = None) -> list[int]:
+    """Delete the faces of these photos (only those of ``origin`` when given); returns the deleted face
+    ids (for the vector index)."""
     photo_ids = list(photo_ids)
     removed: list[int] = []
     for start in range(0, len(photo_ids), 500):
-        batch = photo_ids[start : start + 500]
-        removed += session.scalars(select(Face.id).where(Face.photo_id.in_(batch))).all()
-        session.execute(delete(Face).where(Face.photo_id.in_(batch)))
+        condition = [Face.photo_id.in_(photo_ids[start : start + 500])] + ([Face.origin == origin] if origin else [])
+        removed += session.scalars(select(Face.id).where(*condition)).all()
+        session.execute(delete(Face).where(*condition))
     return removed
+
+
+def delete_faces(session: Session, face_ids: Iterable[int]) -> None:
+    face_ids = list(face_ids)
+    for start in range(0, len(face_ids), 500):
+        session.execute(delete(Face).where(Face.id.in_(face_ids[start : start + 500])))
+
+
+@dataclass(frozen=True)
+class DrawnBox:
+    """A face drawn by hand on a photo: its id and box ([x, y, w, h], pixels of the upright photo of
+    ``size``: width, height)."""
+
+    face_id: int
+    box: tuple[int, int, int, int]
+    size: tuple[int, int]
+
+
+def drawn_faces_of(session: Session, photo_ids: Iterable[int]) -> dict[int, list[DrawnBox]]:
+    """photo id → the faces drawn by hand on it, by id (photos with none are left out)."""
+    from indexer.db.values import FaceOrigin
+
+    photo_ids = list(photo_ids)
+    found: dict[int, list[DrawnBox]] = {}
+    for start in range(0, len(photo_ids), 500):
+        rows = session.execute(
+            select(Face.photo_id, Face.id, Face.box_x, Face.box_y, Face.box_w, Face.box_h, Photo.width, Photo.height)
+            .join(Photo, Photo.id == Face.photo_id)
+            .where(Face.photo_id.in_(photo_ids[start : start + 500]), Face.origin == FaceOrigin.DRAWN).order_by(Face.id))
+        for photo_id, face_id, x, y, w, h, width, height in rows:
+            found.setdefault(photo_id, []).append(DrawnBox(face_id, (x, y, w, h), (width or 0, height or 0)))
+    return found
+
+
+def add_drawn_face(session: Session, photo_id: int, box: tuple[int, int, int, int], embedding: bytes, model: str) -> Face:
+    """A new face drawn by hand on photo ``photo_id``: its box in pixels of the upright photo, its embedding
+    (float32 bytes) by ``model``; detection 1.0 (the user's certainty), no landmarks."""
+    from indexer.db.values import FaceOrigin
+
+    x, y, w, h = box
+    face = Face(photo_id=photo_id, box_x=x, box_y=y, box_w=w, box_h=h, detection=1.0, landmarks={}, embedding=embedding,
+                embedding_model=model, origin=FaceOrigin.DRAWN)
+    session.add(face)
+    session.flush()
+    return face
+
+
+def move_rejections(session: Session, old_face_id: int, new_face_id: int) -> None:
+    """The people face ``old_face_id`` is not are the people ``new_face_id`` is not."""
+    people = session.scalars(select(Rejection.person_id).where(Rejection.face_id == old_face_id)).all()
+    add_rejections(session, [(new_face_id, person) for person in people])
 
 
 def named_faces(session: Session, model: str, dimensions: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -279,14 +333,14 @@ def unnamed_faces_in_cluster(session: Session, cluster_id: int) -> list[Face]:
     return list(session.scalars(select(Face).where(Face.cluster_id == cluster_id, *_unnamed()).order_by(Face.id)))
 
 
-def rejections_of(session: Session, photo_id: int) -> list[tuple[ManualLabel, set[int]]]:
-    """The faces of this photo the user said are not somebody: each as a ManualLabel (box, embedding,
-    model; no person) with the ids of the people it is not."""
+def rejections_of(session: Session, photo_id: int, origin: str | None = None) -> list[tuple[ManualLabel, set[int]]]:
+    """The faces of this photo (of ``origin`` when given) the user said are not somebody: each as a
+    ManualLabel (box, embedding, model; no person) with the ids of the people it is not."""
     rows = session.execute(
         select(Face.id, Face.box_x, Face.box_y, Face.box_w, Face.box_h, Face.embedding, Face.embedding_model,
                Rejection.person_id)
         .join(Rejection, Rejection.face_id == Face.id)
-        .where(Face.photo_id == photo_id)
+        .where(Face.photo_id == photo_id, *([Face.origin == origin] if origin else []))
         .order_by(Face.id)
     )
     found: dict[int, tuple[ManualLabel, set[int]]] = {}

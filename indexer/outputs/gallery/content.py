@@ -9,7 +9,7 @@ from indexer.answers.photos import FailedFile
 from indexer.answers.status import LibraryStatus
 from indexer.db import reads
 from indexer.db.reader import Reader
-from indexer.db.values import LabelSource
+from indexer.db.values import FaceOrigin, LabelSource
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,11 @@ class Face:
     score: float | None
     cluster_id: int | None
     sure: bool = True  # the grouping is sure it belongs to its cluster
+    origin: str = FaceOrigin.DETECTED  # or drawn by hand
+
+    @property
+    def drawn(self) -> bool:
+        return self.origin == FaceOrigin.DRAWN
 
     @property
     def by_hand(self) -> bool:
@@ -82,11 +87,11 @@ def read_content(reader: Reader, status: LibraryStatus, failed: list[FailedFile]
     photos: dict[int, Photo] = {}
     people = {person_id: Person(person_id, name) for person_id, name in reads.people_names(reader).items()}
     clusters: dict[int, Cluster] = {}
-    for (face_id, photo_id, x, y, w, h, person_id, source, score, cluster_id, sure,
+    for (face_id, photo_id, x, y, w, h, person_id, source, score, cluster_id, sure, origin,
          path, width, height, content_hash, size, mtime_ns) in reads.faces_with_photos(reader):
         unnamed = person_id is None and source is None
         face = Face(face_id, photo_id, (x, y, w, h), person_id, source, score, cluster_id if unnamed else None,
-                    sure is None or bool(sure))
+                    sure is None or bool(sure), origin)
         photo = photos.get(photo_id)
         if photo is None:
             version = (content_hash or f"{size}-{mtime_ns}")[:16]
@@ -118,4 +123,4 @@ def read_content(reader: Reader, status: LibraryStatus, failed: list[FailedFile]
 
 
 def _without_cluster(face: Face) -> Face:
-    return Face(face.face_id, face.photo_id, face.box, face.person_id, face.source, face.score, None, face.sure)
+    return Face(face.face_id, face.photo_id, face.box, face.person_id, face.source, face.score, None, face.sure, face.origin)

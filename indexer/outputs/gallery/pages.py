@@ -97,6 +97,7 @@ class _FaceOnPhoto:
     label: str
     href: str | None
     named: str  # how it got its name, for the table
+    drawn: bool  # drawn by hand (a dashed box), not found by the detector
     left: float
     top: float
     width: float
@@ -106,7 +107,7 @@ class _FaceOnPhoto:
 def _face_on_photo(face: Face, photo: Photo, names: dict[int, str], clusters: set[int]) -> _FaceOnPhoto:
     x, y, w, h = face.box
     width, height = photo.width or 1, photo.height or 1
-    place = dict(left=round(100 * x / width, 3), top=round(100 * y / height, 3),
+    place = dict(drawn=face.drawn, left=round(100 * x / width, 3), top=round(100 * y / height, 3),
                  width=round(100 * w / width, 3), height=round(100 * h / height, 3))
     if face.person_id is not None and face.person_id in names:
         named = "by hand" if face.by_hand else f"automatically, score {face.score:.2f}" if face.score is not None else "automatically"

@@ -6,5 +6,5 @@ darktable, Mylio and exiftool read and write; the XMP itself is ``regions`` (rea
 Export never writes a photo, only its sidecar, and in an existing sidecar only the regions indexer wrote
 before (see ``sidecar.merge_sidecar``); the sidecar as it was is kept once, beside it, as
 ``<sidecar>.before-indexer``. Import names faces by hand, as one event in the history (undo takes it
-back), and never invents a face: a region with no face of the index under it is reported.
+back); a named region over no face of the index becomes a face drawn by hand.
 """

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from indexer.files import UnsafeFile, atomic_file, write_new_file
-from indexer.outputs.xmp.photos import (BACKUP_SUFFIX, PhotoFaces, covers, photos_with_faces, read_sidecar,
+from indexer.outputs.xmp.photos import (BACKUP_SUFFIX, PhotoFaces, covers, indexed_photos, read_sidecar,
                                         shared_sidecar, sidecar_path, stored_geometry, upright_size_agrees)
 from indexer.outputs.xmp.regions import UnreadableXmp, read_regions, to_stored, to_upright
 from indexer.outputs.xmp.sidecar import RegionToWrite, SidecarNotEditable, merge_sidecar, new_sidecar
@@ -48,9 +48,12 @@ def export_xmp(library: Library, paths: list[Path] | None = None, named_only: bo
     only. A photo that cannot be read, whose sidecar cannot be edited or written (a link, not a regular
     file, a folder that cannot be written), is skipped and reported, and the others are written."""
     report = ExportReport(dry_run=dry_run)
-    for photo in photos_with_faces(library, paths):
+    naming = library.config.xmp.sidecar
+    for photo in indexed_photos(library, paths):
+        if not photo.faces and not _holds_our_regions(sidecar_path(Path(photo.path), naming)):
+            continue  # no face, and no regions of indexer's from before to take out
         try:
-            _export_photo(photo, library.config.xmp.sidecar, named_only, dry_run, report)
+            _export_photo(photo, naming, named_only, dry_run, report)
         except _Skipped as e:
             report.skipped.append({"photo": photo.path, "reason": str(e)})
     return report
@@ -77,7 +80,7 @@ def _export_photo(photo: PhotoFaces, naming: str, named_only: bool, dry_run: boo
         raise _Skipped(f"its sidecar {sidecar.name} is left alone: {e}") from None
     except OSError as e:
         raise _Skipped(f"cannot read its sidecar ({e.strerror or e})") from None
-    theirs = [r for r in present if r.face_id is None and r.name]
+    theirs = [r for r in present if r.face_id is None and r.name and r.usable]
     upright = (photo.width, photo.height)
     # A face another tool's region already names the same is left to that region (no double boxes).
     covered = {face_id for face_id, box, name, _ in photo.faces if name is not None and any(
@@ -102,6 +105,18 @@ def _export_photo(photo: PhotoFaces, naming: str, named_only: bool, dry_run: boo
         report.backups += backed_up is not None
     report.regions += len(regions)
     report.sidecars_written.append(str(sidecar))
+
+
+def _holds_our_regions(sidecar: Path) -> bool:
+    """Whether ``sidecar`` holds regions indexer wrote (an unreadable one is left for a photo with faces
+    to report)."""
+    if not os.path.lexists(sidecar):
+        return False
+    try:
+        data = read_sidecar(sidecar)
+        return data is not None and any(r.face_id is not None for r in read_regions(data))
+    except (OSError, UnreadableXmp):
+        return False
 
 
 def _back_up(sidecar: Path, old: bytes) -> Path | None:

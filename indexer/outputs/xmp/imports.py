@@ -1,36 +1,45 @@
-"""``indexer import-xmp``: names from other tools' face regions (sidecars, and XMP embedded in photos), in
-the Metadata Working Group's schema and Microsoft's, given by hand as one event in the history (undo
-takes it back)."""
+"""``indexer import-xmp``: other tools' face regions (sidecars, and XMP embedded in photos), in the Metadata
+Working Group's schema and Microsoft's, taken in as the user's work: a named region names the face under
+it by hand, and where the detector found no face, the region becomes a face drawn by hand. One event in
+the history (undo takes it all back)."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from indexer.db.values import LabelSource
+from indexer.errors import IndexerError
 from indexer.geometry import box_overlap
 from indexer.naming.labels import by_hand
 from indexer.naming.names import BadName, clean_name
-from indexer.text import one_line
-from indexer.outputs.xmp.photos import (SIDECAR_NAMINGS, covers, embedded_xmp, photos_with_faces, read_sidecar,
+from indexer.outputs.xmp.photos import (SIDECAR_NAMINGS, PhotoFaces, covers, embedded_xmp, indexed_photos, read_sidecar,
                                         shared_sidecar, sidecar_path, stored_geometry)
 from indexer.outputs.xmp.regions import Region, UnreadableXmp, read_regions, to_upright
+from indexer.text import one_line
 
 if TYPE_CHECKING:
     from indexer.library import Library
+
+Box = tuple[int, int, int, int]
 
 
 @dataclass
 class ImportReport:
     """What ``import_xmp`` did (or, with dry_run, would do)."""
 
-    photos_with_regions: int = 0
-    named: int = 0  # faces named by hand from a region
-    already_named: int = 0  # the face already had that name by hand
+    photos_with_regions: int = 0  # photos with at least one named face region
+    named: int = 0  # faces the detector found, named by hand from a region
+    drawn: list[dict[str, Any]] = field(default_factory=list)  # {"photo", "face_id", "box", "name"}: faces drawn
+    # by hand from a region with no face under it (face_id None in a dry run)
+    already_named: int = 0  # the face already had that name (by hand, or it is indexer's own region)
     conflicts: list[dict[str, Any]] = field(default_factory=list)  # {"photo", "face_id", "name", "indexed_as"}
-    without_face: list[dict[str, Any]] = field(default_factory=list)  # {"photo", "name"}: no face of ours there
-    bad_regions: list[dict[str, Any]] = field(default_factory=list)  # {"photo", "sidecar", "name", "reason"}
+    without_face: list[dict[str, Any]] = field(default_factory=list)  # {"photo", "name", "reason"}: no face there,
+    # and none could be drawn (the photo cannot be read now, or changed since it was indexed)
+    bad_regions: list[dict[str, Any]] = field(default_factory=list)  # {"photo", "sidecar", "name", "reason"}:
+    # skipped (not a face, a name that cannot be a person's, an area that cannot be a face's); once per photo
     unreadable: list[dict[str, str]] = field(default_factory=list)  # {"file", "reason"}
     dry_run: bool = False
     event: int | None = None  # the history event (undo takes the import back)
@@ -39,20 +48,30 @@ class ImportReport:
         return asdict(self)
 
 
+@dataclass
+class _PhotoPlan:
+    """What one photo's regions ask for: names for faces of the index, and faces to draw."""
+
+    photo: PhotoFaces
+    names: list[tuple[int, str]] = field(default_factory=list)  # (face id, name)
+    to_draw: list[tuple[Box, str]] = field(default_factory=list)  # (upright box, name)
+
+
 def import_xmp(library: Library, paths: list[Path] | None = None, dry_run: bool = False,
                overwrite: bool = False) -> ImportReport:
-    """Name faces by hand from the named face regions of each indexed photo's sidecars (both namings) and
-    of the XMP embedded in it, MWG's and Microsoft's. A region names the face whose box it overlaps most
-    (at least MIN_OVERLAP, or centred on each other); a face named by hand otherwise is a conflict, left
-    alone unless ``overwrite``."""
-    from indexer.db import queries
-
+    """Take in the named face regions of each indexed photo (under ``paths``; None: all): from its sidecars
+    (both namings) and the XMP embedded in it, MWG's, or Microsoft's where the photo has no MWG region.
+    A region names the face whose box it overlaps most (at least MIN_OVERLAP, or centred on each other),
+    by hand; a face named otherwise by hand is a conflict, left alone unless ``overwrite``. A region with
+    no face under it becomes a face drawn by hand (embedded from its box), named. The same region twice
+    (in a sidecar and in the photo, or as MWG and Microsoft copies) counts once; what is skipped is said
+    once per photo. Holds the writer lock when it draws faces (the vector file changes too)."""
     report = ImportReport(dry_run=dry_run)
-    plan: list[tuple[int, str]] = []  # (face id, name)
-    for photo in photos_with_faces(library, paths):
-        regions = _regions_of(Path(photo.path), report, library)
-        named = [r for r in regions if r.name is not None and r.kind == "Face"]
-        if not named:
+    plans = []
+    for photo in indexed_photos(library, paths):
+        skip = _Skipped(photo.path, report)
+        regions = _face_regions(_regions_of(Path(photo.path), report, library), skip)
+        if not regions:
             continue
         report.photos_with_regions += 1
         try:
@@ -60,57 +79,161 @@ def import_xmp(library: Library, paths: list[Path] | None = None, dry_run: bool 
         except OSError as e:
             report.unreadable.append({"file": photo.path, "reason": e.strerror or str(e)})
             continue
-        taken: set[int] = set()
-        seen: set[tuple[int, str]] = set()
-        for region in named:
-            box = to_upright(region.area, (photo.width, photo.height), orientation)
-            overlaps = sorted(((box_overlap(box, face_box), face_id, name, source)
-                               for face_id, face_box, name, source in photo.faces if covers(box, face_box)), reverse=True)
-            best = overlaps[0] if overlaps else None
-            if best is None:
-                report.without_face.append({"photo": photo.path, "name": region.name})
-                continue
-            _, face_id, current, source = best
-            try:
-                wanted = clean_name(region.name)
-            except BadName as e:
-                report.bad_regions.append({"photo": photo.path, "sidecar": region.source, "name": one_line(region.name),
-                                           "reason": str(e)})
-                continue
-            if (face_id, wanted.casefold()) in seen:
-                continue  # the same region in the sidecar and in the photo
-            seen.add((face_id, wanted.casefold()))
-            if face_id in taken:
-                report.conflicts.append({"photo": photo.path, "face_id": face_id, "name": wanted,
-                                         "indexed_as": "another region's name"})
-                continue
-            taken.add(face_id)
-            named_by_hand = source == LabelSource.MANUAL
-            if named_by_hand and current is not None and current.casefold() == wanted.casefold():
-                report.already_named += 1
-            elif named_by_hand and not overwrite:
-                report.conflicts.append({"photo": photo.path, "face_id": face_id, "name": wanted,
-                                         "indexed_as": current if current is not None else "nobody (cleared by hand)"})
-            else:
-                plan.append((face_id, wanted))
-    report.named = len(plan)
-    if dry_run or not plan:
+        plans.append(_plan_photo(photo, regions, orientation, overwrite, library.config.detection.min_face_size, report, skip))
+    report.named = sum(len(plan.names) for plan in plans)
+    drawing = [plan for plan in plans if plan.to_draw]
+    if dry_run:
+        report.drawn = [{"photo": plan.photo.path, "face_id": None, "box": list(box), "name": name}
+                        for plan in drawing for box, name in plan.to_draw]
         return report
-    with by_hand(library, "import-xmp") as naming:
-        for face_id, name in plan:
-            face = queries.face_by_id(naming.session, face_id)
-            if face is None:
-                continue  # removed since it was read
-            naming.name(face, naming.person(name))
-        naming.says(f"import-xmp: {len(plan)} face(s) named from XMP face regions")
-    report.event = naming.event.id if naming.event is not None else None
+    if not report.named and not drawing:
+        return report
+    with library.writer_lock("import-xmp") if drawing else nullcontext():
+        _write(library, plans, _embedded(library, drawing, report), report)
     return report
 
 
+class _Skipped:
+    """The regions of one photo skipped, into ``bad_regions``: each reason for each name once."""
+
+    def __init__(self, photo: str, report: ImportReport):
+        self.photo, self.report, self.said = photo, report, set()
+
+    def __call__(self, region: Region, reason: str) -> None:
+        if (region.name, reason) not in self.said:
+            self.said.add((region.name, reason))
+            self.report.bad_regions.append({"photo": self.photo, "sidecar": region.source, "reason": reason,
+                                            "name": one_line(region.name) if region.name is not None else None})
+
+
+def _face_regions(regions: list[Region], skip: _Skipped) -> list[tuple[Region, str]]:
+    """The named face regions of a photo that can be taken in, each with its name as a person's name;
+    the rest skipped (reported). Microsoft's copies are
+    used only when the photo has no MWG region (digiKam writes both; its MP copy of a rotated photo is
+    not even in the same frame). Unnamed face regions say nothing to take in, and are passed over."""
+    if any(region.schema == "mwg" for region in regions):
+        regions = [region for region in regions if region.schema == "mwg"]
+    usable = []
+    for region in regions:
+        if region.kind.casefold() != "face":
+            skip(region, f"a {one_line(region.kind)[:40]} region, not a face")
+        elif region.name is None:
+            continue
+        else:
+            try:
+                name = clean_name(region.name)
+            except BadName as e:
+                skip(region, str(e))
+                continue
+            if region.problem is not None:
+                skip(region, region.problem)
+            else:
+                usable.append((region, name))
+    return usable
+
+
+def _plan_photo(photo: PhotoFaces, regions: list[tuple[Region, str]], orientation: int, overwrite: bool,
+                min_face_size: int, report: ImportReport, skip: _Skipped) -> _PhotoPlan:
+    """Which face each region names, or which face it draws (see import_xmp)."""
+    plan = _PhotoPlan(photo)
+    size = (photo.width, photo.height)
+    faces = list(photo.faces)  # (face id, box, name, source); faces to draw join with ids from -1 down
+    by_id = {face_id: name for face_id, _, name, _ in faces}
+    taken: set[int] = set()
+    seen: set[tuple[int, str]] = set()
+    for region, wanted in regions:
+        if region.face_id in by_id and (by_id[region.face_id] or "").casefold() == wanted.casefold():
+            report.already_named += 1  # indexer's own region (an export), on its face as it is
+            seen.add((region.face_id, wanted.casefold()))
+            continue
+        box = _inside(to_upright(region.area, size, orientation), size)
+        overlaps = sorted(((box_overlap(box, face_box), face_id, name, source)
+                           for face_id, face_box, name, source in faces if covers(box, face_box)), reverse=True)
+        if not overlaps:
+            if max(box[2], box[3]) < min_face_size:
+                skip(region, f"its area is {box[2]}×{box[3]} px, too small to draw a face: the longer side must be "
+                             f"at least {min_face_size} px ([detection] min_face_size)")
+                continue
+            planned_id = -1 - len(plan.to_draw)
+            plan.to_draw.append((box, wanted))
+            faces.append((planned_id, box, wanted, LabelSource.MANUAL))
+            taken.add(planned_id)
+            seen.add((planned_id, wanted.casefold()))
+            continue
+        _, face_id, current, source = overlaps[0]
+        if (face_id, wanted.casefold()) in seen:
+            continue  # the same region again (in the sidecar and in the photo)
+        seen.add((face_id, wanted.casefold()))
+        if face_id in taken:
+            report.conflicts.append({"photo": photo.path, "face_id": face_id if face_id > 0 else None, "name": wanted,
+                                     "indexed_as": "another region's name"})
+            continue
+        taken.add(face_id)
+        named_by_hand = source == LabelSource.MANUAL
+        if named_by_hand and current is not None and current.casefold() == wanted.casefold():
+            report.already_named += 1
+        elif named_by_hand and not overwrite:
+            report.conflicts.append({"photo": photo.path, "face_id": face_id, "name": wanted,
+                                     "indexed_as": current if current is not None else "nobody (cleared by hand)"})
+        else:
+            plan.names.append((face_id, wanted))
+    return plan
+
+
+def _inside(box: tuple[float, float, float, float], size: tuple[int, int]) -> Box:
+    """A box in whole pixels, cut to the photo (a region may reach past the edge, as a face cut by the
+    frame does)."""
+    x, y, w, h = box
+    left, top = max(0, round(x)), max(0, round(y))
+    right, bottom = min(size[0], round(x + w)), min(size[1], round(y + h))
+    return left, top, max(0, right - left), max(0, bottom - top)
+
+
+def _embedded(library: Library, drawing: list[_PhotoPlan], report: ImportReport) -> dict[int, Any]:
+    """photo id → the vectors (n, dimensions) of the faces to draw on it, from the photo as it is (one
+    that cannot be read, or changed since it was indexed, is reported in ``without_face``)."""
+    from indexer.indexing.drawn import embed_boxes, indexed_pixels
+
+    vectors = {}
+    for plan in drawing:
+        try:
+            found = indexed_pixels(library, plan.photo.path)
+        except IndexerError as e:
+            report.without_face += [{"photo": plan.photo.path, "name": name, "reason": str(e)} for _, name in plan.to_draw]
+            continue
+        vectors[plan.photo.photo_id] = embed_boxes(library, found.pixels, [box for box, _ in plan.to_draw])
+    return vectors
+
+
+def _write(library: Library, plans: list[_PhotoPlan], vectors: dict[int, Any], report: ImportReport) -> None:
+    """Give the names and draw the faces, as one event in the history; then the vector file."""
+    from indexer.db import queries
+
+    import numpy as np
+
+    added_ids, added_vectors = [], []
+    with by_hand(library, "import-xmp") as naming:
+        for plan in plans:
+            for face_id, name in plan.names:
+                face = queries.face_by_id(naming.session, face_id)
+                if face is not None:  # else removed since it was read
+                    naming.name(face, naming.person(name))
+            for (box, name), vector in zip(plan.to_draw, vectors.get(plan.photo.photo_id, ())):
+                face = naming.add_face(plan.photo.photo_id, box, np.asarray(vector, dtype="<f4").tobytes(),
+                                       library.model.name, naming.person(name))
+                report.drawn.append({"photo": plan.photo.path, "face_id": face.id, "box": list(box), "name": name})
+                added_ids.append(face.id)
+                added_vectors.append(vector)
+        naming.says(f"import-xmp: {report.named} face(s) named and {len(report.drawn)} drawn from XMP face regions")
+    report.event = naming.event.id if naming.event is not None else None
+    if added_ids:
+        library.change_vectors(added=(added_ids, np.stack(added_vectors).astype(np.float32)))
+
+
 def _regions_of(photo: Path, report: ImportReport, library: Library) -> list[Region]:
-    """The regions in ``photo``'s sidecars (both namings) and in the XMP embedded in it, each with the
-    sidecar it came from (None: embedded). A sidecar that is a link, not a regular file, too large or not
-    well-formed XMP is reported and left alone."""
+    """The regions in ``photo``'s sidecars (both namings) and in the XMP embedded in it, in that order,
+    each with the sidecar it came from (None: embedded). A sidecar that is a link, not a regular file, too
+    large or not well-formed XMP is reported and left alone."""
     found: list[Region] = []
     for naming in SIDECAR_NAMINGS:
         sidecar = sidecar_path(photo, naming)

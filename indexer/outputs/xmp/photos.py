@@ -73,8 +73,9 @@ class PhotoFaces:
     # (face id, upright box, person's name or None, label source or None)
 
 
-def photos_with_faces(library: Library, paths: list[Path] | None) -> list[PhotoFaces]:
-    """The indexed photos with faces, under ``paths`` (files or folders; None: all), by path."""
+def indexed_photos(library: Library, paths: list[Path] | None) -> list[PhotoFaces]:
+    """The photos read successfully, with their faces (if any), under ``paths`` (files or folders; None:
+    all), by path."""
     chosen = [absolute(p) for p in paths] if paths else None
     photos: dict[int, PhotoFaces] = {}
     with Reader.open(library.config) as reader:
@@ -83,7 +84,8 @@ def photos_with_faces(library: Library, paths: list[Path] | None) -> list[PhotoF
         if chosen is not None and not any(path == c or path.startswith(folder_prefix(c)) for c in chosen):
             continue
         photo = photos.setdefault(photo_id, PhotoFaces(photo_id, path, width, height))
-        photo.faces.append((face_id, (x, y, w, h), name, source))
+        if face_id is not None:
+            photo.faces.append((face_id, (x, y, w, h), name, source))
     return list(photos.values())
 
 
