@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from indexer.vision.engines import DEFAULT_ENGINE, ENGINES
+from indexer.vision.raw import RAW_ENDINGS
 from indexer.errors import ConfigError
 from indexer.vision.weights import MODELS, DEFAULT_MODEL
 
@@ -58,7 +59,7 @@ def downloads_dir() -> Path:
 class LibraryConfig:
     roots: tuple[Path, ...] = (Path("~/Pictures").expanduser(),)
     extensions: frozenset[str] = frozenset(
-        {"jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff", "heic", "heif", "avif"}
+        {"jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff", "heic", "heif", "avif"} | RAW_ENDINGS
     )
     exclude: tuple[str, ...] = ("@eaDir", "#recycle")
     max_megapixels: float = 120.0

@@ -4,7 +4,7 @@ a fraction of a second."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from indexer.db import reads
 from indexer.db.reader import Reader
@@ -36,10 +36,12 @@ class FaceOfPerson:
 
 @dataclass(frozen=True)
 class PhotoOfPerson:
-    """A photo showing the person: its path and their faces in it, best score first."""
+    """A photo showing the person: its path and their faces in it, best score first; ``other_files``: the
+    other files of its shot (a RAW beside the JPEG the faces were read from)."""
 
     path: str
     faces: list[FaceOfPerson]
+    other_files: list[str] = field(default_factory=list)
 
     @property
     def score(self) -> float:
@@ -57,6 +59,7 @@ def photos_of(reader: Reader, name: str, min_score: float = 0.0) -> tuple[str, l
     grouped: dict[str, list[FaceOfPerson]] = {}
     for face_id, path, x, y, w, h, score, source in reads.faces_of_person(reader, everyone[found], min_score):
         grouped.setdefault(path, []).append(FaceOfPerson(face_id, path, [x, y, w, h], float(score), source))
-    photos = [PhotoOfPerson(path, faces) for path, faces in grouped.items()]
+    others = reads.other_files_of_shots(reader, list(grouped))
+    photos = [PhotoOfPerson(path, faces, others.get(path, [])) for path, faces in grouped.items()]
     photos.sort(key=lambda p: (-p.score, p.path))
     return found, photos

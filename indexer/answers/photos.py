@@ -3,7 +3,7 @@ errors``), from the database alone (plain SQL, ``db.reads``)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 
 from indexer.db import reads
@@ -46,6 +46,8 @@ class PhotoRecord:
     indexed_at: datetime
     error: str | None
     faces: list[StoredFace]
+    shot: list[str] = field(default_factory=list)  # every file of its shot, the one read for faces first
+    faces_from: str | None = None  # the file of its shot its faces were read from, when not itself
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -57,7 +59,24 @@ def photo_record(reader: Reader, photo: str) -> PhotoRecord:
     if row is None:
         raise IndexerError(f"not in the index: {photo} (`indexer index` its folder, or ask `indexer who-is`)")
     photo_id, path, width, height, size, indexed_at, error = row
-    return PhotoRecord(path, width, height, size, as_datetime(indexed_at), error, stored_faces(reader, photo_id))
+    faces, shot, faces_from = faces_of_file(reader, photo_id, width, height)
+    return PhotoRecord(path, width, height, size, as_datetime(indexed_at), error, faces, shot, faces_from)
+
+
+def faces_of_file(reader: Reader, photo_id: int, width: int | None, height: int | None,
+                  ) -> tuple[list[StoredFace], list[str], str | None]:
+    """The faces of one file (``width`` × ``height`` upright pixels) — its own, or, for a file of a shot
+    whose faces were read from another file of it, those, in its own pixels —, every file of its shot, and
+    the file they were read from when not itself."""
+    lead_id, lead_path, lead_width, lead_height, shot = reads.shot_of_photo(reader, photo_id)
+    faces = stored_faces(reader, lead_id)
+    if lead_id == photo_id:
+        return faces, shot, None
+    if width and height and lead_width and lead_height:
+        fx, fy = width / lead_width, height / lead_height
+        faces = [replace(face, box=[round(face.box[0] * fx), round(face.box[1] * fy), round(face.box[2] * fx),
+                                    round(face.box[3] * fy)]) for face in faces]
+    return faces, shot, lead_path
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.answers.photos import stored_faces
+from indexer.answers.photos import faces_of_file
 from indexer.db import queries
 from indexer.db.reader import Reader
 from indexer.errors import IndexerError
 from indexer.vision.imaging import UnreadablePhoto, load_photo, photo_formats
+from indexer.vision.raw import is_raw
 from indexer.indexing.analyse import FaceAnalyser
 from indexer.indexing.plan import FileState, file_state
 from indexer.library import Library
@@ -103,9 +104,10 @@ class WhoIs:
             known = queries.known_photos(session, [path]).get(path)
             if known is None or file_state(look_at(path), known, self.library.config.face_settings) is not FileState.UNCHANGED:
                 return None  # read it the ordinary way (which also says what is wrong with it)
+            photo = queries.photo_by_id(session, known.id)
+            faces, _, _ = faces_of_file(Reader.of_session(session), known.id, photo.width, photo.height)
             return [FaceAnswer(face.box, face.detection, face.person, face.score, face.face_id,
-                               face.source if face.person else None, face.origin)
-                    for face in stored_faces(Reader.of_session(session), known.id)]
+                               face.source if face.person else None, face.origin) for face in faces]
 
     def _from_pixels(self, pixels: np.ndarray) -> list[FaceAnswer]:
         faces, vectors = self.analyser.faces_of(pixels)
@@ -147,8 +149,9 @@ class WhoIs:
 
 def annotation_targets(photos: list[str], out: Path) -> dict[str, Path]:
     """Where each annotated copy goes: ``out`` itself for one photo (unless it is a folder), else
-    ``out/<name>`` (made unique when two photos share a name). A folder made here is marked as indexer's
-    output, so that the copies are never indexed as photos should it lie under a library root."""
+    ``out/<name>`` (made unique when two photos share a name; a camera RAW's copy is a JPEG,
+    ``<name>.jpg``). A folder made here is marked as indexer's output, so that the copies are never
+    indexed as photos should it lie under a library root."""
     if len(photos) == 1 and not out.is_dir():
         return {photos[0]: out}
     if out.exists() and not out.is_dir():
@@ -158,7 +161,7 @@ def annotation_targets(photos: list[str], out: Path) -> dict[str, Path]:
     targets: dict[str, Path] = {}
     used: set[str] = set()
     for photo in photos:
-        name = Path(photo).name
+        name = Path(photo).name + (".jpg" if is_raw(photo) else "")
         stem, suffix = os.path.splitext(name)
         candidate, n = name, 1
         while candidate in used:

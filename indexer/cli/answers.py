@@ -74,10 +74,11 @@ def find(
         if json_output:
             print_json({"photo": photo.path, "faces": [
                 {"face_id": f.face_id, "box": f.box, "score": round(f.score, 4), "source": f.source} for f in photo.faces
-            ]})
+            ], "files": [photo.path, *photo.other_files]})
             continue
+        also = f"\talso {', '.join(one_line(path) for path in photo.other_files)}" if photo.other_files else ""
         for f in photo.faces:
-            typer.echo(f"{one_line(photo.path)}\t{box_text(f.box)}\t{f.score:.2f}\t{f.source}")
+            typer.echo(f"{one_line(photo.path)}\t{box_text(f.box)}\t{f.score:.2f}\t{f.source}{also}")
 
 
 @app.command()

@@ -210,6 +210,10 @@ def show(
         return
     state = f"not indexed: {record.error}" if record.error else f"{record.width}×{record.height}, {len(record.faces)} face(s)"
     typer.echo(f"{one_line(record.photo)}: {state}; read {record.indexed_at:%Y-%m-%d %H:%M:%S} UTC")
+    if record.faces_from is not None:
+        typer.echo(f"one shot with {one_line(record.faces_from)}: its faces were read from that file")
+    elif len(record.shot) > 1:
+        typer.echo(f"one shot with {', '.join(one_line(path) for path in record.shot[1:])}: its faces are theirs too")
     for face in record.faces:
         score = f"{face.score:.2f}" if face.score is not None else "-"
         typer.echo(f"face {face.face_id}\t{box_text(face.box)}\t{face.detection:.2f}\t{face.person or 'unknown'}"

@@ -44,6 +44,9 @@ class Photo(Base):
     # sha256 (hex) of the file's bytes when it was indexed: a photo moved or renamed is recognised by it.
     # None for photos indexed before schema 0003 (they are matched by size, mtime and file name instead).
     content_hash: Mapped[str | None] = mapped_column(String)
+    # Another file of the same shot (IMG_0001.CR2 beside IMG_0001.JPG: indexing.shots) whose faces are this
+    # file's: this one has none of its own and is never decoded. None: the file is read for its faces.
+    shot_lead_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
     faces: Mapped[list[Face]] = relationship(back_populates="photo", cascade="all, delete-orphan", passive_deletes=True)
 

@@ -19,6 +19,7 @@ __all__ = [
     "people_with_counts", "person_ids_by_name", "faces_of_person", "photo_by_path", "faces_of_photo",
     "failed_photos", "Counts", "counts", "last_run", "last_training", "name_events", "faces_in_clusters",
     "faces_for_export", "faces_with_photos", "people_names", "indexed_faces_by_photo", "advisory_lock_held",
+    "shot_of_photo", "other_files_of_shots",
 ]
 
 _NAME_OF_FACE = "LEFT JOIN people ON people.id = faces.person_id"
@@ -62,6 +63,29 @@ def photo_by_path(reader: Reader, path: str) -> tuple | None:
     """(id, path, width, height, size, indexed_at, error) of the photo at ``path``, or None."""
     rows = reader.rows("SELECT id, path, width, height, size, indexed_at, error FROM photos WHERE path = :path", path=path)
     return rows[0] if rows else None
+
+
+def shot_of_photo(reader: Reader, photo_id: int) -> tuple[int, str, int | None, int | None, list[str]]:
+    """The shot of a photo (``indexing.shots``): (the id, path, width and height of the file its faces are
+    read from — the photo itself unless it is a companion —, every file of the shot, that one first)."""
+    lead = reader.value("SELECT COALESCE(shot_lead_id, id) FROM photos WHERE id = :photo", photo=photo_id)
+    lead_id, path, width, height = reader.rows("SELECT id, path, width, height FROM photos WHERE id = :lead", lead=lead)[0]
+    others = [row[0] for row in reader.rows("SELECT path FROM photos WHERE shot_lead_id = :lead ORDER BY path", lead=lead)]
+    return lead_id, path, width, height, [path, *others]
+
+
+def other_files_of_shots(reader: Reader, paths: list[str]) -> dict[str, list[str]]:
+    """Path of a photo read for its faces → the paths of the other files of its shot (its companions), for
+    those of ``paths`` that have any."""
+    found: dict[str, list[str]] = {}
+    for start in range(0, len(paths), 500):
+        chunk = paths[start : start + 500]
+        names = ", ".join(f":p{i}" for i in range(len(chunk)))
+        for lead, other in reader.rows(
+                "SELECT lead.path, other.path FROM photos other JOIN photos lead ON lead.id = other.shot_lead_id "
+                f"WHERE lead.path IN ({names}) ORDER BY lead.path, other.path", **{f"p{i}": p for i, p in enumerate(chunk)}):
+            found.setdefault(lead, []).append(other)
+    return found
 
 
 def faces_of_photo(reader: Reader, photo_id: int) -> list[tuple]:
@@ -153,14 +177,17 @@ def faces_with_photos(reader: Reader) -> list[tuple]:
 
 
 def indexed_faces_by_photo(reader: Reader) -> list[tuple]:
-    """Every photo read successfully with its faces, by path and face: (photo id, path, width, height, face
-    id, x, y, w, h, the person's name or None, label source); a photo without faces is one row whose face
-    fields are None."""
+    """Every photo read successfully with its faces, by path and face: (photo id, path, width, height, the
+    id, width and height of the file of its shot its faces were read from (itself unless it is a
+    companion), face id, x, y, w, h (in that file's pixels), the person's name or None, label source); a
+    photo without faces is one row whose face fields are None."""
     return reader.rows(
-        "SELECT photos.id, photos.path, photos.width, photos.height, faces.id, faces.box_x, faces.box_y, "
-        "       faces.box_w, faces.box_h, people.name, faces.label_source "
-        f"FROM photos LEFT JOIN faces ON photos.id = faces.photo_id {_NAME_OF_FACE} "
-        "WHERE photos.error IS NULL AND photos.width IS NOT NULL ORDER BY photos.path, faces.id")
+        "SELECT photos.id, photos.path, photos.width, photos.height, lead.id, lead.width, lead.height, faces.id, "
+        "       faces.box_x, faces.box_y, faces.box_w, faces.box_h, people.name, faces.label_source "
+        "FROM photos JOIN photos lead ON lead.id = COALESCE(photos.shot_lead_id, photos.id) "
+        f"LEFT JOIN faces ON faces.photo_id = lead.id {_NAME_OF_FACE} "
+        "WHERE photos.error IS NULL AND photos.width IS NOT NULL AND lead.error IS NULL AND lead.width IS NOT NULL "
+        "ORDER BY photos.path, faces.id")
 
 
 def advisory_lock_held(reader: Reader) -> bool:

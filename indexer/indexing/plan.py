@@ -116,7 +116,8 @@ class Plan:
     photos to delete; ``unseen``: photos kept because their folder is empty, missing or unreadable (by
     that folder); ``out_of_scope``: kept because their file is there but no longer matches the
     settings; ``held_back``: gone from disk, but too many at once to remove without ``--prune``;
-    ``hashes``: content hashes computed while planning, by path."""
+    ``hashes``: content hashes computed while planning, by path; ``released``: records of files that a
+    shot's lead takes over (``shots``), removed before the reading."""
 
     read: list[ToRead] = field(default_factory=list)
     touched: list[tuple[ScannedFile, KnownPhoto]] = field(default_factory=list)
@@ -127,6 +128,7 @@ class Plan:
     out_of_scope: list[KnownPhoto] = field(default_factory=list)
     held_back: list[KnownPhoto] = field(default_factory=list)
     hashes: dict[str, str] = field(default_factory=dict)
+    released: list[int] = field(default_factory=list)
     scanned: int = 0
     new: int = 0
     changed: int = 0

@@ -24,10 +24,12 @@ from indexer.db.values import RunStatus
 from indexer.errors import IndexerError, RootNotFound
 from indexer.indexing.analyse import FaceAnalyser
 from indexer.indexing.plan import FileState, FolderState, LocalDisk, Plan, ToRead, file_state, plan_run
-from indexer.indexing.store import Analysed, apply_moves_and_removals, store_batch
+from indexer.indexing.shots import Companion, plan_shots
+from indexer.indexing.store import Analysed, CompanionFile, apply_moves_and_removals, store_batch, store_companions
 from indexer.library import Library
 from indexer.files import folder_prefix
 from indexer.indexing.scan import LibraryScan, look_at
+from indexer.vision.imaging import photo_formats, upright_size
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +43,9 @@ class IndexSummary:
     recognition named; ``names_lost`` counts names given by hand that no face of their re-read photo
     matches (``indexer lost-names``); ``errors`` counts the files this run could not index (a file that
     failed before is tried again on every run, and counted again if it fails again); ``remaining`` counts
-    the files left for the next run when the time budget ran out; ``seconds`` is wall time."""
+    the files left for the next run when the time budget ran out; ``companions`` counts the files
+    recorded as one shot with another file, whose faces they share (a RAW beside its JPEG: not read);
+    ``seconds`` is wall time."""
 
     scanned: int = 0
     new: int = 0
@@ -50,6 +54,7 @@ class IndexSummary:
     removed: int = 0
     moved: int = 0
     kept: int = 0
+    companions: int = 0
     faces_added: int = 0
     faces_named: int = 0
     names_lost: int = 0
@@ -224,10 +229,11 @@ def _index_roots(writer: _Writer, present: tuple[Path, ...], missing: tuple[Path
         known = {path: photo for path, photo in queries.known_photos(session).items() if path.startswith(prefixes)}
     plan = plan_run(files, known, roots, writer.face_settings, LocalDisk(), scan.unlisted_dirs, prune,
                     config.library.max_removed_share)
+    companions = plan_shots(plan, files, known, functools.partial(_holding_users_work, library))
     _report_plan(plan, len(known))
     writer.vectors  # checked against the database (and rebuilt where they disagree) on every run
     with library.transaction() as session:
-        removed_faces, names_removed = apply_moves_and_removals(session, plan)
+        removed_faces, names_removed = apply_moves_and_removals(session, plan, companions)
     writer.forget_vectors(removed_faces)
     if plan.remove:
         level = logging.WARNING if names_removed else logging.INFO
@@ -237,6 +243,12 @@ def _index_roots(writer: _Writer, present: tuple[Path, ...], missing: tuple[Path
     summary.scanned, summary.new, summary.changed, summary.unchanged = plan.scanned, plan.new, plan.changed, plan.unchanged
     summary.moved, summary.removed, summary.kept = len(plan.moves), len(plan.remove), plan.kept
     writer.read_and_store(plan.read, plan.hashes)
+    summary.companions = writer.store_companions(companions, plan.hashes)
+
+
+def _holding_users_work(library: Library, photo_ids: list[int]) -> set[int]:
+    with library.session() as session:
+        return queries.holding_users_work(session, photo_ids)
 
 
 def _report_plan(plan: Plan, held: int) -> None:
@@ -340,6 +352,17 @@ class _Writer:
         if read < len(todo):
             self.summary.remaining = len(todo) - read
             log.warning("time budget used up: %d photo(s) left for the next run", self.summary.remaining)
+
+    def store_companions(self, companions: list[Companion], hashes: dict[str, str]) -> int:
+        """Record the files of shots whose faces another file of the shot gave (``shots``): their content
+        hash and upright size read first, outside the transaction. Returns how many were recorded."""
+        if not companions:
+            return 0
+        formats = photo_formats(self.library.config.library.extensions)
+        files = [CompanionFile(companion, hashes.get(companion.file.path) or LocalDisk().sha256(companion.file.path),
+                               upright_size(companion.file.path, formats)) for companion in companions]
+        with self.library.transaction() as session:
+            return store_companions(session, files, self.face_settings)
 
     def _with_drawn_faces(self, todo: list[ToRead]) -> list[ToRead]:
         """``todo`` with the faces drawn by hand on the photos it reads again, to be embedded anew."""

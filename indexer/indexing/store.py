@@ -20,6 +20,7 @@ from indexer.db.models import Face, Photo
 from indexer.db.values import FaceOrigin
 from indexer.geometry import box_overlap, same_face
 from indexer.indexing.plan import Plan
+from indexer.indexing.shots import Companion
 from indexer.indexing.scan import ScannedFile
 from indexer.naming import labels
 from indexer.vision.detect import DetectedFace
@@ -82,6 +83,10 @@ def store_batch(session: Session, items: list[Analysed], face_settings: str, mod
             photo = queries.photo_by_id(session, item.before.id)
             kept = labels.names_of_photo(session, photo.id)  # read before the faces they are on go
             result.replaced += queries.delete_faces_of(session, [photo.id], FaceOrigin.DETECTED)  # drawn ones stay
+            if photo.width and photo.height and (item.width, item.height) != (photo.width, photo.height) and item.width:
+                kept = kept.scaled(item.width / photo.width, item.height / photo.height)  # another size, or file
+        # A shot's next file takes over when its lead was deleted (indexing.shots): the record goes with it.
+        photo.path, photo.shot_lead_id = item.file.path, None
         photo.size, photo.mtime_ns, photo.indexed_at = item.file.size, item.file.mtime_ns, now
         photo.width, photo.height, photo.error = item.width, item.height, item.error
         photo.analysis = face_settings
@@ -151,14 +156,45 @@ def _lost_reason(item: Analysed) -> str:
     return "the photo changed: no face at the same place looks like the named one"
 
 
-def apply_moves_and_removals(session: Session, plan: Plan) -> tuple[list[int], int]:
-    """Write the plan's moves, touched files and removals. Returns (the removed faces' ids, how many of
-    them carried a name given by hand)."""
+def apply_moves_and_removals(session: Session, plan: Plan, companions: list[Companion] = ()) -> tuple[list[int], int]:
+    """Write the plan's moves, touched files and removals; of the shots (``shots``), remove the records
+    the leads take over, and the faces of photos that become companions. Returns (the removed faces' ids,
+    how many of them carried a name given by hand)."""
     remove_ids = [photo.id for photo in plan.remove]
     named = queries.manual_faces_under(session, remove_ids) if remove_ids else 0
-    face_ids = queries.delete_photos(session, remove_ids) if remove_ids else []
+    face_ids = queries.delete_photos(session, remove_ids + plan.released) if remove_ids or plan.released else []
+    demoted = [companion.row.id for companion in companions if companion.demoted]
+    face_ids += queries.delete_faces_of(session, demoted) if demoted else []
     if plan.moves:
         queries.move_photos(session, [(photo.id, found.path, found.size, found.mtime_ns) for found, photo in plan.moves])
     for found, photo in plan.touched:
         queries.touch_photo(session, photo.id, found.size, found.mtime_ns)
     return face_ids, named
+
+
+@dataclass(frozen=True)
+class CompanionFile:
+    """A companion (``shots.Companion``) as recorded: its content hash, and its size once decoded upright
+    (None: not known), read from the file before the transaction."""
+
+    companion: Companion
+    content_hash: str | None
+    upright: tuple[int, int] | None
+
+
+def store_companions(session: Session, files: list[CompanionFile], face_settings: str) -> int:
+    """Record each companion with its lead, once the lead's record has been read well (a lead that could
+    not be read leaves its companions to the next run, when one of them is read instead). Returns how
+    many were recorded."""
+    leads = queries.known_photos(session, [f.companion.lead for f in files])
+    now = utcnow()
+    recorded = 0
+    for f in files:
+        lead = leads.get(f.companion.lead)
+        if lead is None or lead.failed or lead.lead_id is not None:
+            continue
+        found, row = f.companion.file, f.companion.row
+        queries.record_companion(session, row.id if row is not None else None, found.path, found.size, found.mtime_ns,
+                                 f.content_hash, lead.id, f.upright, face_settings, now)
+        recorded += 1
+    return recorded

@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -482,6 +482,15 @@ class PhotoNames:
 
     def __bool__(self) -> bool:
         return bool(self.labels or self.rejections)
+
+    def scaled(self, fx: float, fy: float) -> PhotoNames:
+        """The same, with the boxes scaled by ``fx`` across and ``fy`` down: the photo is read in another
+        size (saved smaller, or another file of its shot took its place)."""
+        def moved(label: queries.ManualLabel) -> queries.ManualLabel:
+            x, y, w, h = label.box
+            return replace(label, box=(round(x * fx), round(y * fy), round(w * fx), round(h * fy)))
+
+        return PhotoNames([moved(label) for label in self.labels], [(moved(label), people) for label, people in self.rejections])
 
 
 def names_of_photo(session: Session, photo_id: int) -> PhotoNames:

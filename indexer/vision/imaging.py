@@ -15,6 +15,8 @@ import numpy as np
 import pillow_heif
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from indexer.vision.raw import RAW_ENDINGS, RAW_FORMAT, BadRaw, decode_raw, is_raw, raw_frame
+
 log = logging.getLogger(__name__)
 
 pillow_heif.register_heif_opener()  # HEIC/HEIF from phones; Pillow reads JPEG, PNG, WebP, AVIF, TIFF, BMP itself
@@ -24,20 +26,28 @@ Image.MAX_IMAGE_PIXELS = None
 
 _HIGH_BIT_MODES = {"I;16", "I;16L", "I;16B", "I;16N", "I", "F"}
 
-DEFAULT_FORMATS = ("AVIF", "BMP", "HEIF", "JPEG", "PNG", "TIFF", "WEBP")
+DEFAULT_FORMATS = ("AVIF", "BMP", "HEIF", "JPEG", "PNG", RAW_FORMAT, "TIFF", "WEBP")
 
 
 def photo_formats(extensions: Iterable[str]) -> tuple[str, ...]:
-    """The Pillow formats of these file endings (``jpg`` → JPEG): the only decoders ``load_photo`` lets
-    look at a file. Pillow knows some 40 formats, and would otherwise open whatever the content is,
-    whatever the name says — a ``.jpg`` holding PostScript would be rendered by Ghostscript."""
+    """The Pillow formats of these file endings (``jpg`` → JPEG), and RAW_FORMAT for camera RAW endings
+    (``cr2``): the only decoders ``load_photo`` lets look at a file. Pillow knows some 40 formats, and
+    would otherwise open whatever the content is, whatever the name says — a ``.jpg`` holding PostScript
+    would be rendered by Ghostscript."""
     Image.init()
     registered = Image.registered_extensions()
-    return tuple(sorted({registered[f".{e}"] for e in extensions if f".{e}" in registered}))
+    extensions = set(extensions)
+    raw = {RAW_FORMAT} if extensions & RAW_ENDINGS else set()
+    return tuple(sorted({registered[f".{e}"] for e in extensions - RAW_ENDINGS if f".{e}" in registered} | raw))
 
 
 class UnreadablePhoto(Exception):
     """A file that cannot be decoded as a photo. ``str(e)`` is the reason, for the errors list."""
+
+
+def pillow_formats(formats: Iterable[str]) -> list[str]:
+    """``formats`` without RAW_FORMAT: the list Pillow's ``Image.open`` may try."""
+    return [name for name in formats if name != RAW_FORMAT]
 
 
 def load_photo(path: str | Path, max_megapixels: float, formats: Iterable[str] = DEFAULT_FORMATS) -> np.ndarray:
@@ -54,11 +64,14 @@ def load_upright(path: str | Path, max_megapixels: float, formats: Iterable[str]
                  scale: float = 1.0) -> Image.Image:
     """``load_photo`` as an RGB Pillow image. ``scale`` (0–1]: the image may be decoded smaller, down to
     this fraction of its size, where the decoder can skip the detail cheaply (JPEG: 1/2, 1/4 or 1/8 of
-    each side, several times faster); the image's ``size`` says what it got."""
+    each side, several times faster; RAW: a half-size demosaic); the image's ``size`` says what it got.
+    A camera RAW file (by its ending, when RAW_FORMAT is among ``formats``) is decoded by ``raw``."""
     try:
+        if RAW_FORMAT in formats and is_raw(path):
+            return decode_raw(path, max_megapixels, scale)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path, formats=list(formats)) as image:
+            with Image.open(path, formats=pillow_formats(formats)) as image:
                 width, height = image.size
                 if width * height > max_megapixels * 1_000_000:
                     raise UnreadablePhoto(
@@ -71,6 +84,8 @@ def load_upright(path: str | Path, max_megapixels: float, formats: Iterable[str]
                 return to_rgb(_upright(image))
     except UnreadablePhoto:
         raise
+    except BadRaw as e:
+        raise UnreadablePhoto(str(e)) from e
     except Image.DecompressionBombError as e:
         raise UnreadablePhoto(f"image too large: {e}") from e
     except FileNotFoundError as e:
@@ -85,6 +100,33 @@ def load_upright(path: str | Path, max_megapixels: float, formats: Iterable[str]
         raise UnreadablePhoto(f"damaged or truncated image: {e}") from e
     except (ValueError, SyntaxError, EOFError, MemoryError) as e:
         raise UnreadablePhoto(f"cannot decode image: {e}") from e
+
+
+def stored_geometry(path: str | Path, formats: Iterable[str] = DEFAULT_FORMATS) -> tuple[tuple[int, int], int]:
+    """The picture's size as stored (width, height, pixels) and its EXIF orientation (1–8; 1 when none),
+    from its header (a RAW's: the picture ``raw`` decodes, with the RAW's orientation). Nothing is
+    decoded. Raises UnreadablePhoto."""
+    try:
+        if RAW_FORMAT in formats and is_raw(path):
+            frame = raw_frame(path, math.inf)
+            return frame.stored, frame.orientation
+        with Image.open(path, formats=pillow_formats(formats)) as image:
+            orientation = image.getexif().get(0x0112, 1)
+            return image.size, orientation if isinstance(orientation, int) and 1 <= orientation <= 8 else 1
+    except BadRaw as e:
+        raise UnreadablePhoto(str(e)) from e
+    except (OSError, ValueError, SyntaxError, EOFError) as e:
+        raise UnreadablePhoto(f"cannot read its header: {e}") from e
+
+
+def upright_size(path: str | Path, formats: Iterable[str] = DEFAULT_FORMATS) -> tuple[int, int] | None:
+    """The picture's size once decoded upright (width, height, pixels), from its header; None when it
+    cannot be read."""
+    try:
+        (width, height), orientation = stored_geometry(path, formats)
+    except UnreadablePhoto:
+        return None
+    return (height, width) if orientation >= 5 else (width, height)
 
 
 def _upright(image: Image.Image) -> Image.Image:

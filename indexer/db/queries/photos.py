@@ -9,7 +9,8 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from indexer.db.models import Photo
+from indexer.db.models import Face, LostName, Photo, Rejection
+from indexer.db.values import FaceOrigin, LabelSource
 
 from indexer.db.queries.faces import delete_faces_of
 from indexer.db.queries.rows import in_id_order
@@ -19,6 +20,7 @@ __all__ = [
     "forget_settings",
     "KnownPhoto", "known_photos", "count_photos_under", "photo_outcomes", "move_photos", "touch_photo",
     "mark_failed", "delete_photos", "indexed_photo_paths", "photo_paths",
+    "holding_users_work", "record_companion",
 ]
 
 
@@ -33,12 +35,14 @@ class KnownPhoto:
     failed: bool  # it could not be indexed last time
     face_settings: str | None  # the settings it was indexed with (Config.face_settings)
     content_hash: str | None  # sha256 of its bytes (None before schema 0003)
+    lead_id: int | None = None  # the file of its shot its faces are read from (None: itself)
 
 
 def known_photos(session: Session, paths: Iterable[str] | None = None) -> dict[str, KnownPhoto]:
     """Every file the database knows (indexed or failed), by path; only ``paths`` when given."""
     query = select(
-        Photo.id, Photo.path, Photo.size, Photo.mtime_ns, Photo.error.is_not(None), Photo.analysis, Photo.content_hash
+        Photo.id, Photo.path, Photo.size, Photo.mtime_ns, Photo.error.is_not(None), Photo.analysis, Photo.content_hash,
+        Photo.shot_lead_id,
     )
     if paths is None:
         return {row[1]: KnownPhoto(*row) for row in session.execute(query)}
@@ -86,11 +90,14 @@ def mark_failed(session: Session, photo_id: int, error: str, when: datetime) -> 
 
 
 def delete_photos(session: Session, photo_ids: Iterable[int]) -> list[int]:
-    """Delete these photos and their faces; returns the deleted face ids."""
+    """Delete these photos and their faces; returns the deleted face ids. A file that was one shot with
+    a deleted photo is its own photo again (read for its faces by the next run)."""
     photo_ids = list(photo_ids)
     removed = delete_faces_of(session, photo_ids)
     for start in range(0, len(photo_ids), 500):
-        session.execute(delete(Photo).where(Photo.id.in_(photo_ids[start : start + 500])))
+        batch = photo_ids[start : start + 500]
+        session.execute(delete(Photo).where(Photo.id.in_(batch)))
+        session.execute(update(Photo).where(Photo.shot_lead_id.in_(batch)).values(shot_lead_id=None, analysis=None))
     return removed
 
 
@@ -125,3 +132,33 @@ def photo_paths(session: Session, photo_ids) -> dict[int, str]:
         found.update(session.execute(select(Photo.id, Photo.path).where(Photo.id.in_(ids[start : start + 500]))).all())
     return found
 
+
+
+def holding_users_work(session: Session, photo_ids: Iterable[int]) -> set[int]:
+    """Which of these photos hold anything of the user's: a name given (or cleared) by hand, a face drawn
+    by hand or said not to be somebody, a lost name."""
+    ids = list(photo_ids)
+    found: set[int] = set()
+    for start in range(0, len(ids), 500):
+        batch = ids[start : start + 500]
+        found.update(session.scalars(select(Face.photo_id).where(
+            Face.photo_id.in_(batch), (Face.label_source == LabelSource.MANUAL) | (Face.origin == FaceOrigin.DRAWN))))
+        found.update(session.scalars(select(Face.photo_id).join(Rejection, Rejection.face_id == Face.id)
+                                     .where(Face.photo_id.in_(batch))))
+        found.update(session.scalars(select(LostName.photo_id).where(LostName.photo_id.in_(batch))))
+    return found
+
+
+def record_companion(session: Session, photo_id: int | None, path: str, size: int, mtime_ns: int,
+                     content_hash: str | None, lead_id: int, upright: tuple[int, int] | None, settings: str,
+                     when: datetime) -> None:
+    """A file of a shot whose faces are those of photo ``lead_id`` (``indexing.shots``): its record made
+    (``photo_id`` None) or brought up to date; it has no faces of its own. ``upright``: its size once
+    decoded upright (None: not known)."""
+    photo = session.get(Photo, photo_id) if photo_id is not None else None
+    if photo is None:
+        photo = Photo(path=path)
+        session.add(photo)
+    photo.path, photo.size, photo.mtime_ns, photo.content_hash = path, size, mtime_ns, content_hash
+    photo.width, photo.height = upright if upright is not None else (None, None)
+    photo.shot_lead_id, photo.analysis, photo.error, photo.indexed_at = lead_id, settings, None, when

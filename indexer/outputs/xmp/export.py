@@ -17,6 +17,7 @@ from indexer.outputs.xmp.photos import (BACKUP_SUFFIX, PhotoFaces, covers, index
                                         shared_sidecar, sidecar_path, stored_geometry, upright_size_agrees)
 from indexer.outputs.xmp.regions import UnreadableXmp, read_regions, to_stored, to_upright
 from indexer.outputs.xmp.sidecar import RegionToWrite, SidecarNotEditable, merge_sidecar, new_sidecar
+from indexer.vision.raw import is_raw
 
 if TYPE_CHECKING:
     from indexer.library import Library
@@ -49,9 +50,13 @@ def export_xmp(library: Library, paths: list[Path] | None = None, named_only: bo
     file, a folder that cannot be written), is skipped and reported, and the others are written."""
     report = ExportReport(dry_run=dry_run)
     naming = library.config.xmp.sidecar
-    for photo in indexed_photos(library, paths):
-        if not photo.faces and not _holds_our_regions(sidecar_path(Path(photo.path), naming)):
-            continue  # no face, and no regions of indexer's from before to take out
+    written: set[Path] = set()
+    # The files of a shot named alike share photo.xmp (Lightroom's for the RAW): written once, for the RAW.
+    for photo in sorted(indexed_photos(library, paths), key=lambda p: (str(sidecar_path(Path(p.path), naming)), not is_raw(p.path))):
+        sidecar = sidecar_path(Path(photo.path), naming)
+        if sidecar in written or not photo.faces and not _holds_our_regions(sidecar):
+            continue  # written already for its shot; or no face, and no regions of indexer's from before to take out
+        written.add(sidecar)
         try:
             _export_photo(photo, naming, named_only, dry_run, report)
         except _Skipped as e:
@@ -62,7 +67,7 @@ def export_xmp(library: Library, paths: list[Path] | None = None, named_only: bo
 def _export_photo(photo: PhotoFaces, naming: str, named_only: bool, dry_run: bool, report: ExportReport) -> None:
     path = Path(photo.path)
     sidecar = sidecar_path(path, naming)
-    reason = shared_sidecar(path, naming)
+    reason = shared_sidecar(path, naming, photo.shot)
     if reason is not None:
         raise _Skipped(reason)
     try:

@@ -15,6 +15,7 @@ from indexer.errors import IndexerError
 from indexer.geometry import box_overlap
 from indexer.naming.labels import by_hand
 from indexer.naming.names import BadName, clean_name
+from indexer.files import absolute, folder_prefix
 from indexer.outputs.xmp.photos import (SIDECAR_NAMINGS, PhotoFaces, covers, embedded_xmp, indexed_photos, read_sidecar,
                                         shared_sidecar, sidecar_path, stored_geometry)
 from indexer.outputs.xmp.regions import Region, UnreadableXmp, read_regions, to_upright
@@ -68,18 +69,25 @@ def import_xmp(library: Library, paths: list[Path] | None = None, dry_run: bool 
     once per photo. Holds the writer lock when it draws faces (the vector file changes too)."""
     report = ImportReport(dry_run=dry_run)
     plans = []
-    for photo in indexed_photos(library, paths):
-        skip = _Skipped(photo.path, report)
-        regions = _face_regions(_regions_of(Path(photo.path), report, library), skip)
-        if not regions:
+    for shot in _shots(indexed_photos(library, None), paths):
+        skip = _Skipped(report)
+        found: list[tuple[PhotoFaces, Region, int]] = []  # (the file it is in, region, that file's orientation)
+        sidecars: set[Path] = set()  # read already (IMG_1.xmp is the sidecar of IMG_1.CR2 and of IMG_1.JPG)
+        for photo in shot:
+            regions = _regions_of(Path(photo.path), report, library, [f.path for f in shot], sidecars)
+            if not regions:
+                continue
+            try:
+                _, orientation = stored_geometry(Path(photo.path))
+            except OSError as e:
+                report.unreadable.append({"file": photo.path, "reason": e.strerror or str(e)})
+                continue
+            found += [(photo, region, orientation) for region in regions]
+        usable = _face_regions(found, skip)
+        if not usable:
             continue
         report.photos_with_regions += 1
-        try:
-            _, orientation = stored_geometry(Path(photo.path))
-        except OSError as e:
-            report.unreadable.append({"file": photo.path, "reason": e.strerror or str(e)})
-            continue
-        plans.append(_plan_photo(photo, regions, orientation, overwrite, library.config.detection.min_face_size, report, skip))
+        plans.append(_plan_photo(shot[0], usable, overwrite, library.config.detection.min_face_size, report, skip))
     report.named = sum(len(plan.names) for plan in plans)
     drawing = [plan for plan in plans if plan.to_draw]
     if dry_run:
@@ -93,66 +101,82 @@ def import_xmp(library: Library, paths: list[Path] | None = None, dry_run: bool 
     return report
 
 
+def _shots(photos: list[PhotoFaces], paths: list[Path] | None) -> list[list[PhotoFaces]]:
+    """The photos by shot (``indexing.shots``: a RAW beside its JPEG), the file its faces are read from
+    first, for the shots with a file under ``paths`` (None: all)."""
+    chosen = [absolute(p) for p in paths] if paths else None
+    shots: dict[int, list[PhotoFaces]] = {}
+    for photo in photos:
+        shots.setdefault(photo.lead_id, []).append(photo)
+    return [sorted(files, key=lambda f: f.photo_id != lead_id) for lead_id, files in shots.items()
+            if any(f.photo_id == lead_id for f in files)
+            and (chosen is None or any(f.path == c or f.path.startswith(folder_prefix(c)) for f in files for c in chosen))]
+
+
 class _Skipped:
-    """The regions of one photo skipped, into ``bad_regions``: each reason for each name once."""
+    """The regions of one shot skipped, into ``bad_regions``: each reason for each name once."""
 
-    def __init__(self, photo: str, report: ImportReport):
-        self.photo, self.report, self.said = photo, report, set()
+    def __init__(self, report: ImportReport):
+        self.report, self.said = report, set()
 
-    def __call__(self, region: Region, reason: str) -> None:
+    def __call__(self, photo: str, region: Region, reason: str) -> None:
         if (region.name, reason) not in self.said:
             self.said.add((region.name, reason))
-            self.report.bad_regions.append({"photo": self.photo, "sidecar": region.source, "reason": reason,
+            self.report.bad_regions.append({"photo": photo, "sidecar": region.source, "reason": reason,
                                             "name": one_line(region.name) if region.name is not None else None})
 
 
-def _face_regions(regions: list[Region], skip: _Skipped) -> list[tuple[Region, str]]:
-    """The named face regions of a photo that can be taken in, each with its name as a person's name;
-    the rest skipped (reported). Microsoft's copies are
-    used only when the photo has no MWG region (digiKam writes both; its MP copy of a rotated photo is
-    not even in the same frame). Unnamed face regions say nothing to take in, and are passed over."""
-    if any(region.schema == "mwg" for region in regions):
-        regions = [region for region in regions if region.schema == "mwg"]
+def _face_regions(found: list[tuple[PhotoFaces, Region, int]], skip: _Skipped) -> list[tuple[Region, str, tuple, str]]:
+    """The named face regions of a shot's files that can be taken in, each with its name as a person's
+    name, its box in the pixels of the file the shot's faces were read from, and the file it is in; the
+    rest skipped (reported). Microsoft's copies are used only when the shot has no MWG region (digiKam
+    writes both; its MP copy of a rotated photo is not even in the same frame). Unnamed face regions say
+    nothing to take in, and are passed over."""
+    if any(region.schema == "mwg" for _, region, _ in found):
+        found = [item for item in found if item[1].schema == "mwg"]
     usable = []
-    for region in regions:
+    for photo, region, orientation in found:
         if region.kind.casefold() != "face":
-            skip(region, f"a {one_line(region.kind)[:40]} region, not a face")
+            skip(photo.path, region, f"a {one_line(region.kind)[:40]} region, not a face")
         elif region.name is None:
             continue
         else:
             try:
                 name = clean_name(region.name)
             except BadName as e:
-                skip(region, str(e))
+                skip(photo.path, region, str(e))
                 continue
             if region.problem is not None:
-                skip(region, region.problem)
+                skip(photo.path, region, region.problem)
             else:
-                usable.append((region, name))
+                x, y, w, h = to_upright(region.area, (photo.width, photo.height), orientation)
+                fx, fy = photo.scale
+                usable.append((region, name, (x / fx, y / fy, w / fx, h / fy), photo.path))
     return usable
 
 
-def _plan_photo(photo: PhotoFaces, regions: list[tuple[Region, str]], orientation: int, overwrite: bool,
+def _plan_photo(photo: PhotoFaces, regions: list[tuple[Region, str, tuple, str]], overwrite: bool,
                 min_face_size: int, report: ImportReport, skip: _Skipped) -> _PhotoPlan:
-    """Which face each region names, or which face it draws (see import_xmp)."""
+    """Which face of ``photo`` (a shot's lead) each region (with its box in ``photo``'s pixels and the
+    file it is in) names, or which face it draws (see import_xmp)."""
     plan = _PhotoPlan(photo)
     size = (photo.width, photo.height)
     faces = list(photo.faces)  # (face id, box, name, source); faces to draw join with ids from -1 down
     by_id = {face_id: name for face_id, _, name, _ in faces}
     taken: set[int] = set()
     seen: set[tuple[int, str]] = set()
-    for region, wanted in regions:
+    for region, wanted, upright, where in regions:
         if region.face_id in by_id and (by_id[region.face_id] or "").casefold() == wanted.casefold():
             report.already_named += 1  # indexer's own region (an export), on its face as it is
             seen.add((region.face_id, wanted.casefold()))
             continue
-        box = _inside(to_upright(region.area, size, orientation), size)
+        box = _inside(upright, size)
         overlaps = sorted(((box_overlap(box, face_box), face_id, name, source)
                            for face_id, face_box, name, source in faces if covers(box, face_box)), reverse=True)
         if not overlaps:
             if max(box[2], box[3]) < min_face_size:
-                skip(region, f"its area is {box[2]}×{box[3]} px, too small to draw a face: the longer side must be "
-                             f"at least {min_face_size} px ([detection] min_face_size)")
+                skip(where, region, f"its area is {box[2]}×{box[3]} px, too small to draw a face: the longer side "
+                                    f"must be at least {min_face_size} px ([detection] min_face_size)")
                 continue
             planned_id = -1 - len(plan.to_draw)
             plan.to_draw.append((box, wanted))
@@ -230,15 +254,17 @@ def _write(library: Library, plans: list[_PhotoPlan], vectors: dict[int, Any], r
         library.change_vectors(added=(added_ids, np.stack(added_vectors).astype(np.float32)))
 
 
-def _regions_of(photo: Path, report: ImportReport, library: Library) -> list[Region]:
-    """The regions in ``photo``'s sidecars (both namings) and in the XMP embedded in it, in that order,
-    each with the sidecar it came from (None: embedded). A sidecar that is a link, not a regular file, too
-    large or not well-formed XMP is reported and left alone."""
+def _regions_of(photo: Path, report: ImportReport, library: Library, shot: list[str], sidecars: set[Path]) -> list[Region]:
+    """The regions in ``photo``'s sidecars (both namings; not those in ``sidecars``, read already, which
+    this adds to) and in the XMP embedded in it, in that order, each with the sidecar it came from (None:
+    embedded). A sidecar that is a link, not a regular file, too large or not well-formed XMP is reported
+    and left alone. ``shot``: the files of its shot, who may share ``photo.xmp``."""
     found: list[Region] = []
     for naming in SIDECAR_NAMINGS:
         sidecar = sidecar_path(photo, naming)
-        if naming == "photo.xmp" and shared_sidecar(photo, naming):
-            continue  # photo.xmp belongs to several files: whose regions they are is not known
+        if sidecar in sidecars or naming == "photo.xmp" and shared_sidecar(photo, naming, shot):
+            continue  # read already; or photo.xmp belongs to several files: whose regions they are is not known
+        sidecars.add(sidecar)
         try:
             data = read_sidecar(sidecar)
             if data is not None:

@@ -48,11 +48,20 @@ def sidecar_path(photo: Path, naming: str) -> Path:
 
 def stored_geometry(photo: Path) -> tuple[tuple[int, int], int]:
     """The photo's size as stored (width, height in pixels) and its EXIF orientation (1–8; 1 when none),
-    from its header. OSError when it cannot be read."""
+    from its header (a camera RAW's: the picture the index reads it as, ``vision.raw``). OSError when it
+    cannot be read."""
     from PIL import Image
 
-    import indexer.vision.imaging  # noqa: F401  (registers the HEIF opener)
+    from indexer.vision.imaging import UnreadablePhoto, stored_geometry as header_geometry
+    from indexer.vision.raw import is_raw
 
+    if is_raw(photo):
+        with open_regular(photo):  # a regular file, not a link
+            pass
+        try:
+            return header_geometry(photo)
+        except UnreadablePhoto as e:
+            raise OSError(str(e)) from None
     with open_regular(photo) as file, Image.open(file) as image:
         orientation = image.getexif().get(0x0112, 1)
         return image.size, orientation if isinstance(orientation, int) and 1 <= orientation <= 8 else 1
@@ -65,38 +74,53 @@ def upright_size_agrees(stored: tuple[int, int], orientation: int, upright: tupl
 
 @dataclass
 class PhotoFaces:
+    """A photo file and its faces (a companion's are its shot's: ``indexing.shots``), in its own upright
+    pixels; ``lead_id``: the photo its faces were read from (itself, or its shot's lead), ``scale`` its
+    size over that one's (1, 1 for itself), ``shot``: the paths of every file of its shot."""
+
     photo_id: int
     path: str
     width: int
     height: int
+    lead_id: int
+    scale: tuple[float, float] = (1.0, 1.0)
     faces: list[tuple[int, tuple[int, int, int, int], str | None, str | None]] = field(default_factory=list)
     # (face id, upright box, person's name or None, label source or None)
+    shot: list[str] = field(default_factory=list)
 
 
 def indexed_photos(library: Library, paths: list[Path] | None) -> list[PhotoFaces]:
-    """The photos read successfully, with their faces (if any), under ``paths`` (files or folders; None:
-    all), by path."""
+    """The photo files read successfully (and the files of their shots), with their faces (if any), under
+    ``paths`` (files or folders; None: all), by path."""
     chosen = [absolute(p) for p in paths] if paths else None
     photos: dict[int, PhotoFaces] = {}
     with Reader.open(library.config) as reader:
         rows = reads.indexed_faces_by_photo(reader)
-    for photo_id, path, width, height, face_id, x, y, w, h, name, source in rows:
+    for photo_id, path, width, height, lead_id, lead_width, lead_height, face_id, x, y, w, h, name, source in rows:
         if chosen is not None and not any(path == c or path.startswith(folder_prefix(c)) for c in chosen):
             continue
-        photo = photos.setdefault(photo_id, PhotoFaces(photo_id, path, width, height))
+        fx, fy = width / lead_width, height / lead_height
+        photo = photos.setdefault(photo_id, PhotoFaces(photo_id, path, width, height, lead_id, (fx, fy)))
         if face_id is not None:
-            photo.faces.append((face_id, (x, y, w, h), name, source))
+            photo.faces.append((face_id, (round(x * fx), round(y * fy), round(w * fx), round(h * fy)), name, source))
+    shots: dict[int, list[str]] = {}
+    for photo in photos.values():
+        shots.setdefault(photo.lead_id, []).append(photo.path)
+    for photo in photos.values():
+        photo.shot = shots[photo.lead_id]
     return list(photos.values())
 
 
-def shared_sidecar(photo: Path, naming: str) -> str | None:
+def shared_sidecar(photo: Path, naming: str, shot: list[str] = ()) -> str | None:
     """Why ``photo`` cannot have its own ``photo.xmp`` (another file of the same name stem, such as
-    ``photo.mov`` beside ``photo.heic``, would share it), or None."""
+    ``photo.mov`` beside ``photo.heic``, would share it), or None. The other files of its ``shot`` share
+    its faces, and may share the sidecar."""
     if naming != "photo.xmp":
         return None
     try:
         others = [p.name for p in photo.parent.iterdir()
-                  if p.stem == photo.stem and p.suffix.lower() not in (".xmp", photo.suffix.lower()) and p != photo]
+                  if p.stem == photo.stem and p.suffix.lower() not in (".xmp", photo.suffix.lower()) and p != photo
+                  and str(p) not in shot]
     except OSError:
         return None
     if others:
@@ -108,10 +132,10 @@ def embedded_xmp(photo: Path, library: Library) -> bytes | None:
     """The XMP packet inside the photo (JPEG APP1, PNG iTXt, WebP, TIFF, HEIC/AVIF where Pillow gives it)."""
     from PIL import Image
 
-    from indexer.vision.imaging import photo_formats
+    from indexer.vision.imaging import photo_formats, pillow_formats
 
     try:
-        with open_regular(photo) as file, Image.open(file, formats=list(photo_formats(library.config.library.extensions))) as image:
+        with open_regular(photo) as file, Image.open(file, formats=pillow_formats(photo_formats(library.config.library.extensions))) as image:
             packet = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp")
             if packet is None and image.format == "TIFF":
                 packet = image.tag_v2.get(700)

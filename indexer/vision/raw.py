@@ -1,0 +1,168 @@
+"""Camera RAW files, decoded through LibRaw (``rawpy``, whose wheels bundle it): the camera's own embedded
+preview where it holds as much as a half-size demosaic would (it is a JPEG the camera made: decoding it
+costs what a JPEG of its size costs), else a demosaic, at half size where that still gives the detector
+what it looks at, else at full size.
+
+The picture a RAW is indexed as — its *frame*, whose pixels the face boxes are in — is the one decoded
+here: the preview's size, or the demosaic's, turned upright by the RAW's own orientation (LibRaw's
+``flip``: the embedded preview is stored as the sensor saw it, like the mosaic). ``raw_frame`` says what
+it is without decoding, so that XMP regions, ``who-is`` copies and the gallery land where the index put
+the faces.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported where used: the configuration reads RAW_ENDINGS, and `find` must start fast
+    from PIL import Image
+
+# The endings of the RAW formats read (lower case): Sony, Canon (two generations), Adobe's DNG (Leica,
+# Pentax, phones' ProRAW too), Nikon, Olympus / OM System, Pentax, Fujifilm, Panasonic, Samsung.
+RAW_ENDINGS = frozenset({"arw", "cr2", "cr3", "dng", "nef", "orf", "pef", "raf", "rw2", "srw"})
+RAW_FORMAT = "RAW"  # how ``imaging.photo_formats`` names them among Pillow's formats
+
+# A half-size demosaic is used when its shorter side is still at least this many pixels: what the
+# detector searches a photo at with the default settings ([detection] min_face_size / min_face_fraction).
+HALF_SIZE_FROM = 800
+# A preview is the RAW's picture only if its shape is the mosaic's (a preview cut to another aspect would
+# put the faces elsewhere for every other tool): width / height within this fraction of the RAW's.
+SAME_SHAPE = 0.02
+
+# LibRaw's flip → the EXIF orientation that turns the stored picture upright.
+_ORIENTATION = {0: 1, 3: 3, 5: 8, 6: 6}
+
+
+class BadRaw(Exception):
+    """A RAW file LibRaw cannot decode; ``str(e)`` says why in one line."""
+
+
+@dataclass(frozen=True)
+class RawFrame:
+    """How a RAW is decoded: ``source`` ("preview", "half" or "full"), the picture's size as stored
+    (width, height, pixels) and its EXIF-style ``orientation`` (1, 3, 6 or 8)."""
+
+    source: str
+    stored: tuple[int, int]
+    orientation: int
+
+    @property
+    def upright(self) -> tuple[int, int]:
+        """Its size once turned upright (width, height): the frame of its face boxes."""
+        return (self.stored[1], self.stored[0]) if self.orientation in (6, 8) else self.stored
+
+
+def is_raw(path: str | Path) -> bool:
+    return Path(path).suffix[1:].lower() in RAW_ENDINGS
+
+
+def raw_frame(path: str | Path, max_megapixels: float) -> RawFrame:
+    """What ``decode_raw`` would decode, read from the file's headers (nothing is demosaiced). BadRaw."""
+    with _opened(path) as raw:
+        frame, _ = _choose(raw, max_megapixels, decode=False)
+        return frame
+
+
+def decode_raw(path: str | Path, max_megapixels: float, scale: float = 1.0) -> Image.Image:
+    """The RAW at ``path`` as an upright RGB image in its frame (see the module). ``scale`` < 1 (a
+    gallery preview) may take a half-size demosaic where the frame would be a full one (same shape).
+    BadRaw for what LibRaw cannot read, or a RAW larger than ``max_megapixels``."""
+    import rawpy
+    from PIL import Image
+
+    with _opened(path) as raw:
+        frame, preview = _choose(raw, max_megapixels)
+        if preview is not None:
+            image = preview
+        else:
+            half = frame.source == "half" or scale <= 0.5
+            try:
+                pixels = raw.postprocess(half_size=half, use_camera_wb=True, output_bps=8, user_flip=0)
+            except (rawpy.LibRawError, MemoryError, ValueError) as e:
+                raise BadRaw(f"damaged RAW file: {_said(e)}") from e
+            image = Image.fromarray(pixels)
+        image = image.convert("RGB")
+        upright = {3: Image.Transpose.ROTATE_180, 6: Image.Transpose.ROTATE_270, 8: Image.Transpose.ROTATE_90}
+        return image.transpose(upright[frame.orientation]) if frame.orientation in upright else image
+
+
+class _opened:
+    """rawpy's RawPy for ``path``, closed at the end; BadRaw when LibRaw cannot open it."""
+
+    def __init__(self, path: str | Path):
+        self.path = str(path)
+
+    def __enter__(self):
+        import rawpy
+
+        try:
+            self.raw = rawpy.imread(self.path)
+        except rawpy.LibRawFileUnsupportedError as e:
+            raise BadRaw("not a camera RAW file LibRaw can read (an unknown camera, or not RAW at all)") from e
+        except (rawpy.LibRawError, ValueError) as e:
+            raise BadRaw(f"damaged or truncated RAW file: {_said(e)}") from e
+        return self.raw
+
+    def __exit__(self, *exc) -> None:
+        self.raw.close()
+
+
+def _choose(raw, max_megapixels: float, decode: bool = True) -> tuple[RawFrame, Image.Image | None]:
+    """The frame of an opened RAW, and (``decode``) its preview image decoded when that is the frame."""
+    import rawpy
+
+    sizes = raw.sizes
+    width, height = sizes.width, sizes.height
+    if width <= 0 or height <= 0:
+        raise BadRaw("damaged RAW file: it has no picture size")
+    if width * height > max_megapixels * 1_000_000:
+        raise BadRaw(f"image too large: {width}×{height} is {width * height / 1e6:.0f} megapixels, over the limit "
+                     f"of {max_megapixels:g} ([library] max_megapixels)")
+    orientation = _ORIENTATION.get(sizes.flip, 1)
+    try:
+        thumb = raw.extract_thumb()
+    except (rawpy.LibRawNoThumbnailError, rawpy.LibRawUnsupportedThumbnailError):
+        thumb = None
+    except rawpy.LibRawError:
+        thumb = None  # a damaged preview: the mosaic may still be good
+    preview = _preview(thumb, (width, height), max_megapixels, decode) if thumb is not None else None
+    if preview is not None:
+        return RawFrame("preview", preview.size, orientation), preview if decode else None
+    if min(width, height) // 2 >= HALF_SIZE_FROM:
+        return RawFrame("half", ((width + 1) // 2, (height + 1) // 2), orientation), None  # as LibRaw halves
+    return RawFrame("full", (width, height), orientation), None
+
+
+def _preview(thumb, size: tuple[int, int], max_megapixels: float, decode: bool) -> Image.Image | None:
+    """The embedded preview as an image (``decode``: its pixels loaded, so a damaged one is found out
+    here), if it is the RAW's picture at least at half its size (then it holds what a half-size demosaic
+    would); else None."""
+    import numpy as np
+    import rawpy
+    from PIL import Image
+
+    try:
+        if thumb.format == rawpy.ThumbFormat.JPEG:
+            image = Image.open(io.BytesIO(thumb.data), formats=["JPEG"])
+            if image.size[0] * image.size[1] > max_megapixels * 1_000_000:
+                return None
+        elif thumb.format == rawpy.ThumbFormat.BITMAP and np.asarray(thumb.data).ndim == 3:
+            image = Image.fromarray(np.ascontiguousarray(thumb.data).astype(np.uint8))
+        else:
+            return None
+        shown = image.size
+        if min(shown) < min(size) / 2 or abs(shown[0] / shown[1] - size[0] / size[1]) > SAME_SHAPE * size[0] / size[1]:
+            return None
+        if decode:
+            image.load()
+        return image
+    except (OSError, ValueError, SyntaxError):
+        return None  # a damaged preview: the mosaic may still be good
+
+
+def _said(error: Exception) -> str:
+    text = error.args[0] if error.args else str(error)
+    return (text.decode(errors="replace") if isinstance(text, bytes) else str(text)).strip() or type(error).__name__
