@@ -19,6 +19,7 @@ from typing import Any
 
 from indexer.vision.engines import DEFAULT_ENGINE, ENGINES
 from indexer.vision.raw import RAW_ENDINGS
+from indexer.vision.video import VIDEO_ENDINGS
 from indexer.errors import ConfigError
 from indexer.vision.weights import MODELS, DEFAULT_MODEL
 
@@ -59,7 +60,7 @@ def downloads_dir() -> Path:
 class LibraryConfig:
     roots: tuple[Path, ...] = (Path("~/Pictures").expanduser(),)
     extensions: frozenset[str] = frozenset(
-        {"jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff", "heic", "heif", "avif"} | RAW_ENDINGS
+        {"jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff", "heic", "heif", "avif"} | RAW_ENDINGS | VIDEO_ENDINGS
     )
     exclude: tuple[str, ...] = ("@eaDir", "#recycle")
     max_megapixels: float = 120.0

@@ -277,12 +277,12 @@ def test_an_existing_sidecar_is_backed_up_once_and_keeps_its_mode(run, named_lib
 
 def test_plain_exports_list_every_face_as_csv_or_json_lines(run, named_library, tmp_path):
     csv_text = run("export").stdout.splitlines()
-    assert csv_text[0] == "face_id,photo,x,y,w,h,person,source,score,origin" and len(csv_text) == 5
+    assert csv_text[0] == "face_id,photo,x,y,w,h,person,source,score,origin,time" and len(csv_text) == 5
     assert csv_text[2].endswith(",70,10,40,40,Bob & <Co>,manual,1.0") or "Bob & <Co>,manual,1.0" in "".join(csv_text)
     rows = [json.loads(line) for line in run("export", "--format", "jsonl").stdout.splitlines()]
     assert [r["person"] for r in rows] == ["Ann", "Ann", "Bob & <Co>", None]
     assert rows[0] == {"face_id": rows[0]["face_id"], "photo": str(named_library / "p0.jpg"), "box": [10, 10, 40, 40],
-                       "person": "Ann", "source": "manual", "score": 1.0, "origin": "detected"}
+                       "person": "Ann", "source": "manual", "score": 1.0, "origin": "detected", "time": None}
     out = tmp_path / "faces.jsonl"
     run("export", "--format", "jsonl", "--out", str(out))
     assert out.read_text().splitlines() == run("export", "--format", "jsonl").stdout.splitlines()

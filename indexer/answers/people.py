@@ -32,6 +32,7 @@ class FaceOfPerson:
     box: list[int]  # [x, y, w, h] in pixels of the upright photo
     score: float  # 0–1; names given by hand score 1
     source: str  # a LabelSource: "manual" or "auto"
+    time: float | None = None  # in a video: seconds from its start (None: a photo's face)
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,8 @@ def photos_of(reader: Reader, name: str, min_score: float = 0.0) -> tuple[str, l
     if found is None:
         raise person_not_found(name, list(everyone))
     grouped: dict[str, list[FaceOfPerson]] = {}
-    for face_id, path, x, y, w, h, score, source in reads.faces_of_person(reader, everyone[found], min_score):
-        grouped.setdefault(path, []).append(FaceOfPerson(face_id, path, [x, y, w, h], float(score), source))
+    for face_id, path, x, y, w, h, score, source, time in reads.faces_of_person(reader, everyone[found], min_score):
+        grouped.setdefault(path, []).append(FaceOfPerson(face_id, path, [x, y, w, h], float(score), source, time))
     others = reads.other_files_of_shots(reader, list(grouped))
     photos = [PhotoOfPerson(path, faces, others.get(path, [])) for path, faces in grouped.items()]
     photos.sort(key=lambda p: (-p.score, p.path))

@@ -26,12 +26,23 @@ class StoredFace:
     score: float | None
     source: str | None
     origin: str
+    time: float | None = None  # in a video: seconds from its start of the frame the box is from
+    span: list[float] | None = None  # in a video: [from, to] seconds, the appearance
+
+    def as_dict(self) -> dict:
+        """As JSON shows it: a photo's face without the video fields."""
+        shown = asdict(self)
+        if self.time is None:
+            del shown["time"], shown["span"]
+        return shown
 
 
 def stored_faces(reader: Reader, photo_id: int) -> list[StoredFace]:
-    """The faces of one photo as stored, left to right."""
-    return [StoredFace(face_id, [x, y, w, h], round(detection, 4), name, score if name else None, source, origin)
-            for face_id, x, y, w, h, detection, name, score, source, origin in reads.faces_of_photo(reader, photo_id)]
+    """The faces of one photo as stored, left to right (a video's in time)."""
+    return [StoredFace(face_id, [x, y, w, h], round(detection, 4), name, score if name else None, source, origin,
+                       at, [start, end] if at is not None else None)
+            for face_id, x, y, w, h, detection, name, score, source, origin, at, start, end
+            in reads.faces_of_photo(reader, photo_id)]
 
 
 @dataclass(frozen=True)
@@ -48,9 +59,14 @@ class PhotoRecord:
     faces: list[StoredFace]
     shot: list[str] = field(default_factory=list)  # every file of its shot, the one read for faces first
     faces_from: str | None = None  # the file of its shot its faces were read from, when not itself
+    duration: float | None = None  # a video's length, seconds (None: a photo)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        shown = asdict(self)
+        shown["faces"] = [face.as_dict() for face in self.faces]
+        if self.duration is None:
+            del shown["duration"]
+        return shown
 
 
 def photo_record(reader: Reader, photo: str) -> PhotoRecord:
@@ -58,9 +74,9 @@ def photo_record(reader: Reader, photo: str) -> PhotoRecord:
     row = reads.photo_by_path(reader, absolute(photo))
     if row is None:
         raise IndexerError(f"not in the index: {photo} (`indexer index` its folder, or ask `indexer who-is`)")
-    photo_id, path, width, height, size, indexed_at, error = row
+    photo_id, path, width, height, size, indexed_at, error, duration = row
     faces, shot, faces_from = faces_of_file(reader, photo_id, width, height)
-    return PhotoRecord(path, width, height, size, as_datetime(indexed_at), error, faces, shot, faces_from)
+    return PhotoRecord(path, width, height, size, as_datetime(indexed_at), error, faces, shot, faces_from, duration)
 
 
 def faces_of_file(reader: Reader, photo_id: int, width: int | None, height: int | None,

@@ -22,6 +22,7 @@ from indexer.db.reader import Reader
 from indexer.errors import IndexerError
 from indexer.vision.imaging import UnreadablePhoto, load_photo, photo_formats
 from indexer.vision.raw import is_raw
+from indexer.vision.video import VIDEO_FORMAT, BadVideo, is_video
 from indexer.indexing.analyse import FaceAnalyser
 from indexer.indexing.plan import FileState, file_state
 from indexer.library import Library
@@ -47,11 +48,15 @@ class FaceAnswer:
     face_id: int | None = None
     source: str | None = None
     origin: str | None = None
+    time: float | None = None  # in a video: seconds from its start of the frame the box is from
+    span: list[float] | None = None  # in a video: the appearance, [from, to] seconds
 
     def as_dict(self) -> dict:
         shown = {"box": self.box, "detection": round(self.detection, 4), "person": self.person, "score": self.score}
         if self.face_id is not None:
             shown |= {"face_id": self.face_id, "source": self.source, "origin": self.origin}
+        if self.time is not None:
+            shown |= {"time": round(self.time, 3), "span": [round(t, 3) for t in self.span]}
         return shown
 
 
@@ -86,6 +91,13 @@ class WhoIs:
             if os.path.isdir(photo):
                 raise UnreadablePhoto("is a folder, not a photo")
             answer.faces = self._from_index(photo)
+            formats = photo_formats(self.library.config.library.extensions)
+            if VIDEO_FORMAT in formats and is_video(photo):
+                if keep_pixels:
+                    raise UnreadablePhoto("a video: --annotate draws on copies of photos only")
+                if answer.faces is None:
+                    answer.faces = self._from_video(photo)
+                return answer
             if answer.faces is None or keep_pixels:
                 pixels = load_photo(photo, self.library.config.library.max_megapixels,
                                     photo_formats(self.library.config.library.extensions))
@@ -107,7 +119,24 @@ class WhoIs:
             photo = queries.photo_by_id(session, known.id)
             faces, _, _ = faces_of_file(Reader.of_session(session), known.id, photo.width, photo.height)
             return [FaceAnswer(face.box, face.detection, face.person, face.score, face.face_id,
-                               face.source if face.person else None, face.origin) for face in faces]
+                               face.source if face.person else None, face.origin, face.time, face.span) for face in faces]
+
+    def _from_video(self, path: str) -> list[FaceAnswer]:
+        """Each appearance of a face in a video not in the index (or changed since), named by the trained
+        rule, a person once per moment."""
+        try:
+            found = self.analyser.read_video(path)
+        except BadVideo as e:
+            raise UnreadablePhoto(str(e)) from e
+        matches = [None] * len(found.faces)
+        if found.faces and self.recognizer is not None:
+            spans = [(start, end) for _, start, end in found.times]
+            decided = automatic_names((i, 0, match, spans[i]) for i, match in enumerate(self.recognizer.match(found.vectors)))
+            matches = [decided[i] for i in range(len(found.faces))]
+        names = self.names
+        return [FaceAnswer(list(face.box), face.confidence, names.get(match.person_id) if match else None,
+                           match.score if match else None, time=at, span=[start, end])
+                for face, match, (at, start, end) in zip(found.faces, matches, found.times, strict=True)]
 
     def _from_pixels(self, pixels: np.ndarray) -> list[FaceAnswer]:
         faces, vectors = self.analyser.faces_of(pixels)

@@ -7,21 +7,22 @@ from typing import Annotated
 
 import typer
 
-from indexer.cli.base import JsonLinesOption, app, box_text, command, log, one_line, print_json, tqdm_logging
+from indexer.cli.base import JsonLinesOption, app, box_text, command, log, one_line, print_json, time_text, tqdm_logging
 
 
 @app.command("who-is")
 @command
 def who_is(
     ctx: typer.Context,
-    photos: Annotated[list[str], typer.Argument(metavar="PHOTO...", help="Photos, in the library or not.")],
+    photos: Annotated[list[str], typer.Argument(metavar="PHOTO...", help="Photos or videos, in the library or not.")],
     json_output: JsonLinesOption = False,
     annotate: Annotated[
         Path | None,
         typer.Option("--annotate", metavar="OUT", help="Write a copy with boxes and names drawn: a file, or a folder for several photos."),
     ] = None,
 ) -> None:
-    """Every face of each photo, left to right: its box, its name or unknown, and the score.
+    """Every face of each photo, left to right (of a video: each appearance, with its time): its box, its
+    name or unknown, and the score.
 
     Exit status 1 when a photo could not be read (the others are still answered).
     """
@@ -43,7 +44,8 @@ def who_is(
             for face in [] if json_output else answer.faces:
                 score = f"{face.score:.2f}" if face.score is not None else "-"
                 face_id = f"face {face.face_id}" if face.face_id is not None else "-"
-                typer.echo(f"{one_line(answer.photo)}\t{face.person or 'unknown'}\t{score}\t{box_text(face.box)}\t{face_id}")
+                at = f"\tat {time_text(face.time)}" if face.time is not None else ""
+                typer.echo(f"{one_line(answer.photo)}\t{face.person or 'unknown'}\t{score}\t{box_text(face.box)}\t{face_id}{at}")
             if answer.photo in targets:
                 from indexer.outputs.annotate import annotate as draw
 
@@ -73,12 +75,14 @@ def find(
     for photo in photos:
         if json_output:
             print_json({"photo": photo.path, "faces": [
-                {"face_id": f.face_id, "box": f.box, "score": round(f.score, 4), "source": f.source} for f in photo.faces
+                {"face_id": f.face_id, "box": f.box, "score": round(f.score, 4), "source": f.source,
+                 **({"time": round(f.time, 3)} if f.time is not None else {})} for f in photo.faces
             ], "files": [photo.path, *photo.other_files]})
             continue
         also = f"\talso {', '.join(one_line(path) for path in photo.other_files)}" if photo.other_files else ""
-        for f in photo.faces:
-            typer.echo(f"{one_line(photo.path)}\t{box_text(f.box)}\t{f.score:.2f}\t{f.source}{also}")
+        for f in sorted(photo.faces, key=lambda f: f.time or 0) if photo.faces[0].time is not None else photo.faces:
+            at = f"\tat {time_text(f.time)}" if f.time is not None else ""
+            typer.echo(f"{one_line(photo.path)}\t{box_text(f.box)}\t{f.score:.2f}\t{f.source}{at}{also}")
 
 
 @app.command()

@@ -21,7 +21,7 @@ from typing import Annotated, Any
 import typer
 
 from indexer.errors import IndexerError
-from indexer.text import one_line  # noqa: F401  (the commands print paths with it)
+from indexer.text import one_line, time_text  # noqa: F401  (the commands print paths and times with them)
 
 log = logging.getLogger("indexer")
 
@@ -213,5 +213,14 @@ def warn_each(lines: list[str], what: str = "like these") -> None:
 
 def box_text(box: list[int]) -> str:
     return ",".join(str(v) for v in box)
+
+
+def when_text(face) -> str:
+    """Where in its video a face is (`` at 01:23 (01:20–01:31)``); "" for a photo's face."""
+    if getattr(face, "time", None) is None:
+        return ""
+    span = getattr(face, "span", None)
+    during = f" ({time_text(span[0])}–{time_text(span[1])})" if span else ""
+    return f" at {time_text(face.time)}{during}"
 
 

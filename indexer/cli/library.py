@@ -10,7 +10,7 @@ import typer
 
 from indexer.cli.base import (
     JsonOption, Settings, app, box_text, command, describe_summary, log, one_line, print_json, print_table,
-    progress_setting, tqdm_logging,
+    progress_setting, time_text, tqdm_logging, when_text,
 )
 
 
@@ -208,7 +208,9 @@ def show(
     if json_output:
         print_json(record.as_dict())
         return
-    state = f"not indexed: {record.error}" if record.error else f"{record.width}×{record.height}, {len(record.faces)} face(s)"
+    kind = f"a video of {time_text(record.duration)}, " if record.duration is not None else ""
+    state = (f"not indexed: {record.error}" if record.error
+             else f"{kind}{record.width}×{record.height}, {len(record.faces)} face(s)")
     typer.echo(f"{one_line(record.photo)}: {state}; read {record.indexed_at:%Y-%m-%d %H:%M:%S} UTC")
     if record.faces_from is not None:
         typer.echo(f"one shot with {one_line(record.faces_from)}: its faces were read from that file")
@@ -217,4 +219,4 @@ def show(
     for face in record.faces:
         score = f"{face.score:.2f}" if face.score is not None else "-"
         typer.echo(f"face {face.face_id}\t{box_text(face.box)}\t{face.detection:.2f}\t{face.person or 'unknown'}"
-                   f"\t{score}\t{face.source or '-'}\t{face.origin}")
+                   f"\t{score}\t{face.source or '-'}\t{face.origin}{when_text(face)}")

@@ -9,7 +9,7 @@ import typer
 
 from indexer.cli.base import (
     JsonLinesOption, JsonOption, Settings, app, box_text, command, log, one_line, print_json, print_table,
-    progress_setting, tqdm_logging,
+    progress_setting, tqdm_logging, when_text,
 )
 
 
@@ -116,6 +116,8 @@ def add_face(
     box: Annotated[str, typer.Argument(metavar="X,Y,W,H", help="The face's box in pixels of the upright photo, as "
                                        "`indexer show` prints boxes.")],
     name: Annotated[str | None, typer.Option("--name", help="Who it is (named by hand; created if new).")] = None,
+    at: Annotated[float | None, typer.Option("--at", metavar="SECONDS", help="In a video: the moment the face is "
+                                             "at, seconds from its start.")] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Draw a face the detector missed (a profile, a half-hidden face): it is embedded from that box and
@@ -125,15 +127,13 @@ def add_face(
     from indexer.indexing.drawn import add_face as draw, parse_box
 
     settings: Settings = ctx.obj
-    added = draw(settings.library(), photo, parse_box(box), name)
+    added = draw(settings.library(), photo, parse_box(box), name, at)
     with settings.reader() as reader:
         face = next(f for f in photo_record(reader, added.photo).faces if f.face_id == added.face_id)
     if json_output:
-        from dataclasses import asdict
-
-        print_json(asdict(face))
+        print_json(face.as_dict())
         return
-    typer.echo(f"face {face.face_id} in {one_line(added.photo)}: drawn at {box_text(face.box)}"
+    typer.echo(f"face {face.face_id} in {one_line(added.photo)}: drawn at {box_text(face.box)}{when_text(face)}"
                + (f", {face.person}" if face.person else ""))
 
 
@@ -393,7 +393,8 @@ def review(
         for suggestion in found:
             if json_output:
                 print_json({"face_id": suggestion.face_id, "photo": suggestion.photo, "box": suggestion.box,
-                            "person": suggestion.person, "distance": suggestion.distance})
+                            "person": suggestion.person, "distance": suggestion.distance,
+                            **({"time": round(suggestion.time, 3)} if suggestion.time is not None else {})})
             else:
                 typer.echo(_suggestion_line(suggestion))
         return
@@ -404,7 +405,7 @@ def review(
 
 def _suggestion_line(suggestion) -> str:
     return (f"face {suggestion.face_id}\t{suggestion.person}\t{suggestion.distance:.3f}\t{one_line(suggestion.photo)}"
-            f"\t{box_text(suggestion.box)}")
+            f"\t{box_text(suggestion.box)}{when_text(suggestion)}")
 
 
 def _ask_about(library, found: list, crops: Path | None) -> None:

@@ -47,6 +47,8 @@ class Photo(Base):
     # Another file of the same shot (IMG_0001.CR2 beside IMG_0001.JPG: indexing.shots) whose faces are this
     # file's: this one has none of its own and is never decoded. None: the file is read for its faces.
     shot_lead_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # A video's length in seconds; None for a photo (a video is a photo row whose faces are appearances).
+    duration: Mapped[float | None] = mapped_column(Float)
 
     faces: Mapped[list[Face]] = relationship(back_populates="photo", cascade="all, delete-orphan", passive_deletes=True)
 
@@ -101,6 +103,11 @@ class Face(Base):
     # A FaceOrigin: "detected", or "drawn" by hand (its detection is 1.0, the user's certainty, and it
     # has no landmarks).
     origin: Mapped[str] = mapped_column(String, default=FaceOrigin.DETECTED.value, server_default=FaceOrigin.DETECTED.value)
+    # In a video, the face is one appearance (indexing.tracks): the time of the frame its box is from,
+    # and the span it covers (seconds from the start). None for a photo's face.
+    video_time: Mapped[float | None] = mapped_column(Float)
+    video_from: Mapped[float | None] = mapped_column(Float)
+    video_to: Mapped[float | None] = mapped_column(Float)
 
     photo: Mapped[Photo] = relationship(back_populates="faces")
 

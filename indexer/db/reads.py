@@ -48,10 +48,10 @@ def people_names(reader: Reader) -> dict[int, str]:
 
 def faces_of_person(reader: Reader, person_id: int, min_score: float) -> list[tuple]:
     """The faces named ``person_id`` scoring at least ``min_score`` (a name given by hand scores 1), best
-    first: (face id, photo path, x, y, w, h, score, label source)."""
+    first: (face id, photo path, x, y, w, h, score, label source, time in its video or None)."""
     return reader.rows(
         "SELECT faces.id, photos.path, faces.box_x, faces.box_y, faces.box_w, faces.box_h, "
-        "       coalesce(faces.label_score, 1.0) AS score, faces.label_source "
+        "       coalesce(faces.label_score, 1.0) AS score, faces.label_source, faces.video_time "
         "FROM faces JOIN photos ON photos.id = faces.photo_id "
         "WHERE faces.person_id = :person AND coalesce(faces.label_score, 1.0) >= :min_score "
         "ORDER BY score DESC, photos.path, faces.id",
@@ -60,8 +60,10 @@ def faces_of_person(reader: Reader, person_id: int, min_score: float) -> list[tu
 
 
 def photo_by_path(reader: Reader, path: str) -> tuple | None:
-    """(id, path, width, height, size, indexed_at, error) of the photo at ``path``, or None."""
-    rows = reader.rows("SELECT id, path, width, height, size, indexed_at, error FROM photos WHERE path = :path", path=path)
+    """(id, path, width, height, size, indexed_at, error, duration of a video or None) of the photo at
+    ``path``, or None."""
+    rows = reader.rows("SELECT id, path, width, height, size, indexed_at, error, duration FROM photos WHERE path = :path",
+                       path=path)
     return rows[0] if rows else None
 
 
@@ -89,11 +91,13 @@ def other_files_of_shots(reader: Reader, paths: list[str]) -> dict[str, list[str
 
 
 def faces_of_photo(reader: Reader, photo_id: int) -> list[tuple]:
-    """The faces of one photo, left to right: (face id, x, y, w, h, detection, person's name or None,
-    label score, label source, origin)."""
+    """The faces of one photo, left to right (a video's: in time, then left to right): (face id, x, y, w,
+    h, detection, person's name or None, label score, label source, origin, video time, from, to)."""
     return reader.rows(
-        "SELECT faces.id, box_x, box_y, box_w, box_h, detection, people.name, label_score, label_source, faces.origin "
-        f"FROM faces {_NAME_OF_FACE} WHERE faces.photo_id = :photo ORDER BY box_x, box_y, faces.id",
+        "SELECT faces.id, box_x, box_y, box_w, box_h, detection, people.name, label_score, label_source, faces.origin, "
+        "       faces.video_time, faces.video_from, faces.video_to "
+        f"FROM faces {_NAME_OF_FACE} WHERE faces.photo_id = :photo "
+        "ORDER BY coalesce(faces.video_from, 0), box_x, box_y, faces.id",
         photo=photo_id,
     )
 
@@ -156,22 +160,22 @@ def faces_in_clusters(reader: Reader) -> list[tuple]:
 
 def faces_for_export(reader: Reader) -> Iterator[tuple]:
     """Every face, streamed, by photo and face: (face id, photo path, x, y, w, h, the person's name or
-    None, label source, label score, origin)."""
+    None, label source, label score, origin, time in its video or None)."""
     yield from reader.stream(
         "SELECT faces.id, photos.path, faces.box_x, faces.box_y, faces.box_w, faces.box_h, people.name, "
-        "       faces.label_source, faces.label_score, faces.origin "
+        "       faces.label_source, faces.label_score, faces.origin, faces.video_time "
         f"FROM faces JOIN photos ON photos.id = faces.photo_id {_NAME_OF_FACE} "
         "ORDER BY photos.path, faces.id")
 
 
 def faces_with_photos(reader: Reader) -> list[tuple]:
     """Every face with its photo, by face id: (face id, photo id, x, y, w, h, person id, label source,
-    label score, cluster id, sure in its cluster, origin, photo path, width, height, content hash, size,
-    mtime_ns)."""
+    label score, cluster id, sure in its cluster, origin, time in its video or None, photo path, width,
+    height, content hash, size, mtime_ns, a video's duration or None)."""
     return reader.rows(
         "SELECT faces.id, faces.photo_id, faces.box_x, faces.box_y, faces.box_w, faces.box_h, faces.person_id, "
-        "       faces.label_source, faces.label_score, faces.cluster_id, faces.cluster_sure, faces.origin, "
-        "       photos.path, photos.width, photos.height, photos.content_hash, photos.size, photos.mtime_ns "
+        "       faces.label_source, faces.label_score, faces.cluster_id, faces.cluster_sure, faces.origin, faces.video_time, "
+        "       photos.path, photos.width, photos.height, photos.content_hash, photos.size, photos.mtime_ns, photos.duration "
         "FROM faces JOIN photos ON photos.id = faces.photo_id ORDER BY faces.id"
     )
 
@@ -180,13 +184,15 @@ def indexed_faces_by_photo(reader: Reader) -> list[tuple]:
     """Every photo read successfully with its faces, by path and face: (photo id, path, width, height, the
     id, width and height of the file of its shot its faces were read from (itself unless it is a
     companion), face id, x, y, w, h (in that file's pixels), the person's name or None, label source); a
-    photo without faces is one row whose face fields are None."""
+    photo without faces is one row whose face fields are None. Videos are left out (XMP regions are for
+    still pictures)."""
     return reader.rows(
         "SELECT photos.id, photos.path, photos.width, photos.height, lead.id, lead.width, lead.height, faces.id, "
         "       faces.box_x, faces.box_y, faces.box_w, faces.box_h, people.name, faces.label_source "
         "FROM photos JOIN photos lead ON lead.id = COALESCE(photos.shot_lead_id, photos.id) "
         f"LEFT JOIN faces ON faces.photo_id = lead.id {_NAME_OF_FACE} "
         "WHERE photos.error IS NULL AND photos.width IS NOT NULL AND lead.error IS NULL AND lead.width IS NOT NULL "
+        "  AND photos.duration IS NULL AND lead.duration IS NULL "
         "ORDER BY photos.path, faces.id")
 
 

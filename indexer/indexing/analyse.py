@@ -12,10 +12,14 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 
+from indexer.vision.cascade import FACE_PX
 from indexer.vision.detect import DetectedFace
+from indexer.vision.video import VIDEO_FORMAT, BadVideo, VideoInfo, is_video, sample_frames, video_info
+from indexer.indexing.tracks import FrameFace, Tracker, sharpness
 from indexer.files import sha256_file
 from indexer.vision.imaging import DEFAULT_FORMATS, UnreadablePhoto, crop_face, load_photo, photo_formats
 from indexer.indexing.plan import ToRead
@@ -28,15 +32,27 @@ COMMIT_EVERY_PHOTOS = 32
 READ_AHEAD = 2  # photos decoded ahead of detection (memory: up to this many decoded photos more)
 
 
+@dataclass(frozen=True)
+class VideoFaces:
+    """What a video holds (``FaceAnalyser.read_video``): its size and length, and one face per appearance
+    with its embedding (rows of ``vectors``) and (time of its box's frame, span from, span to) seconds."""
+
+    info: VideoInfo
+    faces: list[DetectedFace]
+    vectors: np.ndarray
+    times: list[tuple[float, float, float]]
+
+
 class FaceAnalyser:
     """Detector and embedder (one-method interfaces: ``detect(pixels)``, ``embed(crops)``) with the crop
     margin (a fraction of the box per side), the batch size (faces per call to the embedder) and the
     largest photo decoded (million pixels), and the image formats decoded (``imaging.photo_formats``)."""
 
     def __init__(self, detector, embedder, margin: float, batch_size: int, max_megapixels: float,
-                 formats: tuple[str, ...] = DEFAULT_FORMATS):
+                 formats: tuple[str, ...] = DEFAULT_FORMATS, detector_side: int = 800):
         self.detector, self.embedder = detector, embedder
         self.margin, self.batch_size, self.max_megapixels, self.formats = margin, batch_size, max_megapixels, formats
+        self.detector_side = detector_side  # px: the shorter side the detector looks at (video frames are decoded so)
 
     @classmethod
     def for_library(cls, library) -> FaceAnalyser:
@@ -51,7 +67,8 @@ class FaceAnalyser:
 
         e = config.embedding
         return cls(detector or models.detector(config), embedder or models.embedder(config), e.margin, e.batch_size,
-                   config.library.max_megapixels, photo_formats(config.library.extensions))
+                   config.library.max_megapixels, photo_formats(config.library.extensions),
+                   round(FACE_PX / config.detection.min_face_fraction))
 
     def faces_of(self, pixels: np.ndarray) -> tuple[list[DetectedFace], np.ndarray]:
         """The faces of one decoded photo and their embeddings, shape (faces, dimensions)."""
@@ -81,6 +98,16 @@ class FaceAnalyser:
                 analysed.before = item.before
                 if done + READ_AHEAD < len(todo):
                     ahead.append(reader.submit(self._read, todo[done + READ_AHEAD].file, hashes))
+                if analysed.error is None and VIDEO_FORMAT in self.formats and is_video(item.file.path):
+                    if pending:
+                        yield self._embed(pending)
+                        pending = []
+                    if not self._read_video(analysed, out_of_time):
+                        break  # out of time inside it: read again, whole, by the next run
+                    if progress is not None:
+                        progress.update()
+                    yield [analysed]
+                    continue
                 crops: list[np.ndarray] = []
                 if pixels is not None:
                     try:
@@ -118,10 +145,82 @@ class FaceAnalyser:
             offset += len(item_crops)
         return [analysed for analysed, _ in pending]
 
+    def _read_video(self, analysed: Analysed, out_of_time: Callable[[], bool]) -> bool:
+        """Read a video's appearances into ``analysed`` (``read_video``); a video that cannot be read is
+        recorded so. False when time ran out part way (nothing is kept of it)."""
+        try:
+            found = self.read_video(analysed.file.path, out_of_time)
+        except BadVideo as e:
+            analysed.error = str(e)
+            return True
+        except Exception as e:  # one video must never stop the night's run
+            log.debug("reading the video %s failed", analysed.file.path, exc_info=True)
+            analysed.error = f"cannot read video: {type(e).__name__}: {e}"
+            return True
+        if found is None:
+            return False
+        analysed.width, analysed.height, analysed.duration = found.info.width, found.info.height, found.info.duration
+        analysed.faces, analysed.vectors, analysed.times = found.faces, found.vectors, found.times
+        return True
+
+    def read_video(self, path: str, out_of_time: Callable[[], bool] = lambda: False) -> VideoFaces | None:
+        """The appearances of faces in the video at ``path`` (``indexing.tracks``): one face per track, at
+        its best frame (its box in the video's upright pixels), with the mean of its frames' embeddings,
+        and its time and span. None when ``out_of_time()`` said so part way. BadVideo."""
+        stopped = []
+
+        def should_stop() -> bool:
+            if out_of_time():
+                stopped.append(True)
+            return bool(stopped)
+
+        def working_size(width: int, height: int) -> tuple[int, int]:
+            scale = min(1.0, self.detector_side / min(width, height))
+            return max(1, round(width * scale)), max(1, round(height * scale))
+
+        tracker, waiting = Tracker(), []  # frames whose crops are not embedded yet
+        info = video_info(path, self.max_megapixels)
+        for frame in sample_frames(path, self.max_megapixels, working_size, should_stop):
+            faces = self.detector.detect(frame.pixels)
+            waiting.append((frame.time, frame.after_cut, frame.scale, faces, self._crops(frame.pixels, faces)))
+            if sum(len(w[4]) for w in waiting) >= self.batch_size:
+                self._link(tracker, waiting)
+                waiting = []
+        if stopped:
+            return None
+        self._link(tracker, waiting)
+        tracks = tracker.tracks()
+        vectors = (np.stack([t.vector for t in tracks]) if tracks else np.zeros((0, self.embedder.dimensions), dtype=np.float32))
+        return VideoFaces(info, [DetectedFace(t.best.box, t.best.confidence, t.best.landmarks) for t in tracks], vectors,
+                          [(t.best.time, *t.span) for t in tracks])
+
+    def _link(self, tracker: Tracker, waiting: list) -> None:
+        """Embed the crops of these sampled frames in one call and give their faces to the tracker, frame
+        by frame (boxes back in the video's own pixels)."""
+        crops = [crop for *_, frame_crops in waiting for crop in frame_crops]
+        vectors = self.embedder.embed(crops) if crops else np.zeros((0, self.embedder.dimensions), dtype=np.float32)
+        offset = 0
+        for time, after_cut, scale, faces, frame_crops in waiting:
+            found = []
+            for face, crop, vector in zip(faces, frame_crops, vectors[offset : offset + len(faces)], strict=True):
+                x, y, w, h = face.box
+                full = (round(x / scale), round(y / scale), round(w / scale), round(h / scale))
+                marks = {name: (round(px / scale), round(py / scale)) for name, (px, py) in face.landmarks.items()}
+                found.append(FrameFace(time, full, face.confidence, marks, vector, sharpness(crop.mean(axis=2))))
+            offset += len(faces)
+            tracker.add(found, after_cut)
+
     def _read(self, found: ScannedFile, hashes: dict[str, str]) -> tuple[np.ndarray | None, Analysed]:
-        """Decode and hash one file (in the reader thread): (upright RGB pixels or None, the item)."""
+        """Decode and hash one file (in the reader thread): (upright RGB pixels or None, the item). A
+        video is hashed only: its frames are read as they are looked at (``_read_video``)."""
         item = Analysed(found, None, error=found.problem)
         if item.error is not None:
+            return None, item
+        if VIDEO_FORMAT in self.formats and is_video(found.path):
+            try:
+                item.content_hash = _hash_unchanged(found, hashes.pop(found.path, None))
+            except UnreadablePhoto as e:
+                item.error = str(e)
             return None, item
         try:
             pixels = load_photo(found.path, self.max_megapixels, self.formats)

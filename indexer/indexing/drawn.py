@@ -52,10 +52,12 @@ class PhotoPixels:
     pixels: np.ndarray  # upright RGB
 
 
-def indexed_pixels(library: Library, photo: str | Path) -> PhotoPixels:
-    """The pixels of an indexed photo as the index knows it; IndexerError when it is not in the index, could
-    not be read then, or has changed since (its boxes would land elsewhere)."""
+def indexed_pixels(library: Library, photo: str | Path, at: float | None = None) -> PhotoPixels:
+    """The pixels of an indexed photo as the index knows it — of a video, its frame at ``at`` seconds;
+    IndexerError when it is not in the index, could not be read then, or has changed since (its boxes
+    would land elsewhere), or when ``at`` is missing for a video, given for a photo, or past its end."""
     from indexer.db import queries
+    from indexer.vision.video import BadVideo, frame_at
 
     path = absolute(photo)
     with library.session() as session:
@@ -65,11 +67,17 @@ def indexed_pixels(library: Library, photo: str | Path) -> PhotoPixels:
             raise IndexerError(f"not in the index: {photo} (`indexer index` its folder first)")
         if row.error is not None or row.width is None:
             raise IndexerError(f"{photo} could not be read when it was indexed ({row.error}); fix it and `indexer index` it")
-        size = (row.width, row.height)
+        size, duration = (row.width, row.height), row.duration
     config = library.config.library
+    if duration is None and at is not None:
+        raise IndexerError(f"{photo} is a photo: --at is for a moment of a video")
+    if duration is not None and (at is None or not 0 <= at <= duration):
+        raise IndexerError(f"{photo} is a video of {duration:.1f} s: say at which moment the face is, --at SECONDS "
+                           f"(0 to {duration:.1f})" + (f", not {at:g}" if at is not None else ""))
     try:
-        pixels = load_photo(path, config.max_megapixels, photo_formats(config.extensions))
-    except UnreadablePhoto as e:
+        pixels = (frame_at(path, at, config.max_megapixels) if duration is not None
+                  else load_photo(path, config.max_megapixels, photo_formats(config.extensions)))
+    except (UnreadablePhoto, BadVideo) as e:
         raise IndexerError(f"cannot read {photo}: {e}") from None
     if (pixels.shape[1], pixels.shape[0]) != size:
         raise IndexerError(f"{photo} changed since it was indexed (now {pixels.shape[1]}×{pixels.shape[0]}, then "
@@ -93,21 +101,23 @@ class AddedFace:
     person: str | None
 
 
-def add_face(library: Library, photo: str | Path, box: Box, name: str | None = None) -> AddedFace:
-    """Draw a face on an indexed photo: ``box`` in pixels of the upright photo, named ``name`` by hand when
-    given. One event in the history (undo removes the face). Holds the writer lock (the vector file
-    changes too). BadBox for a box outside the photo or too small to embed."""
+def add_face(library: Library, photo: str | Path, box: Box, name: str | None = None, at: float | None = None) -> AddedFace:
+    """Draw a face on an indexed photo — on a video, on its frame at ``at`` seconds: ``box`` in pixels of
+    the upright photo, named ``name`` by hand when given. One event in the history (undo removes the
+    face). Holds the writer lock (the vector file changes too). BadBox for a box outside the photo or
+    too small to embed."""
     from indexer.naming.labels import by_hand
 
     with library.writer_lock("add-face"):
-        found = indexed_pixels(library, photo)
+        found = indexed_pixels(library, photo, at)
         height, width = found.pixels.shape[:2]
         check_box(box, width, height, library.config.detection.min_face_size)
         vector = embed_boxes(library, found.pixels, [box])[0]
         with by_hand(library, "add-face") as naming:
             person = naming.person(name) if name is not None else None
-            face = naming.add_face(found.photo_id, box, np.asarray(vector, dtype="<f4").tobytes(), library.model.name, person)
-            naming.says(f"face {face.id} drawn at {','.join(map(str, box))} in {found.path}"
-                        + (f", named {person.name}" if person else ""))
+            face = naming.add_face(found.photo_id, box, np.asarray(vector, dtype="<f4").tobytes(), library.model.name, person,
+                                   at)
+            naming.says(f"face {face.id} drawn at {','.join(map(str, box))}" + (f", {at:g} s," if at is not None else "")
+                        + f" in {found.path}" + (f", named {person.name}" if person else ""))
         library.change_vectors(added=([face.id], vector[None, :]))
         return AddedFace(face.id, found.path, list(box), person.name if person else None)

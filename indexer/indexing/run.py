@@ -24,7 +24,7 @@ from indexer.db.values import RunStatus
 from indexer.errors import IndexerError, RootNotFound
 from indexer.indexing.analyse import FaceAnalyser
 from indexer.indexing.plan import FileState, FolderState, LocalDisk, Plan, ToRead, file_state, plan_run
-from indexer.indexing.shots import Companion, plan_shots
+from indexer.indexing.shots import LIVE_PHOTO_SECONDS, Companion, plan_shots
 from indexer.indexing.store import Analysed, CompanionFile, apply_moves_and_removals, store_batch, store_companions
 from indexer.library import Library
 from indexer.files import folder_prefix
@@ -229,7 +229,8 @@ def _index_roots(writer: _Writer, present: tuple[Path, ...], missing: tuple[Path
         known = {path: photo for path, photo in queries.known_photos(session).items() if path.startswith(prefixes)}
     plan = plan_run(files, known, roots, writer.face_settings, LocalDisk(), scan.unlisted_dirs, prune,
                     config.library.max_removed_share)
-    companions = plan_shots(plan, files, known, functools.partial(_holding_users_work, library))
+    companions = plan_shots(plan, files, known, functools.partial(_holding_users_work, library),
+                            functools.partial(_live_photo, config.library.max_megapixels))
     _report_plan(plan, len(known))
     writer.vectors  # checked against the database (and rebuilt where they disagree) on every run
     with library.transaction() as session:
@@ -244,6 +245,16 @@ def _index_roots(writer: _Writer, present: tuple[Path, ...], missing: tuple[Path
     summary.moved, summary.removed, summary.kept = len(plan.moves), len(plan.remove), plan.kept
     writer.read_and_store(plan.read, plan.hashes)
     summary.companions = writer.store_companions(companions, plan.hashes)
+
+
+def _live_photo(max_megapixels: float, path: str) -> bool:
+    """Whether the video at ``path`` is short enough to be a Live Photo's (``shots``)."""
+    from indexer.vision.video import BadVideo, video_info
+
+    try:
+        return video_info(path, max_megapixels).duration <= LIVE_PHOTO_SECONDS
+    except BadVideo:
+        return False
 
 
 def _holding_users_work(library: Library, photo_ids: list[int]) -> set[int]:

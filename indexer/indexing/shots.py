@@ -4,7 +4,8 @@ is read for its faces".
 
 Files of one folder whose names differ only by their ending are one shot (``shot_key``). Its faces are
 read once, from its *lead*: of the files there when the shot is first seen, the one fastest to read well
-(``LEAD_ORDER``: JPEG, then HEIC and the other compressed formats, then TIFF and BMP, then RAW). The other
+(``LEAD_ORDER``: JPEG, then HEIC and the other compressed formats, then TIFF and BMP, then RAW, then a
+Live Photo's video: a video is one shot with photos only when it is that, LIVE_PHOTO_SECONDS at most). The other
 files are its *companions* (``photos.shot_lead_id``): recorded, never decoded, without faces of their
 own, so the shot counts once in ``find``, ``people``, clusters and training. A file that joins later is
 a companion: nothing is read again and no name moves. When the lead's file is deleted, the next file of
@@ -27,9 +28,13 @@ from indexer.db.queries import KnownPhoto
 from indexer.indexing.plan import Plan, ToRead
 from indexer.indexing.scan import ScannedFile
 from indexer.vision.raw import RAW_ENDINGS
+from indexer.vision.video import VIDEO_ENDINGS, is_video
 
-# Which file of a shot is read for its faces, first to last (endings; others, then RAW, after these).
+# Which file of a shot is read for its faces, first to last (endings; others, then RAW, then videos after
+# these).
 LEAD_ORDER = ("jpg", "jpeg", "heic", "heif", "avif", "webp", "png", "tif", "tiff", "bmp")
+# A video this short beside a photo of its name is the photo's moving part (a Live Photo's MOV: ~3 s).
+LIVE_PHOTO_SECONDS = 5.0
 
 
 def shot_key(path: str) -> tuple[str, str]:
@@ -39,12 +44,12 @@ def shot_key(path: str) -> tuple[str, str]:
 
 
 def lead_rank(path: str) -> tuple[int, str]:
-    """Sorts a shot's files, the one to read first (see LEAD_ORDER); ties by path."""
+    """Sorts a shot's files, the one to read first (see LEAD_ORDER; then RAW, then videos); ties by path."""
     ending = os.path.splitext(path)[1][1:].lower()
     if ending in LEAD_ORDER:
         rank = LEAD_ORDER.index(ending)
     else:
-        rank = len(LEAD_ORDER) + (1 if ending in RAW_ENDINGS else 0)
+        rank = len(LEAD_ORDER) + (2 if ending in VIDEO_ENDINGS else 1 if ending in RAW_ENDINGS else 0)
     return rank, path
 
 
@@ -72,12 +77,16 @@ class _Member:
 
 
 def plan_shots(plan: Plan, files: Iterable[ScannedFile], known: dict[str, KnownPhoto],
-               users_work: Callable[[list[int]], set[int]]) -> list[Companion]:
+               users_work: Callable[[list[int]], set[int]],
+               live_photo: Callable[[str], bool] = lambda path: False) -> list[Companion]:
     """Apply the shot rule to a run's ``plan`` (made by ``plan.plan_run`` from ``files`` and ``known``, the
     photos the database holds under the roots, by path): companions are taken out of ``plan.read`` and
     returned, to be recorded once their leads are; a shot whose lead was deleted is read from its next
     file under the lead's record (that file's own record goes into ``plan.released``, the lead leaves
-    ``plan.remove``). ``users_work(photo ids)``: those of them holding anything of the user's."""
+    ``plan.remove``). ``users_work(photo ids)``: those of them holding anything of the user's.
+    ``live_photo(path)``: whether a video is the moving part of a photo of the same name (a Live Photo's
+    MOV: a few seconds); only such a video is one shot with photos, any other is a shot of its own (or
+    with videos of its name: the same clip, converted)."""
     by_id = {photo.id: photo for photo in known.values()}
     row_of = _rows_after(plan, files, known)
     now_at = {row.id: path for path, row in row_of.items() if row is not None}
@@ -86,9 +95,18 @@ def plan_shots(plan: Plan, files: Iterable[ScannedFile], known: dict[str, KnownP
     for found in files:
         if found.problem is None and not (row_of.get(found.path) is not None and row_of[found.path].failed):
             groups.setdefault(shot_key(found.path), []).append(_Member(found, row_of.get(found.path)))
+    for key in list(groups):  # a video not a Live Photo's is not one shot with the photos of its name
+        members = groups[key]
+        videos = [m for m in members if is_video(m.file.path)]
+        if videos and len(videos) < len(members):
+            apart = [m for m in videos if not live_photo(m.file.path)]
+            if apart:
+                groups[key] = [m for m in members if m not in apart]
+                groups[(*key, "videos")] = apart
     companions: list[Companion] = []
-    for key, members in groups.items():
+    for group, members in groups.items():
         members.sort(key=lambda m: lead_rank(m.file.path))
+        key = group[:2]
         if len(members) == 1 and (members[0].row is None or members[0].row.lead_id is None):
             continue  # a file alone
         leads = [m for m in members if m.leads]

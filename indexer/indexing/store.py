@@ -44,6 +44,10 @@ class Analysed:
     # and their vectors from it, one row each.
     drawn: list[tuple[queries.DrawnBox, tuple[int, int, int, int]]] = field(default_factory=list)
     drawn_vectors: np.ndarray | None = None
+    # A video (``duration`` in seconds, not None): each face is one appearance, with (the time of its
+    # box's frame, the start and the end of its span) in seconds, in ``times``.
+    duration: float | None = None
+    times: list[tuple[float, float, float]] = field(default_factory=list)
 
 
 @dataclass
@@ -89,9 +93,10 @@ def store_batch(session: Session, items: list[Analysed], face_settings: str, mod
         photo.path, photo.shot_lead_id = item.file.path, None
         photo.size, photo.mtime_ns, photo.indexed_at = item.file.size, item.file.mtime_ns, now
         photo.width, photo.height, photo.error = item.width, item.height, item.error
-        photo.analysis = face_settings
+        photo.analysis, photo.duration = face_settings, item.duration
         photo.content_hash = item.content_hash
-        rows = [_face_row(photo, face, item.vectors[k], model_name) for k, face in enumerate(item.faces)]
+        rows = [_face_row(photo, face, item.vectors[k], model_name, item.times[k] if item.times else None)
+                for k, face in enumerate(item.faces)]
         queries.add_faces(session, rows)
         if kept:
             same_content = item.content_hash is not None and item.content_hash == item.before.content_hash
@@ -139,8 +144,11 @@ def _keep_drawn(session: Session, photo: Photo, item: Analysed, rows: list[Face]
     return kept
 
 
-def _face_row(photo: Photo, face: DetectedFace, vector: np.ndarray, model_name: str) -> Face:
+def _face_row(photo: Photo, face: DetectedFace, vector: np.ndarray, model_name: str,
+              times: tuple[float, float, float] | None) -> Face:
+    at, start, end = times if times is not None else (None, None, None)
     return Face(
+        video_time=at, video_from=start, video_to=end,
         photo=photo,
         box_x=face.box[0], box_y=face.box[1], box_w=face.box[2], box_h=face.box[3],
         detection=face.confidence,

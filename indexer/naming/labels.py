@@ -54,6 +54,9 @@ log = logging.getLogger(__name__)
 # same face after re-encoding, brightening, downscaling to 60 %, cropping, or with margin 0.2 or a 40 px
 # minimum, is at most 0.86 from itself (medians 0.19–0.37); two different people are at least 1.05 apart.
 SAME_FACE_DISTANCE = 0.9
+# In a video read anew, an appearance is at the same time as a named one when their spans come within
+# this many seconds of each other (two samples: the frames looked at may fall differently).
+SAME_MOMENT = 2.0
 
 
 class FaceNotFound(IndexerError):
@@ -135,11 +138,11 @@ class HandNaming:
             self.session.expire(face)
 
     def add_face(self, photo_id: int, box: tuple[int, int, int, int], embedding: bytes, model: str,
-                 person: Person | None = None) -> Face:
-        """A face drawn by hand on photo ``photo_id`` (``box`` in pixels of the upright photo, its
-        ``embedding`` by ``model``), named ``person`` by hand when given. It is part of this event: undo
-        removes it."""
-        face = queries.add_drawn_face(self.session, photo_id, box, embedding, model)
+                 person: Person | None = None, at: float | None = None) -> Face:
+        """A face drawn by hand on photo ``photo_id`` (``box`` in pixels of the upright photo — of a
+        video, of its frame at ``at`` seconds —, its ``embedding`` by ``model``), named ``person`` by hand
+        when given. It is part of this event: undo removes it."""
+        face = queries.add_drawn_face(self.session, photo_id, box, embedding, model, at)
         self._recorder.watch_new_face(face.id)
         if person is not None:
             self.name(face, person)
@@ -351,37 +354,47 @@ def refused(session: Session) -> set[tuple[int, int]]:
     return queries.rejected_pairs(session)
 
 
+Span = tuple[float, float] | None  # a video face's appearance (from, to seconds); None: a photo's face
+
+
 def one_name_per_photo(
-    candidates: Iterable[tuple[Hashable, Hashable, Match | None]],
-    taken: Iterable[tuple[Hashable, int]] = (),
+    candidates: Iterable[tuple],
+    taken: Iterable[tuple] = (),
 ) -> dict[Hashable, Match | None]:
-    """Rule 2 for automatic names. ``candidates``: (face key, photo key, match); ``taken``: (photo key,
-    person id) pairs already named by hand. Returns face key → match, None where the name went to a
-    better face or is the user's in that photo."""
-    used = set(taken)
+    """Rule 2 for automatic names. ``candidates``: (face key, photo key, match[, span]); ``taken``:
+    (photo key, person id[, span]) already named by hand. A person is named once per photo; in a video,
+    once per moment: two appearances of one person may both be named when their spans do not overlap.
+    Returns face key → match, None where the name went to a better face or is the user's there."""
+    used: dict[tuple[Hashable, int], list[Span]] = {}
+    for photo, person, *span in taken:
+        used.setdefault((photo, person), []).append(span[0] if span else None)
     result: dict[Hashable, Match | None] = {}
     ranked = sorted(candidates, key=lambda c: -(c[2].score if c[2] is not None else -1.0))
-    for face, photo, match in ranked:
-        if match is not None and (photo, match.person_id) in used:
-            match = None
-        elif match is not None:
-            used.add((photo, match.person_id))
+    for face, photo, match, *span in ranked:
+        when = span[0] if span else None
+        if match is not None:
+            spans = used.setdefault((photo, match.person_id), [])
+            if any(other is None or when is None or (other[0] <= when[1] and when[0] <= other[1]) for other in spans):
+                match = None
+            else:
+                spans.append(when)
         result[face] = match
     return result
 
 
-def automatic_names(candidates: Iterable[tuple[Hashable, Hashable, Match | None]],
-                    taken: Iterable[tuple[Hashable, int]] = (), rejected: set[tuple[Hashable, int]] = frozenset(),
+def automatic_names(candidates: Iterable[tuple], taken: Iterable[tuple] = (),
+                    rejected: set[tuple[Hashable, int]] = frozenset(),
                     allowed: Callable[[list[int]], set[int]] | None = None) -> dict[Hashable, Match | None]:
-    """What recognition's answers (``candidates``: face key, photo key, match or None) become: rule 3
-    (``rejected``: (face key, person id) pairs the user refused), people that may still be named
+    """What recognition's answers (``candidates``: face key, photo key, match or None[, span]) become:
+    rule 3 (``rejected``: (face key, person id) pairs the user refused), people that may still be named
     (``allowed``: given person ids, those still there; a person merged away since the rule was loaded is
-    not), then rule 2 (``taken``: (photo key, person id) named by hand)."""
-    candidates = [(face, photo, None if match is not None and (face, match.person_id) in rejected else match)
-                  for face, photo, match in candidates]
+    not), then rule 2 (``taken``: (photo key, person id[, span]) named by hand)."""
+    candidates = [(face, photo, None if match is not None and (face, match.person_id) in rejected else match, *span)
+                  for face, photo, match, *span in candidates]
     if allowed is not None:
-        keep = allowed(sorted({m.person_id for _, _, m in candidates if m is not None}))
-        candidates = [(face, photo, m if m is not None and m.person_id in keep else None) for face, photo, m in candidates]
+        keep = allowed(sorted({c[2].person_id for c in candidates if c[2] is not None}))
+        candidates = [(face, photo, m if m is not None and m.person_id in keep else None, *span)
+                      for face, photo, m, *span in candidates]
     return one_name_per_photo(candidates, taken)
 
 
@@ -395,9 +408,11 @@ def name_new_faces(session: Session, faces: list[Face], vectors: np.ndarray, rec
     open_rows = [i for i, face in enumerate(faces) if face.label_source is None]
     if not open_rows:
         return 0
-    taken = {(face.photo_id, face.person_id) for face in faces if face.label_source == LabelSource.MANUAL and face.person_id}
+    taken = {(face.photo_id, face.person_id, _span(face)) for face in faces
+             if face.label_source == LabelSource.MANUAL and face.person_id}
     matches = recognizer.match(vectors[open_rows])
-    decided = automatic_names(((faces[i].id, faces[i].photo_id, match) for i, match in zip(open_rows, matches, strict=True)),
+    decided = automatic_names(((faces[i].id, faces[i].photo_id, match, _span(faces[i]))
+                               for i, match in zip(open_rows, matches, strict=True)),
                               taken, refused, allowed=lambda people: queries.existing_people(session, people))
     named = 0
     for i in open_rows:
@@ -406,6 +421,10 @@ def name_new_faces(session: Session, faces: list[Face], vectors: np.ndarray, rec
             faces[i].person_id, faces[i].label_source, faces[i].label_score = match.person_id, LabelSource.AUTO, match.score
             named += 1
     return named
+
+
+def _span(face: Face) -> Span:
+    return (face.video_from, face.video_to) if face.video_from is not None else None
 
 
 def write_automatic(library: Library, decided: dict[int, Match | None],
@@ -443,12 +462,13 @@ def hand_over(session: Session, drawn: Face, detected: Face) -> None:
 
 
 def carry_over(labels: list[queries.ManualLabel], boxes: list, vectors: np.ndarray, model_name: str,
-               same_content: bool = False, max_distance: float = SAME_FACE_DISTANCE,
+               same_content: bool = False, max_distance: float = SAME_FACE_DISTANCE, spans: list | None = None,
                ) -> tuple[dict[int, queries.ManualLabel], list[queries.ManualLabel]]:
     """Rule 4: which new face (index into ``boxes`` / ``vectors``, embedded by ``model_name``) each label
     given by hand goes to: the face at the same place (boxes overlapping by half, or centred on each
-    other) whose embedding is within ``max_distance`` of the labelled one, nearest first. A label whose
-    face another model embedded cannot be compared so; it goes by place alone when ``same_content`` (the
+    other; in a video, ``spans``: an appearance at the same time, its span within SAME_MOMENT seconds)
+    whose embedding is within ``max_distance`` of the labelled one, nearest first. A label whose face
+    another model embedded cannot be compared so; it goes by place alone when ``same_content`` (the
     photo's bytes are the ones it was named on: only the settings changed). Returns (face index → label,
     labels not placed)."""
     pairs = []
@@ -458,7 +478,11 @@ def carry_over(labels: list[queries.ManualLabel], boxes: list, vectors: np.ndarr
         if not comparable and not same_content:
             continue
         for j, box in enumerate(boxes):
-            if not (box_overlap(label.box, box) >= 0.5 or same_face(label.box, box)):
+            if label.span is not None and spans is not None and spans[j] is not None:
+                (start, end), (new_start, new_end) = label.span, spans[j]
+                if not (new_start - SAME_MOMENT <= end and start <= new_end + SAME_MOMENT):
+                    continue
+            elif not (box_overlap(label.box, box) >= 0.5 or same_face(label.box, box)):
                 continue
             distance = float(np.linalg.norm(old - vectors[j])) if comparable else 1 - box_overlap(label.box, box)
             if distance <= max_distance:
@@ -515,10 +539,11 @@ def carry_over_names(session: Session, photo_id: int, kept: PhotoNames, rows: li
     (embedded as ``vectors``) by rule 4: each name given by hand on the face at the same place that looks
     like it, else kept as a lost name with ``reason``; each rejection on the face a name would go to.
     Where each went is recorded (``queries.record_successions``), so an undo finds it."""
-    boxes = [face.box for face in rows]
-    placed_rejections, _ = carry_over([label for label, _ in kept.rejections], boxes, vectors, model_name, same_content)
+    boxes, spans = [face.box for face in rows], [_span(face) for face in rows]
+    placed_rejections, _ = carry_over([label for label, _ in kept.rejections], boxes, vectors, model_name, same_content,
+                                      spans=spans)
     people_of = {id(label): people for label, people in kept.rejections}
-    placed, lost = carry_over(kept.labels, boxes, vectors, model_name, same_content)
+    placed, lost = carry_over(kept.labels, boxes, vectors, model_name, same_content, spans=spans)
     for j, label in placed.items():
         rows[j].person_id, rows[j].label_source, rows[j].label_score = label.person_id, LabelSource.MANUAL, label.score
     session.flush()

@@ -31,6 +31,7 @@ class Suggestion:
     box: list[int]  # [x, y, w, h] in pixels of the upright photo
     person: str
     distance: float  # L2 between unit vectors to the nearest face of that person named by hand, 0–2
+    time: float | None = None  # in a video: seconds from its start of the frame the box is from
 
 
 def suggestions(library: Library, name: str | None = None, limit: int = 20) -> list[Suggestion]:
@@ -65,7 +66,7 @@ def suggestions(library: Library, name: str | None = None, limit: int = 20) -> l
         found.sort(key=lambda item: (item[0], item[1].id))
         paths = queries.photo_paths(session, {row.photo_id for _, row, _ in found[:limit]})
         return [Suggestion(row.id, paths[row.photo_id], [row.box_x, row.box_y, row.box_w, row.box_h], names[person_id],
-                           round(distance, 4)) for distance, row, person_id in found[:limit]]
+                           round(distance, 4), row.video_time) for distance, row, person_id in found[:limit]]
 
 
 def confirm(library: Library, face_id: int, name: str) -> FaceLabel:
@@ -92,8 +93,10 @@ def face_crop(suggestion: Suggestion, out: Path) -> Path:
     from indexer.files import atomic_file
     from indexer.vision.imaging import load_photo
 
+    from indexer.vision.video import frame_at
+
     x, y, w, h = suggestion.box
-    pixels = load_photo(suggestion.photo, 200)
+    pixels = frame_at(suggestion.photo, suggestion.time, 200) if suggestion.time is not None else load_photo(suggestion.photo, 200)
     crop = pixels[max(0, y - h // 4) : y + h + h // 4, max(0, x - w // 4) : x + w + w // 4]
     with atomic_file(out) as tmp_name:
         Image.fromarray(crop).save(tmp_name, format="JPEG", quality=90)

@@ -209,7 +209,7 @@ def relabel_library(library: Library, recognizer: Recognizer, progress: bool | N
                 answers = recognizer.match(chunk.vectors)
                 for i, answer in enumerate(answers):
                     face_id = int(chunk.ids[i])
-                    candidates.append((face_id, int(chunk.photo_ids[i]), answer))
+                    candidates.append((face_id, int(chunk.photo_ids[i]), answer, chunk.spans[i]))
                     current[face_id] = (chunk.person_ids[i], chunk.scores[i])
                 bar.update(len(answers))
     decided = labels.automatic_names(candidates, taken, refused)

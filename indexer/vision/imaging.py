@@ -16,6 +16,7 @@ import pillow_heif
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from indexer.vision.raw import RAW_ENDINGS, RAW_FORMAT, BadRaw, decode_raw, is_raw, raw_frame
+from indexer.vision.video import VIDEO_ENDINGS, VIDEO_FORMAT, is_video
 
 log = logging.getLogger(__name__)
 
@@ -26,19 +27,21 @@ Image.MAX_IMAGE_PIXELS = None
 
 _HIGH_BIT_MODES = {"I;16", "I;16L", "I;16B", "I;16N", "I", "F"}
 
-DEFAULT_FORMATS = ("AVIF", "BMP", "HEIF", "JPEG", "PNG", RAW_FORMAT, "TIFF", "WEBP")
+DEFAULT_FORMATS = ("AVIF", "BMP", "HEIF", "JPEG", "PNG", RAW_FORMAT, "TIFF", VIDEO_FORMAT, "WEBP")
 
 
 def photo_formats(extensions: Iterable[str]) -> tuple[str, ...]:
-    """The Pillow formats of these file endings (``jpg`` → JPEG), and RAW_FORMAT for camera RAW endings
-    (``cr2``): the only decoders ``load_photo`` lets look at a file. Pillow knows some 40 formats, and
+    """The Pillow formats of these file endings (``jpg`` → JPEG), RAW_FORMAT for camera RAW endings
+    (``cr2``) and VIDEO_FORMAT for video endings (``mp4``): the only decoders ``load_photo`` lets look at a file. Pillow knows some 40 formats, and
     would otherwise open whatever the content is, whatever the name says — a ``.jpg`` holding PostScript
     would be rendered by Ghostscript."""
     Image.init()
     registered = Image.registered_extensions()
     extensions = set(extensions)
-    raw = {RAW_FORMAT} if extensions & RAW_ENDINGS else set()
-    return tuple(sorted({registered[f".{e}"] for e in extensions - RAW_ENDINGS if f".{e}" in registered} | raw))
+    ours = {RAW_FORMAT} if extensions & RAW_ENDINGS else set()
+    ours |= {VIDEO_FORMAT} if extensions & VIDEO_ENDINGS else set()
+    pillows = extensions - RAW_ENDINGS - VIDEO_ENDINGS
+    return tuple(sorted({registered[f".{e}"] for e in pillows if f".{e}" in registered} | ours))
 
 
 class UnreadablePhoto(Exception):
@@ -46,8 +49,8 @@ class UnreadablePhoto(Exception):
 
 
 def pillow_formats(formats: Iterable[str]) -> list[str]:
-    """``formats`` without RAW_FORMAT: the list Pillow's ``Image.open`` may try."""
-    return [name for name in formats if name != RAW_FORMAT]
+    """``formats`` without RAW_FORMAT and VIDEO_FORMAT: the list Pillow's ``Image.open`` may try."""
+    return [name for name in formats if name not in (RAW_FORMAT, VIDEO_FORMAT)]
 
 
 def load_photo(path: str | Path, max_megapixels: float, formats: Iterable[str] = DEFAULT_FORMATS) -> np.ndarray:
@@ -66,6 +69,8 @@ def load_upright(path: str | Path, max_megapixels: float, formats: Iterable[str]
     this fraction of its size, where the decoder can skip the detail cheaply (JPEG: 1/2, 1/4 or 1/8 of
     each side, several times faster; RAW: a half-size demosaic); the image's ``size`` says what it got.
     A camera RAW file (by its ending, when RAW_FORMAT is among ``formats``) is decoded by ``raw``."""
+    if VIDEO_FORMAT in formats and is_video(path):
+        raise UnreadablePhoto("a video, not a photo: its frames are read by `indexer index` and `who-is`")
     try:
         if RAW_FORMAT in formats and is_raw(path):
             return decode_raw(path, max_megapixels, scale)

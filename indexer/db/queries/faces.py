@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import bindparam, delete, exists, func, select, update
+from sqlalchemy import and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from indexer.db.models import Face, Person, Photo, Rejection
@@ -54,6 +54,7 @@ class ManualLabel:
     embedding_model: str
     person_name: str | None = None
     face_id: int | None = None
+    span: tuple[float, float] | None = None  # in a video: the appearance, (from, to) seconds
 
 
 def manual_labels_of(session: Session, photo_id: int, origin: str | None = None) -> list[ManualLabel]:
@@ -61,12 +62,12 @@ def manual_labels_of(session: Session, photo_id: int, origin: str | None = None)
     boxes and embeddings."""
     rows = session.execute(
         select(Face.box_x, Face.box_y, Face.box_w, Face.box_h, Face.person_id, Face.label_score, Face.embedding,
-               Face.embedding_model, Person.name, Face.id)
+               Face.embedding_model, Person.name, Face.id, Face.video_from, Face.video_to)
         .join(Person, Person.id == Face.person_id, isouter=True)
         .where(Face.photo_id == photo_id, Face.label_source == LabelSource.MANUAL, *([Face.origin == origin] if origin else []))
         .order_by(Face.id)
     )
-    return [ManualLabel((r[0], r[1], r[2], r[3]), *r[4:]) for r in rows]
+    return [ManualLabel((r[0], r[1], r[2], r[3]), *r[4:10], (r[10], r[11]) if r[10] is not None else None) for r in rows]
 
 
 def manual_faces_under(session: Session, photo_ids: Iterable[int]) -> int:
@@ -126,14 +127,16 @@ def drawn_faces_of(session: Session, photo_ids: Iterable[int]) -> dict[int, list
     return found
 
 
-def add_drawn_face(session: Session, photo_id: int, box: tuple[int, int, int, int], embedding: bytes, model: str) -> Face:
-    """A new face drawn by hand on photo ``photo_id``: its box in pixels of the upright photo, its embedding
-    (float32 bytes) by ``model``; detection 1.0 (the user's certainty), no landmarks."""
+def add_drawn_face(session: Session, photo_id: int, box: tuple[int, int, int, int], embedding: bytes, model: str,
+                   at: float | None = None) -> Face:
+    """A new face drawn by hand on photo ``photo_id``: its box in pixels of the upright photo (of a video:
+    of its frame at ``at`` seconds, the face's time and span), its embedding (float32 bytes) by ``model``;
+    detection 1.0 (the user's certainty), no landmarks."""
     from indexer.db.values import FaceOrigin
 
     x, y, w, h = box
     face = Face(photo_id=photo_id, box_x=x, box_y=y, box_w=w, box_h=h, detection=1.0, landmarks={}, embedding=embedding,
-                embedding_model=model, origin=FaceOrigin.DRAWN)
+                embedding_model=model, origin=FaceOrigin.DRAWN, video_time=at, video_from=at, video_to=at)
     session.add(face)
     session.flush()
     return face
@@ -164,13 +167,13 @@ class UnnamedFaces:
     person_ids: list[int | None]
     scores: list[float | None]
     vectors: np.ndarray
+    spans: list[tuple[float, float] | None]  # a video face's appearance, seconds (None: a photo's face)
 
 
 def faces_to_label(session: Session, model: str, dimensions: int, chunk: int = 20_000) -> Iterator[UnnamedFaces]:
     """Every face of ``model`` not labelled by hand, ``chunk`` at a time."""
-    query = select(Face.id, Face.photo_id, Face.person_id, Face.label_score, Face.embedding).where(
-        Face.embedding_model == model, Face.label_source.is_distinct_from(LabelSource.MANUAL)
-    )
+    query = select(Face.id, Face.photo_id, Face.person_id, Face.label_score, Face.embedding, Face.video_from,
+                   Face.video_to).where(Face.embedding_model == model, Face.label_source.is_distinct_from(LabelSource.MANUAL))
     for rows in in_id_order(session, query, Face.id, chunk):
         yield UnnamedFaces(
             ids=int64_array(r.id for r in rows),
@@ -178,6 +181,7 @@ def faces_to_label(session: Session, model: str, dimensions: int, chunk: int = 2
             person_ids=[r.person_id for r in rows],
             scores=[r.label_score for r in rows],
             vectors=vector_array([r.embedding for r in rows], dimensions),
+            spans=[(r.video_from, r.video_to) if r.video_from is not None else None for r in rows],
         )
 
 
@@ -216,13 +220,15 @@ def set_automatic_names(session: Session, names: list[AutomaticName]) -> None:
 
 def drop_automatic_names_given_by_hand_elsewhere(session: Session, photo_ids: list[int] | None = None) -> None:
     """Take an automatic name off every face whose photo has a face named after the same person by hand
-    (a person is named once per photo, and the user's name wins); only in the photos ``photo_ids`` when
-    given."""
+    (a person is named once per photo — in a video, once per moment: appearances that overlap in time —,
+    and the user's name wins); only in the photos ``photo_ids`` when given."""
     faces = Face.__table__
     by_hand = faces.alias("by_hand")
+    same_moment = or_(faces.c.video_from.is_(None), by_hand.c.video_from.is_(None),
+                      and_(by_hand.c.video_from <= faces.c.video_to, by_hand.c.video_to >= faces.c.video_from))
     condition = [faces.c.label_source == LabelSource.AUTO,
                  exists(select(by_hand.c.id).where(by_hand.c.photo_id == faces.c.photo_id, by_hand.c.person_id == faces.c.person_id,
-                                                  by_hand.c.label_source == LabelSource.MANUAL))]
+                                                  by_hand.c.label_source == LabelSource.MANUAL, same_moment))]
     statement = update(faces).values(person_id=None, label_score=None, label_source=None)
     if photo_ids is None:
         session.connection().execute(statement.where(*condition))
@@ -255,13 +261,13 @@ def faces_with_a_source_but_no_person(session: Session) -> int:
         (Face.label_source == LabelSource.AUTO) | Face.label_score.is_not(None))) or 0
 
 
-def manual_names_by_photo(session: Session, model: str) -> set[tuple[int, int]]:
-    """(photo id, person id) for every face of ``model`` named by hand."""
+def manual_names_by_photo(session: Session, model: str) -> set[tuple[int, int, tuple[float, float] | None]]:
+    """(photo id, person id, span in its video or None) for every face of ``model`` named by hand."""
     rows = session.execute(
-        select(Face.photo_id, Face.person_id)
+        select(Face.photo_id, Face.person_id, Face.video_from, Face.video_to)
         .where(Face.embedding_model == model, Face.label_source == LabelSource.MANUAL, Face.person_id.is_not(None))
     )
-    return {(r.photo_id, r.person_id) for r in rows}
+    return {(r.photo_id, r.person_id, (r.video_from, r.video_to) if r.video_from is not None else None) for r in rows}
 
 
 def face_vector(session: Session, face_id: int) -> tuple[str, bytes] | None:
@@ -319,10 +325,10 @@ def _unnamed():
 
 def unnamed_faces(session: Session, model: str) -> list:
     """The faces of ``model`` with no name at all, by id: rows of id, photo_id, box_x, box_y, box_w, box_h,
-    detection, cluster_id and embedding."""
+    detection, cluster_id, embedding and video_time."""
     return list(session.execute(
         select(Face.id, Face.photo_id, Face.box_x, Face.box_y, Face.box_w, Face.box_h, Face.detection, Face.cluster_id,
-               Face.embedding)
+               Face.embedding, Face.video_time)
         .where(Face.embedding_model == model, *_unnamed())
         .order_by(Face.id)
     ).all())
@@ -338,14 +344,16 @@ def rejections_of(session: Session, photo_id: int, origin: str | None = None) ->
     ManualLabel (box, embedding, model; no person) with the ids of the people it is not."""
     rows = session.execute(
         select(Face.id, Face.box_x, Face.box_y, Face.box_w, Face.box_h, Face.embedding, Face.embedding_model,
-               Rejection.person_id)
+               Rejection.person_id, Face.video_from, Face.video_to)
         .join(Rejection, Rejection.face_id == Face.id)
         .where(Face.photo_id == photo_id, *([Face.origin == origin] if origin else []))
         .order_by(Face.id)
     )
     found: dict[int, tuple[ManualLabel, set[int]]] = {}
-    for face_id, x, y, w, h, embedding, model, person_id in rows:
-        found.setdefault(face_id, (ManualLabel((x, y, w, h), None, None, embedding, model, None, face_id), set()))[1].add(person_id)
+    for face_id, x, y, w, h, embedding, model, person_id, start, end in rows:
+        span = (start, end) if start is not None else None
+        found.setdefault(face_id, (ManualLabel((x, y, w, h), None, None, embedding, model, None, face_id, span),
+                                   set()))[1].add(person_id)
     return list(found.values())
 
 

@@ -27,6 +27,7 @@ class Face:
     cluster_id: int | None
     sure: bool = True  # the grouping is sure it belongs to its cluster
     origin: str = FaceOrigin.DETECTED  # or drawn by hand
+    time: float | None = None  # in a video: seconds from its start of the frame its box is from
 
     @property
     def drawn(self) -> bool:
@@ -48,6 +49,12 @@ class Photo:
     height: int | None
     version: str
     faces: list[Face] = field(default_factory=list)
+    duration: float | None = None  # a video's length in seconds (its preview is the frame of its first face)
+
+    @property
+    def preview_time(self) -> float | None:
+        """A video's: the time of the frame its preview shows (its first face's); None for a photo."""
+        return None if self.duration is None else min((f.time for f in self.faces if f.time is not None), default=0.0)
 
 
 @dataclass
@@ -87,15 +94,15 @@ def read_content(reader: Reader, status: LibraryStatus, failed: list[FailedFile]
     photos: dict[int, Photo] = {}
     people = {person_id: Person(person_id, name) for person_id, name in reads.people_names(reader).items()}
     clusters: dict[int, Cluster] = {}
-    for (face_id, photo_id, x, y, w, h, person_id, source, score, cluster_id, sure, origin,
-         path, width, height, content_hash, size, mtime_ns) in reads.faces_with_photos(reader):
+    for (face_id, photo_id, x, y, w, h, person_id, source, score, cluster_id, sure, origin, time,
+         path, width, height, content_hash, size, mtime_ns, duration) in reads.faces_with_photos(reader):
         unnamed = person_id is None and source is None
         face = Face(face_id, photo_id, (x, y, w, h), person_id, source, score, cluster_id if unnamed else None,
-                    sure is None or bool(sure), origin)
+                    sure is None or bool(sure), origin, time)
         photo = photos.get(photo_id)
         if photo is None:
             version = (content_hash or f"{size}-{mtime_ns}")[:16]
-            photo = photos[photo_id] = Photo(photo_id, path, width, height, version)
+            photo = photos[photo_id] = Photo(photo_id, path, width, height, version, duration=duration)
         photo.faces.append(face)
         if person_id is not None and person_id in people:
             people[person_id].faces.append(face)
@@ -106,7 +113,7 @@ def read_content(reader: Reader, status: LibraryStatus, failed: list[FailedFile]
     for person in people.values():
         person.faces.sort(key=lambda f: (not f.by_hand, -(f.score or 0.0), f.face_id))
     for photo in photos.values():
-        photo.faces.sort(key=lambda f: (f.box[0], f.box[1], f.face_id))
+        photo.faces.sort(key=lambda f: (f.time or 0.0, f.box[0], f.box[1], f.face_id))
     shown = [c for c in clusters.values() if len(c.faces) >= 2]
     # A face alone in its cluster shows as unknown.
     lonely = {c.faces[0].face_id for c in clusters.values() if len(c.faces) < 2}
@@ -123,4 +130,5 @@ def read_content(reader: Reader, status: LibraryStatus, failed: list[FailedFile]
 
 
 def _without_cluster(face: Face) -> Face:
-    return Face(face.face_id, face.photo_id, face.box, face.person_id, face.source, face.score, None, face.sure, face.origin)
+    return Face(face.face_id, face.photo_id, face.box, face.person_id, face.source, face.score, None, face.sure, face.origin,
+                face.time)

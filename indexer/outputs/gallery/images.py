@@ -33,7 +33,11 @@ def decode_scale(photo: Photo) -> float:
 def make_pictures(photo: Photo, thumbnails: dict[int, Path], preview: Path | None, max_megapixels: float,
                   formats: Iterable[str]) -> None:
     """Decode ``photo`` once and write the thumbnails of the faces in ``thumbnails`` (face id → file) and,
-    unless None, its ``preview``. Raises UnreadablePhoto when the original cannot be decoded."""
+    unless None, its ``preview``. Raises UnreadablePhoto when the original cannot be decoded. A video's
+    thumbnails come from the frames their faces were seen in, its preview from its first face's frame."""
+    if photo.duration is not None:
+        _make_video_pictures(photo, thumbnails, preview, max_megapixels)
+        return
     image = load_upright(photo.path, max_megapixels, formats, scale=decode_scale(photo))
     if photo.width and photo.height and image.size != (photo.width, photo.height):
         if abs(image.size[0] / photo.width - image.size[1] / photo.height) > 0.02:
@@ -45,6 +49,28 @@ def make_pictures(photo: Photo, thumbnails: dict[int, Path], preview: Path | Non
     for face_id, target in thumbnails.items():
         _save(face_thumbnail(image, [v * factor for v in faces[face_id].box]), target)
     if preview is not None:
+        image.thumbnail((PREVIEW_PX, PREVIEW_PX), Image.Resampling.LANCZOS)
+        _save(image, preview)
+
+
+def _make_video_pictures(photo: Photo, thumbnails: dict[int, Path], preview: Path | None, max_megapixels: float) -> None:
+    from indexer.vision.video import BadVideo, frame_at
+
+    faces = {face.face_id: face for face in photo.faces}
+    wanted = {faces[face_id].time or 0.0 for face_id in thumbnails} | ({photo.preview_time} if preview is not None else set())
+    frames: dict[float, Image.Image] = {}
+    try:
+        for time in sorted(wanted):
+            frames[time] = Image.fromarray(frame_at(photo.path, time, max_megapixels))
+    except BadVideo as e:
+        raise UnreadablePhoto(str(e)) from e
+    for face_id, target in thumbnails.items():
+        face = faces[face_id]
+        frame = frames[face.time or 0.0]
+        factor = frame.size[0] / photo.width if photo.width else 1.0
+        _save(face_thumbnail(frame, [v * factor for v in face.box]), target)
+    if preview is not None:
+        image = frames[photo.preview_time]
         image.thumbnail((PREVIEW_PX, PREVIEW_PX), Image.Resampling.LANCZOS)
         _save(image, preview)
 

@@ -14,6 +14,7 @@ from typing import Any
 from indexer.clock import utcnow
 from indexer.files import atomic_file
 from indexer.outputs.gallery.content import Content, Face, Photo
+from indexer.text import time_text
 
 FACES_PER_PAGE = 240  # face thumbnails on one page of a person or a cluster (the rest on further pages)
 
@@ -98,6 +99,8 @@ class _FaceOnPhoto:
     href: str | None
     named: str  # how it got its name, for the table
     drawn: bool  # drawn by hand (a dashed box), not found by the detector
+    when: str  # in a video: "at mm:ss"; "" for a photo's face
+    on_preview: bool  # its box is on the preview (a video's preview is one frame: the faces seen in it)
     left: float
     top: float
     width: float
@@ -107,7 +110,9 @@ class _FaceOnPhoto:
 def _face_on_photo(face: Face, photo: Photo, names: dict[int, str], clusters: set[int]) -> _FaceOnPhoto:
     x, y, w, h = face.box
     width, height = photo.width or 1, photo.height or 1
-    place = dict(drawn=face.drawn, left=round(100 * x / width, 3), top=round(100 * y / height, 3),
+    when = f"at {time_text(face.time)}" if face.time is not None else ""
+    place = dict(drawn=face.drawn, when=when, on_preview=photo.duration is None or face.time == photo.preview_time,
+                 left=round(100 * x / width, 3), top=round(100 * y / height, 3),
                  width=round(100 * w / width, 3), height=round(100 * h / height, 3))
     if face.person_id is not None and face.person_id in names:
         named = "by hand" if face.by_hand else f"automatically, score {face.score:.2f}" if face.score is not None else "automatically"
