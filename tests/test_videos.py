@@ -57,6 +57,12 @@ def test_each_appearance_is_one_face_with_its_time_and_span(run, clip, models):
     assert "a video of 00:05" in text and "(00:02–00:04)" in text
 
 
+def test_a_video_is_read_whole_when_min_face_fraction_is_zero(run, clip, models, config):
+    config.write_text(config.read_text() + "[detection]\nmin_face_fraction = 0\n")
+    done = json.loads(run("index", str(clip.parent), "--json").stdout)
+    assert (done["new"], done["faces_added"], done["errors"]) == (1, 2, 0)
+
+
 def test_two_people_in_one_frame_are_never_one_track(run, tmp_path, models):
     video = make_video(tmp_path / "v" / "two.mp4", seconds({"ann": (10, 10), "cy": (70, 10)}, 3), FPS)
     run("index", str(video.parent))

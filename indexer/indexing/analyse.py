@@ -49,10 +49,12 @@ class FaceAnalyser:
     largest photo decoded (million pixels), and the image formats decoded (``imaging.photo_formats``)."""
 
     def __init__(self, detector, embedder, margin: float, batch_size: int, max_megapixels: float,
-                 formats: tuple[str, ...] = DEFAULT_FORMATS, detector_side: int = 800):
+                 formats: tuple[str, ...] = DEFAULT_FORMATS, detector_side: int | None = 800):
         self.detector, self.embedder = detector, embedder
         self.margin, self.batch_size, self.max_megapixels, self.formats = margin, batch_size, max_megapixels, formats
-        self.detector_side = detector_side  # px: the shorter side the detector looks at (video frames are decoded so)
+        # px: the shorter side the detector looks at (video frames are decoded so); None: the whole frame
+        # (min_face_fraction 0 looks for faces of min_face_size px however large the frame)
+        self.detector_side = detector_side
 
     @classmethod
     def for_library(cls, library) -> FaceAnalyser:
@@ -68,7 +70,7 @@ class FaceAnalyser:
         e = config.embedding
         return cls(detector or models.detector(config), embedder or models.embedder(config), e.margin, e.batch_size,
                    config.library.max_megapixels, photo_formats(config.library.extensions),
-                   round(FACE_PX / config.detection.min_face_fraction))
+                   round(FACE_PX / config.detection.min_face_fraction) if config.detection.min_face_fraction > 0 else None)
 
     def faces_of(self, pixels: np.ndarray) -> tuple[list[DetectedFace], np.ndarray]:
         """The faces of one decoded photo and their embeddings, shape (faces, dimensions)."""
@@ -175,7 +177,7 @@ class FaceAnalyser:
             return bool(stopped)
 
         def working_size(width: int, height: int) -> tuple[int, int]:
-            scale = min(1.0, self.detector_side / min(width, height))
+            scale = 1.0 if self.detector_side is None else min(1.0, self.detector_side / min(width, height))
             return max(1, round(width * scale)), max(1, round(height * scale))
 
         tracker, waiting = Tracker(), []  # frames whose crops are not embedded yet
