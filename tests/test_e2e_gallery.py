@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -19,27 +18,6 @@ pytestmark = pytest.mark.e2e
 
 HOSTILE_NAME = "<script>alert(1)</script>"
 HOSTILE_FILE = '"><img src=x onerror=alert(1)>.jpg'
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """A headless Chromium driven by chromium-driver; skipped, saying why, where either is missing."""
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver_path = shutil.which("chromedriver")
-    if chromium is None or driver_path is None:
-        pytest.skip("no chromium and chromium-driver here: `make test` installs them as root with apt-get "
-                    "(Debian's chromium, chromium-driver); elsewhere install them to run the browser tests")
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e '.[test]')")
-    from selenium.webdriver.chrome.service import Service
-
-    os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager must never fetch a browser or driver
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1200,900"):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
-    yield driver
-    driver.quit()
 
 
 def open_page(browser, page: Path) -> None:

@@ -76,7 +76,7 @@ class HistoryEvent:
     undone_by: int | None
 
 
-def history(reader: Reader, limit: int) -> list[HistoryEvent]:
-    """The newest ``limit`` events, newest first."""
+def history(reader: Reader, limit: int, offset: int = 0) -> list[HistoryEvent]:
+    """The newest ``limit`` events after the ``offset`` newest, newest first."""
     return [HistoryEvent(event_id, as_datetime(at), action, description, len(as_json(changes).get("faces", {})), undone_by)
-            for event_id, at, action, description, changes, undone_by in reads.name_events(reader, limit)]
+            for event_id, at, action, description, changes, undone_by in reads.name_events(reader, limit, offset)]

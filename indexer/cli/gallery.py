@@ -1,4 +1,4 @@
-"""The gallery command: a static HTML site of the index."""
+"""The index in a browser: `gallery` writes a static HTML site of it, `serve` runs a local app to name faces in."""
 
 from __future__ import annotations
 
@@ -44,3 +44,36 @@ def gallery(
         page = Path(report.folder) / "index.html"
         if not webbrowser.open(page.as_uri()):
             log.warning("no web browser could be started: open %s", page)
+
+
+@app.command()
+@command
+def serve(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option("--port", help="The port to listen on (0: a free one).")] = 8765,
+    host: Annotated[str, typer.Option("--host", help="The address to listen on. Other than this machine's own "
+                                      "(127.0.0.1), anyone who reaches it and has the link sees faces and names: "
+                                      "prefer an SSH tunnel (docs/serve.md).")] = "127.0.0.1",
+    open_it: Annotated[bool, typer.Option("--open", help="Open it in the system's web browser.")] = False,
+) -> None:
+    """Name faces in the browser: people, clusters, review (y / n / s), photos with their faces, drawing a
+    face, history and undo, over the same index and rules as the other commands. Prints the link to open
+    (it holds a random access token); stops on Ctrl-C."""
+    from indexer.web.server import is_loopback, serve as run_server
+
+    settings: Settings = ctx.obj
+    library = settings.library()
+    if not is_loopback(host):
+        log.warning("serving on %s: faces and names are biometric data, and anyone who can reach this address and "
+                    "has the link can see and change them (an SSH tunnel to 127.0.0.1 is safer: docs/serve.md)", host)
+
+    def announce(link: str) -> None:
+        typer.echo(link)
+        log.info("serving: open the link above; Ctrl-C stops it")
+        if open_it:
+            import webbrowser
+
+            if not webbrowser.open(link):
+                log.warning("no web browser could be started: open the link above")
+
+    run_server(library, host, port, announce)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String
+from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from indexer.clock import utcnow
@@ -73,6 +73,10 @@ class Face(Base):
         Index("ix_faces_person_id", "person_id"),
         Index("ix_faces_label_source", "label_source"),
         Index("ix_faces_cluster_id", "cluster_id"),
+        # A page of clusters, and of a person's faces, read from these alone (``db.reads``, 0013).
+        Index("ix_faces_in_cluster", "cluster_id", "person_id", "label_source", "cluster_sure", "photo_id",
+              sqlite_where=text("cluster_id IS NOT NULL"), postgresql_where=text("cluster_id IS NOT NULL")),
+        Index("ix_faces_of_person", "person_id", "label_source", "label_score", "photo_id"),
         {"sqlite_autoincrement": True},
     )
 

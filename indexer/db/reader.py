@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -109,6 +110,25 @@ class Reader:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+@contextmanager
+def snapshot(config: Config, sessions: Callable[[], Any]) -> Iterator[Reader]:
+    """A Reader whose reads all see one state of the database, however many statements they take (a page
+    of ``indexer serve`` never shows half of a change another process is committing): on SQLite a read
+    transaction on a read-only connection, elsewhere a REPEATABLE READ transaction of a session from
+    ``sessions`` (a pooled connection: no new connection per read)."""
+    if plain_sqlite_file(config.storage.url) is not None:
+        with Reader.open(config) as reader:
+            reader._connection.execute("BEGIN")
+            try:
+                yield reader
+            finally:
+                reader._connection.rollback()
+        return
+    with sessions() as session:
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        yield Reader.of_session(session)
 
 
 def _connect_read_only(path: Path) -> sqlite3.Connection:

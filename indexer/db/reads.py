@@ -19,10 +19,26 @@ __all__ = [
     "people_with_counts", "person_ids_by_name", "faces_of_person", "photo_by_path", "faces_of_photo",
     "failed_photos", "Counts", "counts", "last_run", "last_training", "name_events", "faces_in_clusters",
     "faces_for_export", "faces_with_photos", "people_names", "indexed_faces_by_photo", "advisory_lock_held",
-    "shot_of_photo", "other_files_of_shots",
+    "shot_of_photo", "other_files_of_shots", "people_page", "person_summaries", "faces_of_person_page",
+    "clusters_page", "faces_of_cluster_page", "faces_of_photos", "face_with_photo", "undoable_event", "change_marks",
+    "people_names_of", "cluster_sizes", "name_event", "picture_keys",
+    "photo_of_face", "event_count", "newest_event", "still_open",
 ]
 
 _NAME_OF_FACE = "LEFT JOIN people ON people.id = faces.person_id"
+_FACE_WITH_PHOTO = (
+    "SELECT faces.id, faces.photo_id, faces.box_x, faces.box_y, faces.box_w, faces.box_h, faces.person_id, "
+    "       faces.label_source, faces.label_score, faces.cluster_id, faces.cluster_sure, faces.origin, faces.video_time, "
+    "       photos.path, photos.width, photos.height, photos.content_hash, photos.size, photos.mtime_ns, photos.duration "
+    "FROM faces JOIN photos ON photos.id = faces.photo_id ")
+# Unnamed: neither named (by hand or by recognition) nor cleared by hand; the faces clusters hold.
+_UNNAMED = "faces.person_id IS NULL AND faces.label_source IS NULL"
+# The same, for the faces in clusters, written so that the planner reads them from ix_faces_in_cluster
+# alone (with "person_id IS NULL" SQLite prefers ix_faces_person_id and reads 60 000 rows of 600 bytes
+# for a page of clusters at 100 000 faces: ~300 ms, against ~20 ms; bench/serve.py).
+_UNNAMED_IN_CLUSTER = "faces.cluster_id IS NOT NULL AND +faces.person_id IS NULL AND coalesce(faces.label_source, '') = ''"
+_BY_HAND_FIRST = f"CASE WHEN faces.label_source = '{LabelSource.MANUAL.value}' THEN 0 ELSE 1 END"
+_SURE_FIRST = "CASE WHEN faces.cluster_sure IS NULL OR faces.cluster_sure THEN 0 ELSE 1 END"
 
 
 def people_with_counts(reader: Reader) -> list[tuple[int, str, int, int, int]]:
@@ -44,6 +60,13 @@ def person_ids_by_name(reader: Reader) -> dict[str, int]:
 def people_names(reader: Reader) -> dict[int, str]:
     """Person id → name, for everyone."""
     return {person_id: name for person_id, name in reader.rows("SELECT id, name FROM people")}
+
+
+def people_names_of(reader: Reader, person_ids: list[int]) -> dict[int, str]:
+    """Person id → name, for those of ``person_ids`` who exist."""
+    names = ", ".join(f":p{i}" for i in range(len(person_ids))) or "NULL"
+    return dict(reader.rows(f"SELECT id, name FROM people WHERE id IN ({names})",
+                            **{f"p{i}": person_id for i, person_id in enumerate(person_ids)}))
 
 
 def faces_of_person(reader: Reader, person_id: int, min_score: float) -> list[tuple]:
@@ -139,11 +162,66 @@ def last_training(reader: Reader, model: str) -> tuple | None:
     return rows[0] if rows else None
 
 
-def name_events(reader: Reader, limit: int) -> list[tuple]:
-    """The newest ``limit`` events of the history, newest first: (id, created_at, action, description,
-    changes, undone_by)."""
+def name_events(reader: Reader, limit: int, offset: int = 0) -> list[tuple]:
+    """The newest ``limit`` events of the history after the ``offset`` newest, newest first: (id,
+    created_at, action, description, changes, undone_by)."""
     return reader.rows("SELECT id, created_at, action, description, changes, undone_by FROM name_events "
-                       "ORDER BY id DESC LIMIT :limit", limit=limit)
+                       "ORDER BY id DESC LIMIT :limit OFFSET :offset", limit=limit, offset=offset)
+
+
+def name_event(reader: Reader, event_id: int) -> tuple | None:
+    """(id, action, description, undone_by) of one event of the history, or None."""
+    rows = reader.rows("SELECT id, action, description, undone_by FROM name_events WHERE id = :event", event=event_id)
+    return rows[0] if rows else None
+
+
+def picture_keys(reader: Reader) -> tuple[list[int], list[tuple]]:
+    """(every face id, (id, content hash, size, mtime_ns) of every photo with faces): what the pictures
+    made of the index may show."""
+    return ([row[0] for row in reader.rows("SELECT id FROM faces")],
+            reader.rows("SELECT id, content_hash, size, mtime_ns FROM photos WHERE id IN (SELECT photo_id FROM faces)"))
+
+
+def newest_event(reader: Reader) -> int | None:
+    """The id of the newest event of the history, or None."""
+    return reader.value("SELECT max(id) FROM name_events")
+
+
+def event_count(reader: Reader) -> int:
+    """How many events the history holds."""
+    return reader.value("SELECT count(*) FROM name_events")
+
+
+def still_open(reader: Reader, suggestions: list[tuple[int, str]]) -> list[tuple[int, str, int]]:
+    """Of ``suggestions`` (face id, person's name), those still to answer: the face unnamed (not named nor
+    cleared, by hand or by recognition) and not rejected for that person, who still exists; with each the
+    id of the face's photo."""
+    names = ", ".join(f":f{i}" for i in range(len(suggestions))) or "NULL"
+    ids = {f"f{i}": face_id for i, (face_id, _) in enumerate(suggestions)}
+    unnamed = dict(reader.rows(f"SELECT id, photo_id FROM faces WHERE id IN ({names}) AND {_UNNAMED}", **ids))
+    people = {name for (name,) in reader.rows("SELECT name FROM people")}
+    rejected = set(reader.rows("SELECT rejections.face_id, people.name FROM rejections JOIN people ON people.id = rejections.person_id "
+                               f"WHERE rejections.face_id IN ({names})", **ids))
+    return [(face_id, name, unnamed[face_id]) for face_id, name in suggestions
+            if face_id in unnamed and name in people and (face_id, name) not in rejected]
+
+
+def photo_of_face(reader: Reader, face_id: int) -> int | None:
+    """The id of the photo face ``face_id`` is on, or None."""
+    return reader.value("SELECT photo_id FROM faces WHERE id = :face", face=face_id)
+
+
+def undoable_event(reader: Reader) -> int | None:
+    """The id of the newest event that is neither an undo nor undone (what `indexer undo` reverts), or None."""
+    return reader.value("SELECT max(id) FROM name_events WHERE action <> 'undo' AND undone_by IS NULL")
+
+
+def change_marks(reader: Reader) -> tuple:
+    """Marks that move whenever names or faces change (the newest event, run, training and face, and the
+    number of faces): what a cache of answers over the whole index compares to know it is still true."""
+    return tuple(reader.rows(
+        "SELECT (SELECT max(id) FROM name_events), (SELECT max(id) FROM runs), (SELECT max(id) FROM classifiers), "
+        "       (SELECT max(id) FROM faces), (SELECT count(*) FROM faces)")[0])
 
 
 def faces_in_clusters(reader: Reader) -> list[tuple]:
@@ -172,12 +250,82 @@ def faces_with_photos(reader: Reader) -> list[tuple]:
     """Every face with its photo, by face id: (face id, photo id, x, y, w, h, person id, label source,
     label score, cluster id, sure in its cluster, origin, time in its video or None, photo path, width,
     height, content hash, size, mtime_ns, a video's duration or None)."""
-    return reader.rows(
-        "SELECT faces.id, faces.photo_id, faces.box_x, faces.box_y, faces.box_w, faces.box_h, faces.person_id, "
-        "       faces.label_source, faces.label_score, faces.cluster_id, faces.cluster_sure, faces.origin, faces.video_time, "
-        "       photos.path, photos.width, photos.height, photos.content_hash, photos.size, photos.mtime_ns, photos.duration "
-        "FROM faces JOIN photos ON photos.id = faces.photo_id ORDER BY faces.id"
-    )
+    return reader.rows(_FACE_WITH_PHOTO + "ORDER BY faces.id")
+
+
+def face_with_photo(reader: Reader, face_id: int) -> tuple | None:
+    """One face with its photo, as ``faces_with_photos`` gives them, or None."""
+    rows = reader.rows(_FACE_WITH_PHOTO + "WHERE faces.id = :face", face=face_id)
+    return rows[0] if rows else None
+
+
+def faces_of_photos(reader: Reader, photo_ids: list[int]) -> list[tuple]:
+    """The faces of some photos with their photo, as ``faces_with_photos`` gives them."""
+    names = ", ".join(f":p{i}" for i in range(len(photo_ids))) or "NULL"
+    return reader.rows(_FACE_WITH_PHOTO + f"WHERE faces.photo_id IN ({names}) ORDER BY faces.id",
+                       **{f"p{i}": photo_id for i, photo_id in enumerate(photo_ids)})
+
+
+def people_page(reader: Reader, limit: int, offset: int) -> tuple[int, list[tuple[int, str]]]:
+    """(how many people there are, (id, name) of ``limit`` of them after the ``offset`` first), by name
+    ignoring case."""
+    total = reader.value("SELECT count(*) FROM people")
+    return total, reader.rows("SELECT id, name FROM people ORDER BY lower(name), name LIMIT :limit OFFSET :offset",
+                              limit=limit, offset=offset)
+
+
+def person_summaries(reader: Reader, person_ids: list[int]) -> dict[int, tuple[int, int, int, int | None]]:
+    """Person id → (faces, photos, faces named by hand, the id of their best face — named by hand first,
+    then by score — or None), for ``person_ids``."""
+    found = {}
+    for person_id in person_ids:
+        faces, photos, by_hand = reader.rows(
+            "SELECT count(*), count(DISTINCT photo_id), count(CASE WHEN label_source = :manual THEN 1 END) "
+            "FROM faces WHERE person_id = :person", person=person_id, manual=LabelSource.MANUAL.value)[0]
+        best = reader.value(f"SELECT faces.id FROM faces WHERE person_id = :person ORDER BY {_BY_HAND_FIRST}, "
+                            "coalesce(label_score, 1.0) DESC, faces.id LIMIT 1", person=person_id)
+        found[person_id] = (faces, photos, by_hand, best)
+    return found
+
+
+def faces_of_person_page(reader: Reader, person_id: int, limit: int, offset: int) -> list[tuple]:
+    """``limit`` faces of the person after the ``offset`` best (named by hand first, then by score), as
+    ``faces_with_photos`` gives them."""
+    return reader.rows(_FACE_WITH_PHOTO + f"WHERE faces.person_id = :person ORDER BY {_BY_HAND_FIRST}, "
+                       "coalesce(faces.label_score, 1.0) DESC, faces.id LIMIT :limit OFFSET :offset",
+                       person=person_id, limit=limit, offset=offset)
+
+
+def clusters_page(reader: Reader, limit: int, offset: int, min_size: int = 2) -> tuple[int, list[tuple]]:
+    """(how many clusters hold ``min_size`` unnamed faces or more, ``limit`` of them after the ``offset``
+    largest): (cluster id, unnamed faces, photos, faces the grouping is unsure of, the id of its first
+    face — the first it is sure of), largest first, then by id."""
+    total = reader.value(f"SELECT count(*) FROM (SELECT cluster_id FROM faces WHERE {_UNNAMED_IN_CLUSTER} "
+                         "GROUP BY cluster_id HAVING count(*) >= :size) AS shown", size=min_size)
+    return total, reader.rows(
+        "SELECT cluster_id, count(*), count(DISTINCT photo_id), "
+        f"       count(CASE WHEN {_SURE_FIRST} = 1 THEN 1 END), "
+        f"       coalesce(min(CASE WHEN {_SURE_FIRST} = 0 THEN faces.id END), min(faces.id)) "
+        f"FROM faces WHERE {_UNNAMED_IN_CLUSTER} GROUP BY cluster_id HAVING count(*) >= :size "
+        "ORDER BY count(*) DESC, cluster_id LIMIT :limit OFFSET :offset", size=min_size, limit=limit, offset=offset)
+
+
+def cluster_sizes(reader: Reader, cluster_ids: list[int]) -> dict[int, int]:
+    """Cluster id → how many unnamed faces it holds, for ``cluster_ids``."""
+    names = ", ".join(f":c{i}" for i in range(len(cluster_ids))) or "NULL"
+    return dict(reader.rows(f"SELECT cluster_id, count(*) FROM faces WHERE cluster_id IN ({names}) AND {_UNNAMED_IN_CLUSTER} "
+                            "GROUP BY cluster_id", **{f"c{i}": cluster_id for i, cluster_id in enumerate(cluster_ids)}))
+
+
+def faces_of_cluster_page(reader: Reader, cluster_id: int, limit: int, offset: int) -> tuple[tuple[int, int, int], list[tuple]]:
+    """((unnamed faces, photos, faces it is unsure of) of the cluster, ``limit`` of its unnamed faces
+    after the ``offset`` first — those the grouping is sure of first, then by id —, as
+    ``faces_with_photos`` gives them)."""
+    sizes = reader.rows(f"SELECT count(*), count(DISTINCT photo_id), count(CASE WHEN {_SURE_FIRST} = 1 THEN 1 END) "
+                        f"FROM faces WHERE cluster_id = :cluster AND {_UNNAMED}", cluster=cluster_id)[0]
+    return tuple(sizes), reader.rows(_FACE_WITH_PHOTO + f"WHERE faces.cluster_id = :cluster AND {_UNNAMED} "
+                                     f"ORDER BY {_SURE_FIRST}, faces.id LIMIT :limit OFFSET :offset",
+                                     cluster=cluster_id, limit=limit, offset=offset)
 
 
 def indexed_faces_by_photo(reader: Reader) -> list[tuple]:

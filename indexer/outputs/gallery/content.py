@@ -67,6 +67,15 @@ class Person:
     def photos(self) -> int:
         return len({face.photo_id for face in self.faces})
 
+    @property
+    def face_count(self) -> int:
+        return len(self.faces)
+
+    @property
+    def cover_face_id(self) -> int | None:
+        """The face the person is shown by: their best."""
+        return self.faces[0].face_id if self.faces else None
+
 
 @dataclass
 class Cluster:
@@ -76,6 +85,18 @@ class Cluster:
     @property
     def photos(self) -> int:
         return len({face.photo_id for face in self.faces})
+
+    @property
+    def face_count(self) -> int:
+        return len(self.faces)
+
+    @property
+    def unsure(self) -> int:
+        return sum(not face.sure for face in self.faces)
+
+    @property
+    def cover_face_id(self) -> int:
+        return self.faces[0].face_id
 
 
 @dataclass
@@ -101,7 +122,7 @@ def read_content(reader: Reader, status: LibraryStatus, failed: list[FailedFile]
                     sure is None or bool(sure), origin, time)
         photo = photos.get(photo_id)
         if photo is None:
-            version = (content_hash or f"{size}-{mtime_ns}")[:16]
+            version = photo_version(content_hash, size, mtime_ns)
             photo = photos[photo_id] = Photo(photo_id, path, width, height, version, duration=duration)
         photo.faces.append(face)
         if person_id is not None and person_id in people:
@@ -127,6 +148,11 @@ def read_content(reader: Reader, status: LibraryStatus, failed: list[FailedFile]
         failed=failed,
         suggestions=suggestions,
     )
+
+
+def photo_version(content_hash: str | None, size: int | None, mtime_ns: int | None) -> str:
+    """What names a photo's content in the names of its pictures (a new one when the photo changes)."""
+    return (content_hash or f"{size}-{mtime_ns}")[:16]
 
 
 def _without_cluster(face: Face) -> Face:

@@ -19,17 +19,52 @@ from indexer.text import time_text
 FACES_PER_PAGE = 240  # face thumbnails on one page of a person or a cluster (the rest on further pages)
 
 
+def template_environment():
+    """The Jinja2 environment of the pages, shared with ``indexer serve`` (``indexer.web``): the same
+    templates, autoescaped, so the two never disagree. A template is told where its links go by ``links``
+    (``FileLinks`` here) and, in the live app, gets its forms from ``live`` (None here)."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    return Environment(loader=PackageLoader("indexer.outputs.gallery", "templates"), autoescape=True,
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+@dataclass(frozen=True)
+class FileLinks:
+    """Where the static gallery's links go: files named by id, relative to a page ``root`` folders deep."""
+
+    root: str
+
+    def home(self) -> str:
+        return f"{self.root}index.html"
+
+    def errors(self) -> str:
+        return f"{self.root}errors.html"
+
+    def person(self, person_id: int) -> str:
+        return f"{self.root}people/{person_id}.html"
+
+    def cluster(self, cluster_id: int) -> str:
+        return f"{self.root}clusters/{cluster_id}.html"
+
+    def photo(self, photo_id: int) -> str:
+        return f"{self.root}photos/{photo_id}.html"
+
+    def face_picture(self, face_id: int) -> str:
+        return f"{self.root}faces/{face_id}.jpg"
+
+    def static(self, name: str) -> str:
+        return f"{self.root}static/{name}"
+
+
 class Pages:
     """Renders the pages and writes those whose text changed. A page is rendered only when what it shows
     differs from the last build's (a key over its values and the templates, kept in the marker file), so
     a refresh costs little more than reading the database, whatever the size of the library."""
 
     def __init__(self, folder: Path, report, built_before: dict[str, str]):
-        from jinja2 import Environment, PackageLoader, StrictUndefined
-
         self.folder, self.report, self.built_before = folder, report, built_before
-        self.environment = Environment(loader=PackageLoader("indexer.outputs.gallery", "templates"), autoescape=True,
-                                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+        self.environment = template_environment()
         self.keys: dict[str, str] = {}  # page → key of what it shows now
         package = resources.files("indexer.outputs.gallery")
         digest = hashlib.sha256()
@@ -47,7 +82,7 @@ class Pages:
         for name in ("gallery.css", "gallery.js"):
             self._write(Path("static") / name, (static / name).read_text(encoding="utf-8"))
         self._page("index.html", "index.html", root="", people=content.people, clusters=content.clusters,
-                   status=content.status, suggestions=content.suggestions,
+                   status=content.status, suggestions=content.suggestions, more_people=False, more_clusters=False,
                    made_at=utcnow().strftime("%Y-%m-%d %H:%M"))
         self._page("errors.html", "errors.html", root="", failed=content.failed)
         for person in content.people:
@@ -57,10 +92,12 @@ class Pages:
             self._paged("clusters", cluster.cluster_id, cluster.faces, "cluster.html", cluster=cluster)
         names = {person.person_id: person.name for person in content.people}
         shown_clusters = {cluster.cluster_id for cluster in content.clusters}
+        links = FileLinks("../")
         for photo in content.photos.values():
-            faces = [_face_on_photo(face, photo, names, shown_clusters) for face in photo.faces]
+            faces = [face_on_photo(face, photo, names, shown_clusters, links) for face in photo.faces]
+            preview = previews.get(photo.photo_id)
             self._page(f"photos/{photo.photo_id}.html", "photo.html", root="../", photo=photo, faces=faces,
-                       preview=previews.get(photo.photo_id))
+                       preview=f"../previews/{preview}" if preview else None)
 
     def _paged(self, kind: str, item_id: int, faces: list[Face], template: str, **values: Any) -> None:
         pages = max(1, -(-len(faces) // FACES_PER_PAGE))
@@ -72,7 +109,8 @@ class Pages:
             chunk = faces[(page - 1) * FACES_PER_PAGE : page * FACES_PER_PAGE]
             self._page(f"{kind}/{link(page)}", template, root="../", faces=chunk, page=page, pages=pages, link=link, **values)
 
-    def _page(self, relative: str, template: str, **values: Any) -> None:
+    def _page(self, relative: str, template: str, root: str, **values: Any) -> None:
+        values.update(root=root, links=FileLinks(root), live=None)
         shown = pickle.dumps(sorted((name, value) for name, value in values.items() if not callable(value)), protocol=5)
         key = hashlib.sha256(f"{self._templates}{template}".encode() + shown).hexdigest()[:24]
         self.keys[relative] = key
@@ -89,7 +127,7 @@ class Pages:
 
 
 @dataclass(frozen=True)
-class _FaceOnPhoto:
+class FaceOnPhoto:
     """A face as the photo page draws it: its box in % of the photo's width and height."""
 
     face_id: int
@@ -107,7 +145,9 @@ class _FaceOnPhoto:
     height: float
 
 
-def _face_on_photo(face: Face, photo: Photo, names: dict[int, str], clusters: set[int]) -> _FaceOnPhoto:
+def face_on_photo(face: Face, photo: Photo, names: dict[int, str], clusters: set[int], links) -> FaceOnPhoto:
+    """How the photo page shows ``face``: ``names`` of people by id, the ids of the ``clusters`` shown (a
+    face of another is "unknown"), its links from ``links``."""
     x, y, w, h = face.box
     width, height = photo.width or 1, photo.height or 1
     when = f"at {time_text(face.time)}" if face.time is not None else ""
@@ -116,14 +156,14 @@ def _face_on_photo(face: Face, photo: Photo, names: dict[int, str], clusters: se
                  width=round(100 * w / width, 3), height=round(100 * h / height, 3))
     if face.person_id is not None and face.person_id in names:
         named = "by hand" if face.by_hand else f"automatically, score {face.score:.2f}" if face.score is not None else "automatically"
-        return _FaceOnPhoto(face.face_id, face.box, "named", names[face.person_id], f"../people/{face.person_id}.html",
-                            named, **place)
+        return FaceOnPhoto(face.face_id, face.box, "named", names[face.person_id], links.person(face.person_id),
+                           named, **place)
     if face.by_hand:
-        return _FaceOnPhoto(face.face_id, face.box, "unknown", "nobody named", None, "cleared by hand", **place)
+        return FaceOnPhoto(face.face_id, face.box, "unknown", "nobody named", None, "cleared by hand", **place)
     if face.cluster_id in clusters:
-        return _FaceOnPhoto(face.face_id, face.box, "cluster", f"cluster {face.cluster_id}",
-                            f"../clusters/{face.cluster_id}.html", "", **place)
-    return _FaceOnPhoto(face.face_id, face.box, "unknown", "unknown", None, "", **place)
+        return FaceOnPhoto(face.face_id, face.box, "cluster", f"cluster {face.cluster_id}", links.cluster(face.cluster_id),
+                           "", **place)
+    return FaceOnPhoto(face.face_id, face.box, "unknown", "unknown", None, "", **place)
 
 
 def write_if_changed(path: Path, text: str) -> bool:
