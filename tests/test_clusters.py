@@ -121,3 +121,53 @@ def test_undo_takes_a_whole_clusters_naming_back(run, unsorted):
     run("undo")
     assert listed(run)[0] == ann
     run("find", "Ann", expect=1)
+
+
+@pytest.fixture
+def groupings(monkeypatch):
+    """Counts the full groupings (``naming.grouping.grouping`` calls) the commands make."""
+    import indexer.naming.clusters
+
+    calls = []
+    real = indexer.naming.clusters.grouping
+
+    def counted(*args, **kwargs):
+        calls.append(len(args[1]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(indexer.naming.clusters, "grouping", counted)
+    return calls
+
+
+def test_a_night_that_adds_nothing_groups_nothing_again_and_faces_named_since_just_leave(run, unsorted, groupings):
+    before = listed(run)
+    run("index", str(unsorted))
+    assert groupings == [] and listed(run) == before
+    run("label", "--cluster", str(before[1]["cluster"]), "Bob")
+    run("index", str(unsorted))
+    assert groupings == [] and listed(run) == before[:1]
+    run("undo")
+    run("index", str(unsorted))  # bob's faces are back, no new face: they are in their cluster again
+    assert groupings == [] and listed(run) == before
+
+
+def test_a_few_new_faces_join_their_group_unsure_and_more_call_for_a_full_grouping(run, tmp_path, use_people_models, groupings):
+    root = tmp_path / "photos"
+    for i in range(12):
+        make_photo(root / f"ann{i}.jpg", faces=["ann"], seed=i)
+    for i in range(10):
+        make_photo(root / f"bob{i}.jpg", faces=["bob"], seed=20 + i)
+    run("index", str(root))
+    assert groupings == [22]
+    ann, bob = listed(run)
+    make_photo(root / "bob-new.jpg", faces=["bob"], seed=99)  # 1 new face: 5 % of 22 is 1.1
+    run("index", str(root))
+    assert groupings == [22]
+    joined = {c["cluster"]: c for c in listed(run)}[bob["cluster"]]
+    new = [f for f in joined["faces"] if f["photo"].endswith("bob-new.jpg")]
+    assert len(joined["faces"]) == 11 and len(new) == 1 and new[0]["sure"] is False  # label --cluster asks for --all
+    make_photo(root / "dee.jpg", faces=["dee"], seed=98)  # one more new face...
+    run("index", str(root))
+    assert groupings == [22, 24]  # ...and 2 new faces since the full grouping are more than 1.1: all again
+    assert sorted(c["size"] for c in listed(run)) == [11, 12]
+    assert all(f["sure"] for c in listed(run) for f in c["faces"])

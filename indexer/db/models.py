@@ -206,6 +206,27 @@ class Cluster(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class Grouping(Base):
+    """One grouping of the unnamed faces, or joining of new ones (``naming.clusters.refresh``): what it
+    looked at, so the next refresh can tell whether anything changed (nothing: no work) and how much was
+    added since the last full grouping (a few faces are joined to their groups; more call for a full
+    grouping)."""
+
+    __tablename__ = "groupings"
+    __table_args__ = (Index("ix_groupings_embedding_model", "embedding_model"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    embedding_model: Mapped[str] = mapped_column(String)
+    how: Mapped[str] = mapped_column(String)  # "full" or "joined"
+    link: Mapped[float] = mapped_column(Float)  # the linking distance used (L2, 0–2)
+    faces: Mapped[int] = mapped_column(Integer)  # unnamed faces looked at
+    newest_face_id: Mapped[int] = mapped_column(Integer)  # the newest of them (0: none): faces above it are new
+    digest: Mapped[str] = mapped_column(String)  # sha256 of their ids: the same set of faces, or not
+    full_faces: Mapped[int] = mapped_column(Integer)  # unnamed faces the last full grouping looked at
+    added_since_full: Mapped[int] = mapped_column(Integer)  # faces new since that one
+
+
 class Rejection(Base):
     """"This face is not that person", said by hand (``indexer reject``, ``n`` in ``indexer review``): the
     pair is never suggested again, and recognition never gives the face that name."""
