@@ -355,3 +355,13 @@ def test_pictures_of_faces_no_longer_in_the_index_are_removed_when_it_starts(cli
     run("index", str(root), "--prune")
     assert client.app.state.served.prune_pictures() == 1
     assert {p.name for p in (pictures / "faces").iterdir()} == {f"{f}.jpg" for f in faces["p5"]}
+
+
+def test_numbers_in_the_query_or_the_form_that_are_not_plain_digits_are_refused_or_ignored(client, library, run):
+    root, faces = library
+    for path in ("/people?page=²", "/review?offset=²", "/history?page=٣", "/?done=²", "/clusters?page=-1"):
+        assert client.get(path).status_code == 200, path
+    cluster = cluster_of(run, faces["p4"][0])["cluster"]
+    refused = post(client, f"/clusters/{cluster}/name", {"name": "Bob", "except": ["²"]}, expect=400)
+    assert "not a face id: &#39;²&#39;" in refused.text
+    assert "no longer the newest change" in post(client, "/undo", {"event": "²"}, expect=400).text

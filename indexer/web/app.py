@@ -7,7 +7,7 @@ Safety, in one place (``Guard``):
 - the Host header must be the address served (a web page elsewhere cannot reach it by DNS rebinding);
 - a change is a POST carrying the page's CSRF token, refused when it comes from another origin;
 - pages forbid scripts, styles, frames and images from anywhere else (Content-Security-Policy), are
-  never cached, and send no referrer; names and paths are escaped by the templates;
+  never cached, and send a referrer only to the app itself; names and paths are escaped by the templates;
 - a URL names faces, people, clusters and photos by id: no path from a request reaches the disk.
 
 Writes go through the CLI's own functions (``naming``, ``indexing.drawn``), one at a time; each page is
@@ -279,9 +279,17 @@ class Guard:
 
 # --- pages -------------------------------------------------------------------------------------------
 
+def whole_number(value: object, below: int = 2**63) -> int | None:
+    """``value`` as a whole number from 1 up to ``below`` when it is written in plain digits (0-9: not
+    "²", not "٣", not "-1"), else None."""
+    if not isinstance(value, str) or not value.isascii() or not value.isdigit() or len(value) > 19:
+        return None
+    number = int(value)
+    return number if 0 < number < below else None
+
+
 def _page_number(request: Request) -> int:
-    value = request.query_params.get("page", "1")
-    return int(value) if value.isdigit() and 0 < int(value) < 10**9 else 1
+    return whole_number(request.query_params.get("page"), 10**9) or 1
 
 
 def _paging(request: Request, page: int, total_pages: int) -> dict[str, Any]:
@@ -291,10 +299,10 @@ def _paging(request: Request, page: int, total_pages: int) -> dict[str, Any]:
 
 
 def _done(served: Served, request: Request, reader) -> Done | None:
-    value = request.query_params.get("done", "")
-    if not value.isdigit() or not 0 < int(value) < 2**63:
+    event_id = whole_number(request.query_params.get("done"))
+    if event_id is None:
         return None
-    event = reads.name_event(reader, int(value))
+    event = reads.name_event(reader, event_id)
     if event is None:
         return None
     event_id, action, description, undone_by = event
@@ -391,8 +399,7 @@ def _picture(path) -> Response:
 
 
 def review(served: Served, request: Request) -> Response:
-    value = request.query_params.get("offset", "0")
-    offset = int(value) if value.isdigit() and int(value) < 10**9 else 0
+    offset = whole_number(request.query_params.get("offset"), 10**9) or 0
     with served.read() as reader:
         marks = reads.change_marks(reader)
         done = _done(served, request, reader)
@@ -474,9 +481,10 @@ def _text(form: FormData, field: str) -> str:
 def _ids(form: FormData, field: str) -> list[int]:
     found = []
     for value in form.getlist(field):
-        if not isinstance(value, str) or not value.isdigit() or not 0 < int(value) < 2**63:
+        number = whole_number(value)
+        if number is None:
             raise IndexerError(f"not a face id: {str(value)[:40]!r}")
-        found.append(int(value))
+        found.append(number)
     return found
 
 
@@ -575,7 +583,7 @@ def answer(served: Served, request: Request, form: FormData) -> str:
     if len(faces) != 1:
         raise IndexerError("answer one face at a time")
     face_id, person, reply = faces[0], _text(form, "person"), _text(form, "answer")
-    offset = _text(form, "offset")
+    offset = whole_number(_text(form, "offset"), 10**9) or 0
     with served.read() as reader:
         before = reads.change_marks(reader)
     if reply == "yes":
@@ -587,7 +595,7 @@ def answer(served: Served, request: Request, form: FormData) -> str:
     with served.read() as reader:
         after = reads.change_marks(reader)
     served.suggestions.answered(face_id, before, after)
-    return _after("/review", after[0], offset=int(offset) if offset.isdigit() and int(offset) < 10**9 else 0)
+    return _after("/review", after[0], offset=offset)
 
 
 def undo(served: Served, request: Request, form: FormData) -> str:
