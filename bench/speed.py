@@ -14,7 +14,10 @@ below 1/40 of the shorter side on every canvas, to show what `min_face_fraction`
 the 5-celebrity photos (~300 px). For the large photos it also checks that indexer finds every face the
 seed's loop finds that is at least 1/40 of the shorter side tall (75 px) (`same_face`: each box's centre
 within the middle half of the other).
-Prints photos/s, the ratio, and the peak memory (RSS) of the process.
+Prints photos/s, the ratio, and the peak memory (RSS) of the process. And the floor, measured in the
+same run on the same photos: decoding each at the size the detector looks at (JPEG's own scaling) plus
+the time of the networks alone on it — MTCNN's three networks on exactly the inputs the cascade gives
+them, FaceNet on the photo's faces — with indexer's ratio to it (ONNX Runtime).
 """
 
 from __future__ import annotations
@@ -130,6 +133,59 @@ def compare(seed: dict[str, list[list[int]]], ours: dict[str, list[list[int]]], 
     return wanted, found, extra
 
 
+class TimedNetworks:
+    """MTCNN's networks (``cascade.CascadeNetworks``), adding up the seconds spent inside them."""
+
+    def __init__(self, networks):
+        self.networks, self.seconds = networks, 0.0
+
+    def _timed(self, method, batch):
+        start = time.perf_counter()
+        result = method(batch)
+        self.seconds += time.perf_counter() - start
+        return result
+
+    def propose(self, level):
+        return self._timed(self.networks.propose, level)
+
+    def refine(self, patches):
+        return self._timed(self.networks.refine, patches)
+
+    def output(self, patches):
+        return self._timed(self.networks.output, patches)
+
+
+def floor_seconds(photos: list[Path], work: Path) -> float:
+    """The floor per photo (see the module), ONNX Runtime, warm."""
+    from indexer.vision.cascade import FACE_PX, find_faces
+    from indexer.vision.detect import _resized
+    from indexer.vision.imaging import crop_face, load_upright
+
+    library = Library(replace(Config(), storage=StorageConfig(data_dir=work / "floor-data")))
+    detector, embedder = library.detector(), library.embedder()
+    detector.detect(load_photo(photos[0], 120))
+    embedder.embed([np.zeros((embedder.input_size,) * 2 + (3,), np.uint8)])
+    networks = TimedNetworks(detector._load())
+    decoding = facenet = 0.0
+    for path in photos:
+        with Image.open(path) as image:
+            width, height = image.size
+        scale = FACE_PX / detector.min_face_px(width, height)
+        start = time.perf_counter()
+        load_upright(path, 120, scale=min(1.0, scale))  # what decoding costs at the detector's size
+        decoding += time.perf_counter() - start
+        pixels = load_photo(path, 120)
+        image_for_detector = pixels if scale >= 1 else _resized(pixels, scale)
+        find_faces(image_for_detector, networks, detector.thresholds)
+        crops = [crop_face(pixels, face.box, library.config.embedding.margin, embedder.input_size)
+                 for face in detector.detect(pixels)]
+        if crops:
+            start = time.perf_counter()
+            embedder.embed(crops)
+            facenet += time.perf_counter() - start
+    return (decoding + networks.seconds + facenet) / len(photos)
+
+
 def run_set(label: str, photos: list[Path], warmup: Path, seed: SeedLoop, work: Path, check_faces: bool) -> None:
     folder = work / f"{label}-photos"
     folder.mkdir()
@@ -141,11 +197,15 @@ def run_set(label: str, photos: list[Path], warmup: Path, seed: SeedLoop, work: 
     n = len(photos)
     print(f"{label}: {n} photos")
     print(f"  seed loop            {n / seed_seconds:7.3f} photos/s  ({seed_seconds / n:.2f} s per photo)")
+    floor = floor_seconds(photos, work / label)
+    print(f"  the floor            {1 / floor:7.3f} photos/s  ({floor:.3f} s per photo: decoding at the detector's size "
+          f"and the networks alone, ONNX Runtime); {seed_seconds / n / floor:.1f}× the seed loop")
     for engine in ENGINES:
         config = replace(Config(), storage=StorageConfig(data_dir=work / f"{label}-{engine}-data"), runtime=RuntimeConfig(engine))
         warm, ours_seconds, library = timed_indexer(config, warmup.parent, folder)
-        print(f"  indexer, {engine:<11} {n / ours_seconds:7.3f} photos/s  ({ours_seconds / n:.2f} s per photo); "
-              f"{seed_seconds / ours_seconds:.1f}× the seed loop; start-up and warm-up photo {warm:.1f} s")
+        to_floor = f"; {ours_seconds / n / floor:.2f}× the floor" if engine == "onnx" else ""
+        print(f"  indexer, {engine:<11} {n / ours_seconds:7.3f} photos/s  ({ours_seconds / n:.3f} s per photo); "
+              f"{seed_seconds / ours_seconds:.1f}× the seed loop{to_floor}; start-up and warm-up photo {warm:.1f} s")
         if check_faces:
             fraction = config.detection.min_face_fraction
             wanted, found, extra = compare(seed_found, indexed_boxes(library), fraction)
