@@ -171,3 +171,23 @@ def test_a_few_new_faces_join_their_group_unsure_and_more_call_for_a_full_groupi
     assert groupings == [22, 24]  # ...and 2 new faces since the full grouping are more than 1.1: all again
     assert sorted(c["size"] for c in listed(run)) == [11, 12]
     assert all(f["sure"] for c in listed(run) for f in c["faces"])
+
+
+def test_a_face_named_then_unnamed_by_undo_is_back_in_its_group_as_it_was_not_a_new_face(run, tmp_path, use_people_models,
+                                                                                          groupings):
+    root = tmp_path / "photos"
+    for i in range(12):
+        make_photo(root / f"ann{i}.jpg", faces=["ann"], seed=i)
+    for i in range(10):
+        make_photo(root / f"bob{i}.jpg", faces=["bob"], seed=20 + i)
+    run("index", str(root))
+    bob = next(c for c in listed(run) if c["size"] == 10)
+    newest = max(f["face_id"] for c in listed(run) for f in c["faces"])
+    assert newest in {f["face_id"] for f in bob["faces"]}  # the newest face is bob's, sure of its group
+    run("label", str(newest), "Bob")
+    run("index", str(root))
+    run("undo")
+    run("index", str(root))
+    assert groupings == [22]
+    back = next(c for c in listed(run) if c["cluster"] == bob["cluster"])
+    assert back == bob  # the same faces, each as sure as before

@@ -82,10 +82,10 @@ def refresh(library: Library) -> RefreshSummary:
         summary = RefreshSummary("unchanged", 0, 0, len(ids), link, 0)
     elif same_rule and last.added_since_full + len(new) <= FULL_REGROUP_SHARE * last.full_faces:
         summary = _join(library, new, link)
-        _record(library, summary, ids, digest, last.full_faces, last.added_since_full + len(new))
+        _record(library, summary, ids, digest, last.full_faces, last.added_since_full + len(new), last.newest_face_id)
     else:
         summary = _regroup(library, link)
-        _record(library, summary, ids, digest, len(ids), 0)
+        _record(library, summary, ids, digest, len(ids), 0, last.newest_face_id if last is not None else 0)
     log.info("clusters: %s", {"unchanged": "no unnamed face added since the last grouping: nothing to do",
                               "joined": f"{summary.faces} of {len(new)} new faces joined to {summary.clusters} groups",
                               "full": f"{summary.clusters} groups of {summary.faces} of the {summary.unnamed} unnamed "
@@ -93,11 +93,14 @@ def refresh(library: Library) -> RefreshSummary:
     return summary
 
 
-def _record(library: Library, summary: RefreshSummary, ids: list[int], digest: str, full_faces: int, added: int) -> None:
+def _record(library: Library, summary: RefreshSummary, ids: list[int], digest: str, full_faces: int, added: int,
+            newest_before: int) -> None:
+    """Record what this refresh looked at. The newest face id never goes down (a face named since, then
+    unnamed by an undo, is not new: it is back in the cluster it was in)."""
     with library.transaction() as session:
         queries.add_grouping(session, embedding_model=library.model.name, how=summary.how, link=summary.link,
-                             faces=len(ids), newest_face_id=max(ids, default=0), digest=digest, full_faces=full_faces,
-                             added_since_full=added)
+                             faces=len(ids), newest_face_id=max(newest_before, max(ids, default=0)), digest=digest,
+                             full_faces=full_faces, added_since_full=added)
 
 
 def _regroup(library: Library, link: float) -> RefreshSummary:
