@@ -267,26 +267,3 @@ def test_photos_are_indexed_again_when_a_detection_setting_changes_but_not_for_b
     assert (summary.unchanged, summary.changed, summary.faces_added) == (0, 4, 6)
     summary = index_library(fake_library("[detection]\nmin_face_size = 30\n"), [photos], progress=False)
     assert (summary.unchanged, summary.changed) == (4, 0)
-
-
-def test_what_the_detector_searches_is_made_in_the_reading_thread_and_handed_to_it(fake_library, photos):
-    import threading
-
-    library = fake_library()
-    detector = library.detector()
-    made, given = [], []
-    real_detect = type(detector).detect
-
-    def prepare(pixels):
-        made.append(threading.current_thread().name)
-        return ("searched", pixels.shape)
-
-    def detect(pixels, prepared=None):
-        given.append(prepared)
-        return real_detect(detector, pixels)
-
-    detector.prepare, detector.detect = prepare, detect
-    summary = index_library(library, [photos], progress=False)
-    assert summary.faces_added == 6 and len(made) == 4
-    assert all(name.startswith("indexer-read") for name in made)  # not the thread running the networks
-    assert sorted(given) == sorted(("searched", (200, 400, 3)) for _ in range(4))

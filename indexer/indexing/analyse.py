@@ -96,7 +96,7 @@ class FaceAnalyser:
             for done, item in enumerate(todo):
                 if out_of_time():
                     break
-                (pixels, prepared), analysed = ahead.popleft().result()
+                pixels, analysed = ahead.popleft().result()
                 analysed.before = item.before
                 if done + READ_AHEAD < len(todo):
                     ahead.append(reader.submit(self._read, todo[done + READ_AHEAD].file, hashes))
@@ -113,8 +113,7 @@ class FaceAnalyser:
                 crops: list[np.ndarray] = []
                 if pixels is not None:
                     try:
-                        analysed.faces = (self.detector.detect(pixels) if prepared is None
-                                          else self.detector.detect(pixels, prepared))
+                        analysed.faces = self.detector.detect(pixels)
                         analysed.drawn = [(drawn, scaled_box(drawn, pixels.shape[1], pixels.shape[0])) for drawn in item.drawn]
                         crops = self._crops(pixels, analysed.faces) + [
                             crop_face(pixels, box, self.margin, self.embedder.input_size) for _, box in analysed.drawn]
@@ -122,7 +121,7 @@ class FaceAnalyser:
                         log.debug("face detection failed on %s", item.file.path, exc_info=True)
                         analysed.error = f"face detection failed: {type(e).__name__}: {e}"
                         analysed.faces, analysed.drawn, crops = [], [], []
-                    del pixels, prepared
+                    del pixels
                 pending.append((analysed, crops))
                 if progress is not None:
                     progress.update()
@@ -213,36 +212,30 @@ class FaceAnalyser:
             offset += len(faces)
             tracker.add(found, after_cut)
 
-    def _read(self, found: ScannedFile, hashes: dict[str, str]) -> tuple[tuple[np.ndarray | None, object], Analysed]:
-        """Decode and hash one file, and make what the detector searches (in the reader thread, while the
-        networks work on the photo before): ((upright RGB pixels or None, ``detector.prepare``'s result),
-        the item). A video is hashed only: its frames are read as they are looked at (``_read_video``)."""
+    def _read(self, found: ScannedFile, hashes: dict[str, str]) -> tuple[np.ndarray | None, Analysed]:
+        """Decode and hash one file (in the reader thread): (upright RGB pixels or None, the item). A
+        video is hashed only: its frames are read as they are looked at (``_read_video``)."""
         item = Analysed(found, None, error=found.problem)
         if item.error is not None:
-            return (None, None), item
+            return None, item
         if VIDEO_FORMAT in self.formats and is_video(found.path):
             try:
                 item.content_hash = _hash_unchanged(found, hashes.pop(found.path, None))
             except UnreadablePhoto as e:
                 item.error = str(e)
-            return (None, None), item
+            return None, item
         try:
             pixels = load_photo(found.path, self.max_megapixels, self.formats)
             item.content_hash = _hash_unchanged(found, hashes.pop(found.path, None))
         except UnreadablePhoto as e:
             item.error = str(e)
-            return (None, None), item
+            return None, item
         except Exception as e:  # a decoder's own bug must not stop the run either
             log.debug("reading %s failed", found.path, exc_info=True)
             item.error = f"cannot decode image: {type(e).__name__}: {e}"
-            return (None, None), item
+            return None, item
         item.height, item.width = pixels.shape[:2]
-        try:
-            prepared = self.detector.prepare(pixels)
-        except Exception:  # the detector tries again on the photo itself, and records its failure there
-            log.debug("preparing %s for the detector failed", found.path, exc_info=True)
-            prepared = None
-        return (pixels, prepared), item
+        return pixels, item
 
 
 def scaled_box(drawn, width: int, height: int) -> tuple[int, int, int, int]:

@@ -25,14 +25,8 @@ class DetectedFace:
 
 
 class FaceDetector(Protocol):
-    def prepare(self, pixels: np.ndarray) -> object:
-        """What ``detect`` would first make of ``pixels`` (MTCNN: the scaled copy it searches), so that a
-        reading thread can make it while the networks work on another photo; None for nothing."""
-        ...
-
-    def detect(self, pixels: np.ndarray, prepared: object = None) -> list[DetectedFace]:
-        """Every face in an RGB uint8 image of shape (height, width, 3), left to right; ``prepared``:
-        ``prepare(pixels)``'s result, when made beforehand."""
+    def detect(self, pixels: np.ndarray) -> list[DetectedFace]:
+        """Every face in an RGB uint8 image of shape (height, width, 3), left to right."""
         ...
 
 
@@ -63,25 +57,15 @@ class MtcnnDetector:
         """The smallest face (pixels, longer side of the box) looked for in a width × height photo."""
         return max(self.config.min_face_size, self.config.min_face_fraction * min(width, height))
 
-    def prepare(self, pixels: np.ndarray) -> np.ndarray | None:
-        """The copy of ``pixels`` MTCNN searches: scaled so that the smallest face looked for is FACE_PX
-        (None when the photo is smaller than that face)."""
-        height, width = pixels.shape[:2]
-        min_face = self.min_face_px(width, height)
-        if min(height, width) < min_face:
-            return None
-        scale = FACE_PX / min_face
-        return pixels if scale == 1 else _resized(pixels, scale)
-
-    def candidates(self, pixels: np.ndarray, prepared: np.ndarray | None = None) -> list[DetectedFace]:
+    def candidates(self, pixels: np.ndarray) -> list[DetectedFace]:
         """Every box MTCNN reports with these thresholds (its last stage applies ``min_confidence``),
-        before the size cut, left to right, in pixels of ``pixels``; ``prepared``: ``prepare(pixels)``."""
+        before the size cut, left to right, in pixels of ``pixels``."""
         height, width = pixels.shape[:2]
         min_face = self.min_face_px(width, height)
         if min(height, width) < min_face:
             return []
         scale = FACE_PX / min_face
-        image = prepared if prepared is not None else self.prepare(pixels)
+        image = pixels if scale == 1 else _resized(pixels, scale)
         faces = [
             DetectedFace(
                 box=_box_in_original(found.box, scale, width, height),
@@ -92,10 +76,10 @@ class MtcnnDetector:
         ]
         return sorted(faces, key=lambda f: (f.box[0], f.box[1]))
 
-    def detect(self, pixels: np.ndarray, prepared: np.ndarray | None = None) -> list[DetectedFace]:
+    def detect(self, pixels: np.ndarray) -> list[DetectedFace]:
         height, width = pixels.shape[:2]
         min_face = self.min_face_px(width, height)
-        return [face for face in self.candidates(pixels, prepared) if self.keeps(face, min_face)]
+        return [face for face in self.candidates(pixels) if self.keeps(face, min_face)]
 
     def keeps(self, face: DetectedFace, min_face: float) -> bool:
         """Whether a candidate is reported: at least ``min_face`` px (longer side) and ``min_confidence``."""

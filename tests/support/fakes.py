@@ -21,10 +21,7 @@ class FakeDetector:
         self.calls = 0
         self.blind_to: set[int] = set()  # slots whose faces it misses (as MTCNN misses a profile)
 
-    def prepare(self, pixels: np.ndarray) -> None:
-        return None
-
-    def detect(self, pixels: np.ndarray, prepared: object = None) -> list[DetectedFace]:
+    def detect(self, pixels: np.ndarray) -> list[DetectedFace]:
         self.calls += 1
         faces = []
         for slot in range((pixels.shape[1] - 10) // SLOT):
