@@ -151,12 +151,17 @@ def test_a_night_that_adds_nothing_groups_nothing_again_and_faces_named_since_ju
     assert groupings == [] and listed(run) == before
 
 
-def test_a_few_new_faces_join_their_group_unsure_and_more_call_for_a_full_grouping(run, tmp_path, use_people_models, groupings):
-    root = tmp_path / "photos"
+def ann_and_bob(root):
+    """ann in 12 photos, bob in 10: 22 faces, so that one new face is under 5 % of them."""
     for i in range(12):
         make_photo(root / f"ann{i}.jpg", faces=["ann"], seed=i)
     for i in range(10):
         make_photo(root / f"bob{i}.jpg", faces=["bob"], seed=20 + i)
+    return root
+
+
+def test_a_few_new_faces_join_their_group_unsure_and_more_call_for_a_full_grouping(run, tmp_path, use_people_models, groupings):
+    root = ann_and_bob(tmp_path / "photos")
     run("index", str(root))
     assert groupings == [22]
     ann, bob = listed(run)
@@ -175,11 +180,7 @@ def test_a_few_new_faces_join_their_group_unsure_and_more_call_for_a_full_groupi
 
 def test_a_face_named_then_unnamed_by_undo_is_back_in_its_group_as_it_was_not_a_new_face(run, tmp_path, use_people_models,
                                                                                           groupings):
-    root = tmp_path / "photos"
-    for i in range(12):
-        make_photo(root / f"ann{i}.jpg", faces=["ann"], seed=i)
-    for i in range(10):
-        make_photo(root / f"bob{i}.jpg", faces=["bob"], seed=20 + i)
+    root = ann_and_bob(tmp_path / "photos")
     run("index", str(root))
     bob = next(c for c in listed(run) if c["size"] == 10)
     newest = max(f["face_id"] for c in listed(run) for f in c["faces"])

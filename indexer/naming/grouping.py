@@ -136,32 +136,53 @@ def _link(vectors, distances, neighbours, photos, quality, link) -> np.ndarray:
     count = len(photos)
     within = (distances <= link) & (neighbours >= 0)
     core = quality & (within.sum(axis=1) >= CORE_NEIGHBOURS)
-    parent = np.arange(count)
-    members: dict[int, set[int]] = {i: {photos[i]} for i in range(count)}  # root → photos in its group
-    means = _Means(vectors, core)
+    groups = _Groups(vectors, photos, core)
+    for _, a, b in _edges(distances, neighbours, within, core):
+        ra, rb = groups.root(a), groups.root(b)
+        if groups.may_join(ra, rb) and groups.means.distance(ra, rb) <= link:
+            groups.merge(ra, rb)
+    for i in np.flatnonzero(~core):  # the others join their nearest core face's group, if they may
+        for j in np.flatnonzero(within[i]):
+            other = int(neighbours[i, j])
+            if core[other]:
+                groups.attach(int(i), groups.root(other))
+                break
+    return np.array([groups.root(i) if core[i] or groups.parent[i] != i else -1 for i in range(count)])
 
-    def root(i: int) -> int:
+
+class _Groups:
+    """Faces joined into groups (a union-find): each group's root, the photos its faces are in (a group
+    never holds two faces of one photo) and the mean face of its core faces (``_Means``)."""
+
+    def __init__(self, vectors: np.ndarray, photos: np.ndarray, core: np.ndarray):
+        self.parent = np.arange(len(photos))
+        self.photos: dict[int, set[int]] = {i: {photos[i]} for i in range(len(photos))}  # root → photos of its group
+        self.means = _Means(vectors, core)
+
+    def root(self, i: int) -> int:
+        parent = self.parent
         while parent[i] != i:
             parent[i] = parent[parent[i]]
             i = parent[i]
         return i
 
-    for _, a, b in _edges(distances, neighbours, within, core):
-        ra, rb = root(a), root(b)
-        if ra != rb and not (members[ra] & members[rb]) and means.distance(ra, rb) <= link:
-            parent[rb] = ra
-            members[ra] |= members.pop(rb)
-            means.merge(ra, rb)
-    for i in np.flatnonzero(~core):  # the others join their nearest core face's group, if they may
-        for j in np.flatnonzero(within[i]):
-            other = int(neighbours[i, j])
-            if core[other]:
-                group = root(other)
-                if photos[i] not in members[group]:
-                    parent[i] = group
-                    members[group].add(photos[i])
-                break
-    return np.array([root(i) if core[i] or parent[i] != i else -1 for i in range(count)])
+    def may_join(self, ra: int, rb: int) -> bool:
+        """Whether the groups rooted at ``ra`` and ``rb`` are two, with no photo in common."""
+        return ra != rb and not (self.photos[ra] & self.photos[rb])
+
+    def merge(self, ra: int, rb: int) -> None:
+        """The group rooted at ``rb`` becomes part of ``ra``'s (both of core faces)."""
+        self.parent[rb] = ra
+        self.photos[ra] |= self.photos.pop(rb)
+        self.means.merge(ra, rb)
+
+    def attach(self, i: int, group: int) -> None:
+        """Face ``i`` (not a core face, alone) joins the group rooted at ``group`` unless a face of its
+        photo is in it already; its mean face stays that of its core faces."""
+        (photo,) = self.photos[i]
+        if photo not in self.photos[group]:
+            self.parent[i] = group
+            self.photos[group].add(photo)
 
 
 class _Means:
@@ -258,39 +279,29 @@ def _link_with_margins(vectors, distances, neighbours, photos, core, link: float
     never two faces of one photo, and two groups only while their mean faces are within ``link``; and two
     groups of three faces or more never into one that looks like two people (``_two_people``)."""
     count = len(photos)
-    parent = np.arange(count)
-    members: dict[int, set[int]] = {i: {photos[i]} for i in range(count)}
+    groups = _Groups(vectors, photos, core)
     faces_of: dict[int, list[int]] = {i: [i] for i in range(count)}
-    means = _Means(vectors, core)
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
 
     def margin(i: int, ra: int, rb: int) -> float:
         for distance, j in zip(distances[i], neighbours[i]):
-            if j >= 0 and root(j) not in (ra, rb):
+            if j >= 0 and groups.root(j) not in (ra, rb):
                 return distance
         return np.inf
 
     within = (distances <= link) & (neighbours >= 0)
     for distance, a, b in _edges(distances, neighbours, within, core):
-        ra, rb = root(a), root(b)
-        if ra == rb or members[ra] & members[rb]:
+        ra, rb = groups.root(a), groups.root(b)
+        if not groups.may_join(ra, rb):
             continue
         if distance > SURE_LINK * factor and (distance > MARGIN * margin(a, ra, rb) or distance > MARGIN * margin(b, ra, rb)):
             continue
-        if means.distance(ra, rb) > link:
+        if groups.means.distance(ra, rb) > link:
             continue
         if min(len(faces_of[ra]), len(faces_of[rb])) >= 2 and _two_people(vectors[faces_of[ra] + faces_of[rb]]):
             continue
-        parent[rb] = ra
-        members[ra] |= members.pop(rb)
+        groups.merge(ra, rb)
         faces_of[ra] += faces_of.pop(rb)
-        means.merge(ra, rb)
-    return np.array([root(i) if core[i] else -1 for i in range(count)])
+    return np.array([groups.root(i) if core[i] else -1 for i in range(count)])
 
 
 def _confidence(vectors: np.ndarray, labels: np.ndarray, quality: np.ndarray, link: float) -> tuple[np.ndarray, np.ndarray]:
