@@ -222,8 +222,8 @@ def test_review_open_removes_the_face_crops_it_showed(run, library, tmp_path, mo
     run("index", str(library))
     result = run("review", "--ask", "--open", input="s\n")
     assert "is this Ann?" in result.stdout
-    for _ in range(100):  # the viewer runs on its own
-        if shown.exists():
+    for _ in range(100):  # the viewer runs on its own: wait for its whole line, not only its file
+        if shown.exists() and shown.read_text().endswith("\n"):
             break
         time.sleep(0.05)
     crops = [Path(line) for line in shown.read_text().splitlines()]
