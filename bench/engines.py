@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer.config import Config
-from indexer.vision.detect import _box_in_original, _resized, mtcnn_detector
+from indexer.vision.detect import _box_in_original, mtcnn_detector, scaled_for_detection
 from indexer.vision.embed import facenet_embedder
 from indexer.vision.engines import ENGINES
 from indexer.geometry import box_overlap
@@ -58,7 +58,7 @@ def package_pipeline(pixels: dict) -> dict:
         height, width = image.shape[:2]
         min_face = detector.min_face_px(width, height)
         scale = 20 / min_face
-        raw = package.detect_faces(_resized(image, scale) if scale != 1 else image, min_face_size=20,
+        raw = package.detect_faces(scaled_for_detection(image, detector.working_size(width, height)), min_face_size=20,
                                    threshold_pnet=config.detection.pnet_threshold, threshold_rnet=config.detection.rnet_threshold,
                                    threshold_onet=config.detection.min_confidence)
         boxes = [_box_in_original((x, y, x + w, y + h), scale, width, height) for x, y, w, h in (r["box"] for r in raw)]

@@ -24,8 +24,7 @@ from PIL import Image
 from indexer.config import Config, StorageConfig
 from indexer.library import Library
 from indexer.sample import cached_sample_library
-from indexer.vision.cascade import FACE_PX, find_faces
-from indexer.vision.detect import _resized
+from indexer.vision.detect import scaled_for_detection
 from indexer.vision.imaging import crop_face, load_photo, load_upright
 
 from speed import make_canvases
@@ -53,18 +52,17 @@ def main() -> None:
 
         faces = 0
         for path in canvases[:count]:
-            pixels = timed("decode whole + upright", lambda: load_photo(path, 120))
-            timed("decode at 1/2 (JPEG draft)", lambda: np.asarray(load_upright(path, 120, scale=0.5)))
-            timed("decode at 1/4 (JPEG draft)", lambda: np.asarray(load_upright(path, 120, scale=0.25)))
-            height, width = pixels.shape[:2]
-            scale = FACE_PX / detector.min_face_px(width, height)
-            small = timed("resize for the detector", lambda: _resized(pixels, scale))
-            image = Image.fromarray(pixels)
+            image = timed("decode + upright (Pillow image)", lambda: load_upright(path, 120))
+            pixels = timed("  the image as an array", lambda: np.asarray(image))
+            timed("decode at 1/2 (JPEG draft)", lambda: load_upright(path, 120, scale=0.5))
+            timed("decode at 1/4 (JPEG draft)", lambda: load_upright(path, 120, scale=0.25))
+            size = detector.working_size(*image.size)
+            small = timed("copy for the detector (from the image)", lambda: scaled_for_detection(image, size))
+            timed("  from the array instead", lambda: scaled_for_detection(pixels, size))
             timed("  reduce(3) + bilinear instead", lambda: np.asarray(
-                image.reduce(3).resize((small.shape[1], small.shape[0]), Image.Resampling.BILINEAR)))
-            timed("cascade (pyramid + networks)", lambda: find_faces(small, detector._load(), detector.thresholds))
-            found = detector.detect(pixels)
-            crops = timed("crops from the whole photo", lambda: [crop_face(pixels, f.box, margin, embedder.input_size) for f in found])
+                image.reduce(3).resize(size, Image.Resampling.BILINEAR)))
+            found = timed("cascade (pyramid + networks)", lambda: detector.detect(small, image.size))
+            crops = timed("crops from the image", lambda: [crop_face(image, f.box, margin, embedder.input_size) for f in found])
             faces += len(crops)
             timed("FaceNet on the photo's faces", lambda: embedder.embed(crops))
         print(f"{count} photos of 12 MP, {faces} faces; ms per photo (median):")

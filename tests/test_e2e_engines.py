@@ -13,10 +13,11 @@ import numpy as np
 import pytest
 
 from indexer.config import Config
+from indexer.vision.cascade import propose_in_strips
 from indexer.vision.detect import mtcnn_detector
 from indexer.vision.embed import facenet_embedder
 from indexer.geometry import box_overlap
-from indexer.vision.imaging import crop_face, load_photo
+from indexer.vision.imaging import crop_face, load_photo, load_upright
 from indexer.sample import composite_photo
 from indexer.vision.weights import get_model
 from support.e2e import Indexer
@@ -65,6 +66,33 @@ def test_onnx_finds_the_same_boxes_and_vectors_as_tensorflow_on_real_photos(real
         faces += len(boxes)
     assert faces >= 133 + 4  # the sample's faces and the composite's (some portraits hold more than one)
     assert worst_iou >= MIN_IOU and worst_cosine >= MIN_COSINE, (worst_iou, worst_cosine)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_proposal_network_in_strips_gives_exactly_the_whole_levels_outputs(engine):
+    config = Config()
+    networks = mtcnn_detector(config.detection, engine, config.embedding.models_dir)._load()
+    rng = np.random.default_rng(3)
+    for height, width in [(480, 640), (341, 453), (241, 320), (13, 700), (120, 161)]:
+        level = rng.uniform(-1, 1, (height, width, 3)).astype(np.float32)
+        offsets, probabilities = networks.propose(level[np.newaxis])
+        for strip_pixels in (1, 5_000, 20_001, 80_000):
+            in_strips = propose_in_strips(networks, level, strip_pixels)
+            assert np.array_equal(in_strips[0], offsets[0]), (height, width, strip_pixels)
+            assert np.array_equal(in_strips[1], probabilities[0]), (height, width, strip_pixels)
+
+
+def test_a_photo_kept_as_decoded_gives_exactly_the_faces_and_crops_of_its_array(real_photos):
+    """The index run keeps a photo as Pillow decoded it, prepared for the detector (scaled, its pyramid
+    made) in the reading thread; `who-is` and the tests use its array. The same faces, pixel for pixel."""
+    config = Config()
+    detector = mtcnn_detector(config.detection, "onnx", config.embedding.models_dir)
+    for photo in [real_photos[0], real_photos[-2], real_photos[-1]]:  # a portrait, the group, 12 MP
+        image, pixels = load_upright(photo, 120), load_photo(photo, 120)
+        faces = detector.detect(detector.prepare(image))
+        assert faces == detector.detect(pixels) and faces, photo
+        for face in faces:
+            assert np.array_equal(crop_face(image, face.box, 0.2, 160), crop_face(pixels, face.box, 0.2, 160))
 
 
 def labels(indexer: Indexer) -> dict[tuple[str, int], str | None]:

@@ -85,7 +85,7 @@ def test_a_named_photo_that_fails_to_read_for_a_night_keeps_its_name_and_has_it_
 def test_a_detector_crash_on_an_edited_named_photo_keeps_its_faces_and_names(run, root, named, models, monkeypatch):
     detector, _ = models
     make_photo(root / "a.jpg", ["ann"], seed=11)
-    monkeypatch.setattr(detector, "detect", lambda pixels: 1 / 0)
+    monkeypatch.setattr(detector, "detect", lambda *_: 1 / 0)
     summary, _ = index(run, root)
     assert summary["errors"] == 1
     assert names(run, root)["a.jpg"] == [("Ann", "manual")]

@@ -164,7 +164,7 @@ def test_a_decompression_bomb_is_refused_before_decoding_so_memory_stays_flat(tm
 
 
 def test_a_file_that_changes_while_being_read_is_recorded_and_read_again_next_run(run, photos, monkeypatch):
-    real = indexer.indexing.analyse.load_photo
+    real = indexer.indexing.analyse.load_upright
 
     def load_photo_while_it_is_copied(path, max_megapixels, formats):
         pixels = real(path, max_megapixels, formats)
@@ -173,12 +173,12 @@ def test_a_file_that_changes_while_being_read_is_recorded_and_read_again_next_ru
                 f.write(b"more bytes arriving")
         return pixels
 
-    monkeypatch.setattr(indexer.indexing.analyse, "load_photo", load_photo_while_it_is_copied)
+    monkeypatch.setattr(indexer.indexing.analyse, "load_upright", load_photo_while_it_is_copied)
     summary = summary_of(run("index", str(photos), "--json"))
     assert summary["errors"] == 1
     (error,) = json.loads(run("errors", "--json").stdout)
     assert error["reason"] == "the file changed while it was being read (still being copied?); it is read again next run"
-    monkeypatch.setattr(indexer.indexing.analyse, "load_photo", real)
+    monkeypatch.setattr(indexer.indexing.analyse, "load_upright", real)
     summary = summary_of(run("index", str(photos), "--json"))
     assert (summary["errors"], summary["faces_added"]) == (0, 1)
 

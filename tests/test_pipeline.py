@@ -44,13 +44,13 @@ def photos(tmp_path):
 @pytest.fixture
 def count_decodes(monkeypatch):
     decoded = []
-    real = indexer.indexing.analyse.load_photo
+    real = indexer.indexing.analyse.load_upright
 
     def load_photo(path, max_megapixels, formats):
         decoded.append(os.path.basename(path))
         return real(path, max_megapixels, formats)
 
-    monkeypatch.setattr(indexer.indexing.analyse, "load_photo", load_photo)
+    monkeypatch.setattr(indexer.indexing.analyse, "load_upright", load_photo)
     return decoded
 
 
@@ -129,10 +129,10 @@ def test_a_detector_crash_on_one_photo_does_not_stop_the_run(fake_library, photo
     library = fake_library()
     real_detect = library.detector().detect
 
-    def detect(pixels):
-        if pixels.shape[1] == 401:
+    def detect(photo):
+        if photo.pixels.shape[1] == 401:
             raise RuntimeError("boom")
-        return real_detect(pixels)
+        return real_detect(photo)
 
     library.detector().detect = detect
     make_photo(photos / "odd.jpg", faces=1, size=(401, 200))
@@ -194,11 +194,11 @@ def test_an_interrupted_run_keeps_what_it_committed_and_the_next_run_finishes(fa
     real_detect = library.detector().detect
     seen = []
 
-    def detect(pixels):
+    def detect(photo):
         seen.append(1)
         if len(seen) == 50:
             raise KeyboardInterrupt
-        return real_detect(pixels)
+        return real_detect(photo)
 
     library.detector().detect = detect
     with pytest.raises(KeyboardInterrupt):
@@ -243,16 +243,16 @@ def test_every_run_is_recorded_with_its_summary(fake_library, photos):
 
 def test_a_file_that_could_not_be_read_is_indexed_once_it_can_be_even_if_unchanged(fake_library, photos, monkeypatch):
     library = fake_library()
-    real = indexer.indexing.analyse.load_photo
+    real = indexer.indexing.analyse.load_upright
 
     def unreadable(path, max_megapixels, formats):
         if path.endswith("two.jpg"):
             raise indexer.indexing.analyse.UnreadablePhoto("cannot read file: permission denied")
         return real(path, max_megapixels, formats)
 
-    monkeypatch.setattr(indexer.indexing.analyse, "load_photo", unreadable)
+    monkeypatch.setattr(indexer.indexing.analyse, "load_upright", unreadable)
     assert index_library(library, [photos], progress=False).errors == 1
-    monkeypatch.setattr(indexer.indexing.analyse, "load_photo", real)  # chmod does not change size or mtime
+    monkeypatch.setattr(indexer.indexing.analyse, "load_upright", real)  # chmod does not change size or mtime
     summary = index_library(library, [photos], progress=False)
     assert (summary.unchanged, summary.errors, summary.faces_added) == (4, 0, 2)
     assert library.status().errors == 0

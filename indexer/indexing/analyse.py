@@ -1,8 +1,9 @@
 """Reading photos for their faces: decode (upright RGB) → detect → crop → embed, in batches.
 
 ``FaceAnalyser`` is the one place this is done, for ``index``, ``enroll`` and ``who-is``. Files are
-decoded and hashed one photo ahead in a second thread while the models work on the current one (both
-release the GIL), and crops are embedded in batches across photos.
+decoded, prepared for the detector (scaled, its image pyramid made) and hashed one photo ahead in a second thread while the models work on
+the current one (all release the GIL), and crops are embedded in batches across photos. A photo stays a
+Pillow image from decoding to its crops: turning 12 MP into an array and back costs ~90 ms.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+from PIL import Image
 
 from indexer.vision.cascade import FACE_PX
-from indexer.vision.detect import DetectedFace
+from indexer.vision.detect import DetectedFace, PreparedPhoto
 from indexer.vision.video import VIDEO_FORMAT, BadVideo, VideoInfo, is_video, sample_frames, video_info
 from indexer.indexing.tracks import FrameFace, Tracker, sharpness
 from indexer.files import sha256_file
-from indexer.vision.imaging import DEFAULT_FORMATS, UnreadablePhoto, crop_face, load_photo, photo_formats
+from indexer.vision.imaging import DEFAULT_FORMATS, UnreadablePhoto, crop_face, load_upright, photo_formats
 from indexer.indexing.plan import ToRead
 from indexer.indexing.store import Analysed
 from indexer.indexing.scan import ScannedFile
@@ -30,6 +32,15 @@ log = logging.getLogger(__name__)
 
 COMMIT_EVERY_PHOTOS = 32
 READ_AHEAD = 2  # photos decoded ahead of detection (memory: up to this many decoded photos more)
+
+
+@dataclass(frozen=True)
+class DecodedPhoto:
+    """A photo as the reader thread hands it over: ``image``, upright RGB at full size (crops are cut
+    from it), and ``for_detector``, what the detector made of it ahead (``FaceDetector.prepare``)."""
+
+    image: Image.Image
+    for_detector: PreparedPhoto
 
 
 @dataclass(frozen=True)
@@ -79,8 +90,8 @@ class FaceAnalyser:
             return [], np.zeros((0, self.embedder.dimensions), dtype=np.float32)
         return faces, self.embedder.embed(self._crops(pixels, faces))
 
-    def _crops(self, pixels: np.ndarray, faces: list[DetectedFace]) -> list[np.ndarray]:
-        return [crop_face(pixels, face.box, self.margin, self.embedder.input_size) for face in faces]
+    def _crops(self, picture: np.ndarray | Image.Image, faces: list[DetectedFace]) -> list[np.ndarray]:
+        return [crop_face(picture, face.box, self.margin, self.embedder.input_size) for face in faces]
 
     def batches(self, todo: list[ToRead], hashes: dict[str, str] | None = None,
                 out_of_time: Callable[[], bool] = lambda: False, progress=None) -> Iterator[list[Analysed]]:
@@ -96,7 +107,7 @@ class FaceAnalyser:
             for done, item in enumerate(todo):
                 if out_of_time():
                     break
-                pixels, analysed = ahead.popleft().result()
+                decoded, analysed = ahead.popleft().result()
                 analysed.before = item.before
                 if done + READ_AHEAD < len(todo):
                     ahead.append(reader.submit(self._read, todo[done + READ_AHEAD].file, hashes))
@@ -111,17 +122,18 @@ class FaceAnalyser:
                     yield [analysed]
                     continue
                 crops: list[np.ndarray] = []
-                if pixels is not None:
+                if decoded is not None:
                     try:
-                        analysed.faces = self.detector.detect(pixels)
-                        analysed.drawn = [(drawn, scaled_box(drawn, pixels.shape[1], pixels.shape[0])) for drawn in item.drawn]
-                        crops = self._crops(pixels, analysed.faces) + [
-                            crop_face(pixels, box, self.margin, self.embedder.input_size) for _, box in analysed.drawn]
+                        image = decoded.image
+                        analysed.faces = self.detector.detect(decoded.for_detector)
+                        analysed.drawn = [(drawn, scaled_box(drawn, *image.size)) for drawn in item.drawn]
+                        crops = self._crops(image, analysed.faces) + [
+                            crop_face(image, box, self.margin, self.embedder.input_size) for _, box in analysed.drawn]
                     except Exception as e:  # one photo must never stop the night's run
                         log.debug("face detection failed on %s", item.file.path, exc_info=True)
                         analysed.error = f"face detection failed: {type(e).__name__}: {e}"
                         analysed.faces, analysed.drawn, crops = [], [], []
-                    del pixels
+                    del decoded, image
                 pending.append((analysed, crops))
                 if progress is not None:
                     progress.update()
@@ -212,9 +224,9 @@ class FaceAnalyser:
             offset += len(faces)
             tracker.add(found, after_cut)
 
-    def _read(self, found: ScannedFile, hashes: dict[str, str]) -> tuple[np.ndarray | None, Analysed]:
-        """Decode and hash one file (in the reader thread): (upright RGB pixels or None, the item). A
-        video is hashed only: its frames are read as they are looked at (``_read_video``)."""
+    def _read(self, found: ScannedFile, hashes: dict[str, str]) -> tuple[DecodedPhoto | None, Analysed]:
+        """Decode, prepare for the detector and hash one file (in the reader thread): (the photo or None,
+        the item). A video is hashed only: its frames are read as they are looked at (``_read_video``)."""
         item = Analysed(found, None, error=found.problem)
         if item.error is not None:
             return None, item
@@ -225,8 +237,9 @@ class FaceAnalyser:
                 item.error = str(e)
             return None, item
         try:
-            pixels = load_photo(found.path, self.max_megapixels, self.formats)
+            image = load_upright(found.path, self.max_megapixels, self.formats)
             item.content_hash = _hash_unchanged(found, hashes.pop(found.path, None))
+            decoded = DecodedPhoto(image, self.detector.prepare(image))
         except UnreadablePhoto as e:
             item.error = str(e)
             return None, item
@@ -234,8 +247,8 @@ class FaceAnalyser:
             log.debug("reading %s failed", found.path, exc_info=True)
             item.error = f"cannot decode image: {type(e).__name__}: {e}"
             return None, item
-        item.height, item.width = pixels.shape[:2]
-        return pixels, item
+        item.width, item.height = image.size
+        return decoded, item
 
 
 def scaled_box(drawn, width: int, height: int) -> tuple[int, int, int, int]:

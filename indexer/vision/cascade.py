@@ -27,6 +27,8 @@ CELL_PX = 12  # the proposal network's window
 CELL_STRIDE = 2  # its step in pixels of a pyramid level
 PYRAMID_FACTOR = 0.709  # each pyramid level is this much smaller than the one before
 FACE_PX = 20  # the face size (pixels) the pyramid's first level is scaled for
+PROPOSE_STRIP_PIXELS = 80_000  # the most input pixels the proposal network is given at once (propose_in_strips)
+PATCHES_PER_CALL = 64  # the most patches the refinement and output networks are given at once (in_chunks)
 REFINE_PX = 24
 OUTPUT_PX = 48
 
@@ -74,12 +76,36 @@ class CascadeFace:
     landmarks: tuple[tuple[float, float], ...]
 
 
-def find_faces(pixels: np.ndarray, networks: CascadeNetworks, thresholds: CascadeThresholds) -> list[CascadeFace]:
-    """Every face MTCNN finds in an RGB uint8 image (height, width, 3), looking for faces of FACE_PX
-    and larger, best first."""
+@dataclass(frozen=True)
+class Pyramid:
+    """What the cascade needs of an image before any network runs (``pyramid``): the image scaled to
+    about −1…1 (float32, (height, width, 3)) and its levels, each (scale, float32 pixels), largest first."""
+
+    image: np.ndarray
+    levels: list[tuple[float, np.ndarray]]
+
+
+def pyramid(pixels: np.ndarray) -> Pyramid:
+    """The Pyramid of an RGB uint8 image (height, width, 3): no network, so it can be made ahead, in
+    another thread (numpy releases the GIL), while the networks work on the image before."""
     height, width = pixels.shape[:2]
     image = (pixels.astype(np.float32) - 127.5) / 128.0
-    boxes = _propose(image, networks, thresholds)
+    resizer = AreaResizer(image)
+    levels = []
+    for scale in pyramid_scales(width, height):
+        level_height, level_width = int(height * scale), int(width * scale)
+        if min(level_height, level_width) >= CELL_PX:
+            levels.append((scale, resizer.resize(level_height, level_width)))
+    return Pyramid(image, levels)
+
+
+def find_faces(pixels: np.ndarray | Pyramid, networks: CascadeNetworks, thresholds: CascadeThresholds) -> list[CascadeFace]:
+    """Every face MTCNN finds in an RGB uint8 image (height, width, 3), or in the Pyramid made of one,
+    looking for faces of FACE_PX and larger, best first."""
+    made = pixels if isinstance(pixels, Pyramid) else pyramid(pixels)
+    image = made.image
+    height, width = image.shape[:2]
+    boxes = _propose(made.levels, networks, thresholds)
     if len(boxes):
         boxes = _refine(image, boxes, networks, thresholds)
     if not len(boxes):
@@ -106,22 +132,41 @@ def pyramid_scales(width: int, height: int) -> list[float]:
     return [first * PYRAMID_FACTOR**level for level in range(max(0, count))]
 
 
-def _propose(image: np.ndarray, networks: CascadeNetworks, thresholds: CascadeThresholds) -> np.ndarray:
-    height, width = image.shape[:2]
-    resizer = AreaResizer(image)
+def _propose(levels: list[tuple[float, np.ndarray]], networks: CascadeNetworks, thresholds: CascadeThresholds) -> np.ndarray:
     found = []
-    for scale in pyramid_scales(width, height):
-        level_height, level_width = int(height * scale), int(width * scale)
-        if min(level_height, level_width) < CELL_PX:
-            continue
-        level = resizer.resize(level_height, level_width)
-        offsets, probabilities = networks.propose(level[np.newaxis])
-        boxes = _windows(np.asarray(offsets)[0], np.asarray(probabilities)[0, :, :, 1], thresholds.propose)
+    for scale, level in levels:
+        offsets, probabilities = propose_in_strips(networks, level)
+        boxes = _windows(offsets, probabilities[:, :, 1], thresholds.propose)
         boxes[:, :4] /= scale
         found.append(boxes[suppress(boxes, thresholds.overlap_per_level)])
     boxes = np.concatenate(found) if found else np.zeros((0, 5), np.float32)
     boxes = _best_first(boxes)
     return to_square(boxes[suppress(boxes, thresholds.overlap_proposals)])
+
+
+def propose_in_strips(networks: CascadeNetworks, level: np.ndarray, strip_pixels: int = PROPOSE_STRIP_PIXELS):
+    """The proposal network's offsets (h, w, 4) and probabilities (h, w, 2) over one pyramid level
+    (height, width, 3), run on horizontal strips of about ``strip_pixels`` input pixels each.
+
+    An output row sees the CELL_PX input rows from CELL_STRIDE × its index on, so strips that overlap by
+    CELL_PX − CELL_STRIDE rows give exactly the rows of one run over the whole level; the last strip runs
+    to the level's end, where the network's pooling pads as it does for the whole. ONNX Runtime (without
+    its memory arena, see engines.onnx) takes 50 ms for a 640×480 level whole and 23 ms in four strips."""
+    height, width = level.shape[:2]
+    rows_per_strip = max(1, (strip_pixels // width - CELL_PX) // CELL_STRIDE + 1)
+    parts, first = [], 0
+    while True:
+        top = first * CELL_STRIDE
+        last_strip = height - top <= (rows_per_strip - 1) * CELL_STRIDE + CELL_PX + CELL_STRIDE
+        strip = level[top:] if last_strip else level[top : top + (rows_per_strip - 1) * CELL_STRIDE + CELL_PX]
+        offsets, probabilities = networks.propose(strip[np.newaxis])
+        parts.append((np.asarray(offsets)[0], np.asarray(probabilities)[0]))
+        if last_strip:
+            break
+        first += rows_per_strip
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate([o for o, _ in parts]), np.concatenate([p for _, p in parts])
 
 
 def _windows(offsets: np.ndarray, scores: np.ndarray, threshold: float) -> np.ndarray:
@@ -140,7 +185,7 @@ def _windows(offsets: np.ndarray, scores: np.ndarray, threshold: float) -> np.nd
 
 
 def _refine(image: np.ndarray, boxes: np.ndarray, networks: CascadeNetworks, thresholds: CascadeThresholds) -> np.ndarray:
-    offsets, probabilities = networks.refine(crop_and_resize(image, boxes, REFINE_PX))
+    offsets, probabilities = in_chunks(networks.refine, crop_and_resize(image, boxes, REFINE_PX))
     boxes = boxes.copy()
     boxes[:, 4] = np.asarray(probabilities)[:, 1]
     boxes = calibrate(boxes, np.asarray(offsets))
@@ -149,7 +194,7 @@ def _refine(image: np.ndarray, boxes: np.ndarray, networks: CascadeNetworks, thr
 
 
 def _output(image: np.ndarray, boxes: np.ndarray, networks: CascadeNetworks, thresholds: CascadeThresholds):
-    offsets, marks, probabilities = networks.output(crop_and_resize(image, boxes, OUTPUT_PX))
+    offsets, marks, probabilities = in_chunks(networks.output, crop_and_resize(image, boxes, OUTPUT_PX))
     marks = np.asarray(marks, dtype=np.float64)
     widths = boxes[:, 2:3] - boxes[:, 0:1] + 1
     heights = boxes[:, 3:4] - boxes[:, 1:2] + 1
@@ -163,6 +208,15 @@ def _output(image: np.ndarray, boxes: np.ndarray, networks: CascadeNetworks, thr
     boxes, landmarks = boxes[order], landmarks[order]
     survivors = suppress(boxes, thresholds.overlap_output, over="smaller")
     return boxes[survivors], landmarks[survivors]
+
+
+def in_chunks(network, patches: np.ndarray, per_call: int = PATCHES_PER_CALL) -> tuple[np.ndarray, ...]:
+    """A network's outputs for a batch of patches, given to it ``per_call`` at a time: each patch's
+    outputs are its own, and ONNX Runtime without its memory arena is ~2× slower on large batches (the
+    refinement network on 262 patches: 40 ms at once, 16 ms in calls of 64)."""
+    parts = [tuple(np.asarray(o) for o in network(patches[start : start + per_call]))
+             for start in range(0, len(patches), per_call)]
+    return tuple(np.concatenate(outputs) for outputs in zip(*parts))
 
 
 def calibrate(boxes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
@@ -233,7 +287,10 @@ class AreaResizer:
         height, width, channels = image.shape
         self.height, self.width = height, width
         self._integral = np.zeros((height + 1, width + 1, channels), dtype=np.float64)
-        np.cumsum(np.cumsum(image, axis=0, dtype=np.float64), axis=1, out=self._integral[1:, 1:])
+        inner = self._integral[1:, 1:]
+        inner[...] = image
+        np.add.accumulate(inner, axis=0, out=inner)  # in place: a third faster than two cumsums' copies
+        np.add.accumulate(inner, axis=1, out=inner)
 
     def resize(self, out_height: int, out_width: int) -> np.ndarray:
         """The image at out_height × out_width (float32)."""
@@ -273,14 +330,17 @@ def crop_and_resize(image: np.ndarray, boxes: np.ndarray, side: int) -> np.ndarr
     x_inside = (xs >= 0) & (xs <= width - 1)
     top, bottom = np.clip(top, 0, height - 1), np.clip(bottom, 0, height - 1)
     left, right = np.clip(left, 0, width - 1), np.clip(right, 0, width - 1)
-    y_lerp = (ys - np.floor(ys))[:, :, None, None]
-    x_lerp = (xs - np.floor(xs))[:, None, :, None]
+    y_lerp = (ys - np.floor(ys)).astype(image.dtype)[:, :, None, None]  # the image's float32, not float64
+    x_lerp = (xs - np.floor(xs)).astype(image.dtype)[:, None, :, None]
 
-    def at(rows, cols):
-        return image[rows[:, :, None], cols[:, None, :]]
+    pixels = image.reshape(-1, image.shape[2])
 
-    upper = at(top, left) + (at(top, right) - at(top, left)) * x_lerp
-    lower = at(bottom, left) + (at(bottom, right) - at(bottom, left)) * x_lerp
+    def at(rows, cols):  # (n, side, side, channels): one flat take is ~3× faster than indexing by two arrays
+        return np.take(pixels, rows[:, :, None] * width + cols[:, None, :], axis=0)
+
+    top_left, bottom_left = at(top, left), at(bottom, left)
+    upper = top_left + (at(top, right) - top_left) * x_lerp
+    lower = bottom_left + (at(bottom, right) - bottom_left) * x_lerp
     patches = upper + (lower - upper) * y_lerp
     patches *= (y_inside[:, :, None] & x_inside[:, None, :])[:, :, :, None]
     return patches.astype(np.float32)

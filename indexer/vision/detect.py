@@ -10,7 +10,7 @@ from typing import Protocol
 import numpy as np
 from PIL import Image
 
-from indexer.vision.cascade import FACE_PX, LANDMARK_NAMES, CascadeNetworks, CascadeThresholds, find_faces
+from indexer.vision.cascade import FACE_PX, LANDMARK_NAMES, CascadeNetworks, CascadeThresholds, find_faces, pyramid
 from indexer.config import DetectionConfig
 
 
@@ -24,9 +24,26 @@ class DetectedFace:
     landmarks: dict[str, tuple[int, int]]
 
 
+@dataclass(frozen=True)
+class PreparedPhoto:
+    """A photo made ready for ``detect`` ahead of time (``FaceDetector.prepare``, in the reading thread
+    while the networks work on the photo before): ``pixels`` is the copy the detector looks at (RGB uint8,
+    (height, width, 3)) of a photo of ``photo_size`` (width, height, pixels); ``ahead`` is what the
+    detector made of it without its networks (MTCNN: the image pyramid), or None."""
+
+    pixels: np.ndarray
+    photo_size: tuple[int, int]
+    ahead: object = None
+
+
 class FaceDetector(Protocol):
-    def detect(self, pixels: np.ndarray) -> list[DetectedFace]:
-        """Every face in an RGB uint8 image of shape (height, width, 3), left to right."""
+    def prepare(self, picture: np.ndarray | Image.Image) -> PreparedPhoto:
+        """The work ``detect`` can have done ahead on a photo (its RGB uint8 pixels or Pillow image)."""
+        ...
+
+    def detect(self, photo: np.ndarray | PreparedPhoto) -> list[DetectedFace]:
+        """Every face in an RGB uint8 photo of shape (height, width, 3), or in the photo ``prepare`` made
+        ready, left to right, in pixels of the photo."""
         ...
 
 
@@ -57,29 +74,44 @@ class MtcnnDetector:
         """The smallest face (pixels, longer side of the box) looked for in a width × height photo."""
         return max(self.config.min_face_size, self.config.min_face_fraction * min(width, height))
 
-    def candidates(self, pixels: np.ndarray) -> list[DetectedFace]:
+    def working_size(self, width: int, height: int) -> tuple[int, int]:
+        """The size (width, height, pixels) of the copy of a width × height photo MTCNN searches: scaled
+        so that its smallest face looked for (``min_face_px``) is FACE_PX."""
+        scale = FACE_PX / self.min_face_px(width, height)
+        if scale == 1:
+            return width, height
+        return max(1, round(width * scale)), max(1, round(height * scale))
+
+    def prepare(self, picture: np.ndarray | Image.Image) -> PreparedPhoto:
+        """The copy MTCNN searches and its image pyramid (``cascade.pyramid``); nothing when the photo is
+        smaller than the smallest face looked for."""
+        size = picture.size if isinstance(picture, Image.Image) else (picture.shape[1], picture.shape[0])
+        pixels = scaled_for_detection(picture, self.working_size(*size))
+        too_small = min(size) < self.min_face_px(*size)
+        return PreparedPhoto(pixels, size, None if too_small else pyramid(pixels))
+
+    def candidates(self, photo: np.ndarray | PreparedPhoto) -> list[DetectedFace]:
         """Every box MTCNN reports with these thresholds (its last stage applies ``min_confidence``),
-        before the size cut, left to right, in pixels of ``pixels``."""
-        height, width = pixels.shape[:2]
-        min_face = self.min_face_px(width, height)
-        if min(height, width) < min_face:
+        before the size cut, left to right, in pixels of the photo."""
+        prepared = photo if isinstance(photo, PreparedPhoto) else self.prepare(photo)
+        if prepared.ahead is None:
             return []
-        scale = FACE_PX / min_face
-        image = pixels if scale == 1 else _resized(pixels, scale)
+        width, height = prepared.photo_size
+        scale = FACE_PX / self.min_face_px(width, height)
         faces = [
             DetectedFace(
                 box=_box_in_original(found.box, scale, width, height),
                 confidence=found.confidence,
                 landmarks={name: (round(x / scale), round(y / scale)) for name, (x, y) in zip(LANDMARK_NAMES, found.landmarks)},
             )
-            for found in find_faces(image, self._load(), self.thresholds)
+            for found in find_faces(prepared.ahead, self._load(), self.thresholds)
         ]
         return sorted(faces, key=lambda f: (f.box[0], f.box[1]))
 
-    def detect(self, pixels: np.ndarray) -> list[DetectedFace]:
-        height, width = pixels.shape[:2]
-        min_face = self.min_face_px(width, height)
-        return [face for face in self.candidates(pixels) if self.keeps(face, min_face)]
+    def detect(self, photo: np.ndarray | PreparedPhoto) -> list[DetectedFace]:
+        prepared = photo if isinstance(photo, PreparedPhoto) else self.prepare(photo)
+        min_face = self.min_face_px(*prepared.photo_size)
+        return [face for face in self.candidates(prepared) if self.keeps(face, min_face)]
 
     def keeps(self, face: DetectedFace, min_face: float) -> bool:
         """Whether a candidate is reported: at least ``min_face`` px (longer side) and ``min_confidence``."""
@@ -97,10 +129,11 @@ def mtcnn_detector(config: DetectionConfig, engine: str, models_dir: Path) -> Mt
     return MtcnnDetector(config, lambda: load.load_cascade(engine, files))
 
 
-def _resized(pixels: np.ndarray, scale: float) -> np.ndarray:
-    height, width = pixels.shape[:2]
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return np.asarray(Image.fromarray(pixels).resize(size, Image.Resampling.BILINEAR))
+def scaled_for_detection(picture: np.ndarray | Image.Image, size: tuple[int, int]) -> np.ndarray:
+    """A photo (pixels, or its decoded Pillow image: no copy of the whole photo is made then) resized
+    bilinearly to ``size`` (width, height, pixels; ``FaceDetector.working_size``) as RGB uint8 pixels."""
+    image = picture if isinstance(picture, Image.Image) else Image.fromarray(picture)
+    return np.asarray(image if image.size == size else image.resize(size, Image.Resampling.BILINEAR))
 
 
 def _box_in_original(box, scale: float, width: int, height: int) -> tuple[int, int, int, int]:
