@@ -1,9 +1,10 @@
 """Reading photos for their faces: decode (upright RGB) → detect → crop → embed, in batches.
 
 ``FaceAnalyser`` is the one place this is done, for ``index``, ``enroll`` and ``who-is``. Files are
-decoded, prepared for the detector (scaled, its image pyramid made) and hashed one photo ahead in a second thread while the models work on
-the current one (all release the GIL), and crops are embedded in batches across photos. A photo stays a
-Pillow image from decoding to its crops: turning 12 MP into an array and back costs ~90 ms.
+decoded, prepared for the detector (scaled, its image pyramid made) and hashed a few photos ahead, in a
+second thread, while the models work on the current one (all release the GIL), and crops are embedded
+in batches across photos. A photo stays the Pillow image it was decoded as until its faces are cropped:
+no 12 MP array is made of it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from indexer.indexing.scan import ScannedFile
 log = logging.getLogger(__name__)
 
 COMMIT_EVERY_PHOTOS = 32
+# One thread decodes photos (and prepares them for the detector) while the networks work. Two were ~10 %
+# faster on 12 MP photos but raised the peak memory of 80 of them by ~200 MB (bench/memory.py).
 READ_AHEAD = 2  # photos decoded ahead of detection (memory: up to this many decoded photos more)
 
 
