@@ -208,9 +208,12 @@ def test_a_second_run_exits_75_at_once_while_queries_keep_working(night, sample)
 
 def test_a_time_budget_stops_the_run_cleanly_and_the_next_run_goes_on(night, sample):
     indexer, library, _ = night
-    # Blown up 8 times (~2400 px), so that reading them takes longer than the 3 s budget on either engine.
-    added = reencoded(sample.photos("val"), library / "e", quality=80, scale=8)
-    first = indexer.json("index", str(library), "--max-minutes", "0.05")
+    # Two copies blown up 12 times (~3600 px): reading them takes about twice the 6 s budget, and starting
+    # up well under it, even on a busy machine (with 3 s and 25 photos of 2400 px, a run read 23 of them in
+    # time, and another, slow to start, none).
+    added = [*reencoded(sample.photos("val"), library / "e" / "a", quality=80, scale=12),
+             *reencoded(sample.photos("val"), library / "e" / "b", quality=70, scale=12)]
+    first = indexer.json("index", str(library), "--max-minutes", "0.1")
     assert first["remaining"] > 0 and first["new"] == len(added)
     assert indexer.json("status")["last_run"]["status"] == "out of time"
     second = indexer.json("index", str(library))
