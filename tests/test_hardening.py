@@ -238,6 +238,8 @@ def test_review_open_removes_the_face_crops_it_showed(run, library, tmp_path, mo
     (["similar", "99999999999999999999"], "no face with id 99999999999999999999"),
     (["index", "--max-minutes", "nan", "."], "--max-minutes must be a finite number of minutes"),
     (["index", "--scheduler", "not a url", "."], "not a Dask scheduler address"),
+    (["label", "²", "X"], "FACE_ID must be a face's id (a whole number), not '²'"),  # a digit to str.isdigit, not to int
+    (["add-face", "photo.jpg", "²,0,30,30"], "a box is X,Y,W,H in whole pixels"),
 ])
 def test_bad_values_on_the_command_line_are_one_line(run, args, message, tmp_path):
     result = run(*args, expect=None)

@@ -94,7 +94,7 @@ def label(
 
     if leave_out or include_unsure:
         raise typer.BadParameter("--except and --all go with --cluster")
-    if not face_or_name.isdigit():
+    if not face_or_name.isdecimal():  # what int() reads, as Typer's whole-number arguments ("²" is a digit, not decimal)
         raise typer.BadParameter(f"FACE_ID must be a face's id (a whole number), not {face_or_name!r}")
     if clear == (name is not None):
         raise typer.BadParameter("give a NAME, or --clear")

@@ -28,7 +28,7 @@ class BadBox(IndexerError):
 def parse_box(text: str) -> Box:
     """``X,Y,W,H`` (whole pixels, as `show` prints boxes) as a box; BadBox otherwise."""
     parts = text.replace(" ", "").split(",")
-    if len(parts) != 4 or not all(part.lstrip("-").isdigit() for part in parts):
+    if len(parts) != 4 or not all(part.removeprefix("-").isdecimal() for part in parts):  # what int() reads
         raise BadBox(f"a box is X,Y,W,H in whole pixels of the upright photo (as `indexer show` prints them), not {text!r}")
     x, y, w, h = (int(part) for part in parts)
     return x, y, w, h
