@@ -145,11 +145,12 @@ def _join(library: Library, new: list[int], link: float) -> RefreshSummary:
             cluster = _cluster_to_join(face_id, row_distances, row, state, link)
             if cluster is not None:
                 chosen[face_id] = cluster
-        members = queries.cluster_members(session, sorted(set(chosen.values())))
+        members: dict[int, list[tuple[int, int, np.ndarray]]] = {}  # cluster → (face, photo, embedding)
+        for member, cluster, photo, embedding in queries.cluster_members(session, sorted(set(chosen.values()))):
+            members.setdefault(cluster, []).append((member, photo, vector_array([embedding], model.dimensions)[0]))
         places = []
         for face_id, cluster in chosen.items():
-            same = [(photo, vector_array([embedding], model.dimensions)[0]) for f, c, photo, embedding in members
-                    if c == cluster and f != face_id]
+            same = [(photo, vector) for member, photo, vector in members.get(cluster, []) if member != face_id]
             if any(photo == state[face_id][2] for photo, _ in same):
                 continue  # two faces of one photo are two people
             mean = np.mean([vector for _, vector in same] + [vectors[face_id]], axis=0)

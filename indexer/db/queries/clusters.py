@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from indexer.db.models import Cluster, Face, Grouping
+from indexer.db.queries.rows import unnamed
 
 __all__ = ["new_cluster", "cluster_exists", "ClusterPlace", "set_clusters", "join_clusters", "last_grouping",
            "add_grouping", "unnamed_face_ids", "neighbours_state", "cluster_members", "embeddings_of", "leave_unsure_clusters"]
@@ -39,14 +40,9 @@ class ClusterPlace:
 def set_clusters(session: Session, places: list[ClusterPlace]) -> None:
     """Make ``places`` the clusters: every other face is in none, and clusters left without faces are
     deleted."""
-    faces = Face.__table__
     session.execute(update(Face).where(Face.cluster_id.is_not(None))
                     .values(cluster_id=None, cluster_distance=None, cluster_sure=None))
-    statement = (update(faces).where(faces.c.id == bindparam("face"))
-                 .values(cluster_id=bindparam("cluster"), cluster_distance=bindparam("distance"), cluster_sure=bindparam("sure")))
-    rows = [{"face": p.face_id, "cluster": p.cluster_id, "distance": p.distance, "sure": p.sure} for p in places]
-    for start in range(0, len(rows), 5000):
-        session.connection().execute(statement, rows[start : start + 5000])
+    join_clusters(session, places)
     in_use = select(Face.cluster_id).where(Face.cluster_id.is_not(None)).distinct()
     session.execute(delete(Cluster).where(Cluster.id.not_in(in_use)))
 
@@ -56,9 +52,9 @@ def join_clusters(session: Session, places: list[ClusterPlace]) -> None:
     faces = Face.__table__
     statement = (update(faces).where(faces.c.id == bindparam("face"))
                  .values(cluster_id=bindparam("cluster"), cluster_distance=bindparam("distance"), cluster_sure=bindparam("sure")))
-    if places:
-        session.connection().execute(statement, [{"face": p.face_id, "cluster": p.cluster_id, "distance": p.distance,
-                                                  "sure": p.sure} for p in places])
+    rows = [{"face": p.face_id, "cluster": p.cluster_id, "distance": p.distance, "sure": p.sure} for p in places]
+    for start in range(0, len(rows), 5000):
+        session.connection().execute(statement, rows[start : start + 5000])
 
 
 def last_grouping(session: Session, model: str) -> Grouping | None:
@@ -76,8 +72,7 @@ def add_grouping(session: Session, **values) -> Grouping:
 
 def unnamed_face_ids(session: Session, model: str) -> list[int]:
     """The ids of ``model``'s faces with no name at all (neither named nor cleared), ascending."""
-    return list(session.scalars(select(Face.id).where(Face.embedding_model == model, Face.person_id.is_(None),
-                                                      Face.label_source.is_(None)).order_by(Face.id)))
+    return list(session.scalars(select(Face.id).where(Face.embedding_model == model, *unnamed()).order_by(Face.id)))
 
 
 def neighbours_state(session: Session, face_ids: list[int]) -> dict[int, tuple[int | None, bool, int]]:
@@ -97,7 +92,7 @@ def cluster_members(session: Session, cluster_ids: list[int]) -> list[tuple[int,
         return []
     return [tuple(row) for row in session.execute(
         select(Face.id, Face.cluster_id, Face.photo_id, Face.embedding)
-        .where(Face.cluster_id.in_(cluster_ids), Face.person_id.is_(None), Face.label_source.is_(None)))]
+        .where(Face.cluster_id.in_(cluster_ids), *unnamed()))]
 
 
 def embeddings_of(session: Session, face_ids: list[int]) -> dict[int, bytes]:
@@ -111,9 +106,9 @@ def embeddings_of(session: Session, face_ids: list[int]) -> dict[int, bytes]:
 def leave_unsure_clusters(session: Session) -> int:
     """Take the unnamed faces out of every cluster none of whose unnamed faces the grouping is sure of (its
     sure faces were named): such a group cannot be named without checking. Returns how many faces left."""
-    unnamed = (Face.cluster_id.is_not(None), Face.person_id.is_(None), Face.label_source.is_(None))
     places: dict[int, list[tuple[int, bool]]] = {}
-    for face_id, cluster_id, sure in session.execute(select(Face.id, Face.cluster_id, Face.cluster_sure).where(*unnamed)):
+    clustered = select(Face.id, Face.cluster_id, Face.cluster_sure).where(Face.cluster_id.is_not(None), *unnamed())
+    for face_id, cluster_id, sure in session.execute(clustered):
         places.setdefault(cluster_id, []).append((face_id, sure is None or bool(sure)))
     leaving = [face_id for faces in places.values() if not any(sure for _, sure in faces) for face_id, _ in faces]
     for start in range(0, len(leaving), 500):

@@ -15,7 +15,7 @@ from indexer.db.values import LabelSource
 if TYPE_CHECKING:  # numpy is imported where used: `find` and `people` must start fast
     import numpy as np
 
-from indexer.db.queries.rows import in_id_order, int64_array, vector_array
+from indexer.db.queries.rows import in_id_order, int64_array, unnamed, vector_array
 
 __all__ = [
     "rejected_pairs", "unnamed_faces", "unnamed_faces_in_cluster", "rejections_of", "add_rejections",
@@ -318,25 +318,20 @@ def rejected_pairs(session: Session) -> set[tuple[int, int]]:
     return {(row[0], row[1]) for row in session.execute(select(Rejection.face_id, Rejection.person_id))}
 
 
-def _unnamed():
-    """Faces with no name at all: neither by hand nor by recognition, and not cleared by hand."""
-    return (Face.person_id.is_(None), Face.label_source.is_(None))
-
-
 def unnamed_faces(session: Session, model: str) -> list:
     """The faces of ``model`` with no name at all, by id: rows of id, photo_id, box_x, box_y, box_w, box_h,
     detection, cluster_id, embedding and video_time."""
     return list(session.execute(
         select(Face.id, Face.photo_id, Face.box_x, Face.box_y, Face.box_w, Face.box_h, Face.detection, Face.cluster_id,
                Face.embedding, Face.video_time)
-        .where(Face.embedding_model == model, *_unnamed())
+        .where(Face.embedding_model == model, *unnamed())
         .order_by(Face.id)
     ).all())
 
 
 def unnamed_faces_in_cluster(session: Session, cluster_id: int) -> list[Face]:
     """The faces of a cluster that have no name at all, by id."""
-    return list(session.scalars(select(Face).where(Face.cluster_id == cluster_id, *_unnamed()).order_by(Face.id)))
+    return list(session.scalars(select(Face).where(Face.cluster_id == cluster_id, *unnamed()).order_by(Face.id)))
 
 
 def rejections_of(session: Session, photo_id: int, origin: str | None = None) -> list[tuple[ManualLabel, set[int]]]:

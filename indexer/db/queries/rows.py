@@ -1,4 +1,5 @@
-"""Helpers of the query modules: reading many rows in bounded memory, and turning stored ids and embeddings into numpy arrays."""
+"""Helpers of the query modules: which faces have no name, reading many rows in bounded memory, and turning
+stored ids and embeddings into numpy arrays."""
 
 from __future__ import annotations
 
@@ -8,8 +9,16 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Row, Select
 from sqlalchemy.orm import Session
 
+from indexer.db.models import Face
+
 if TYPE_CHECKING:  # numpy is imported where used: `find` and `people` must start fast
     import numpy as np
+
+
+def unnamed() -> tuple:
+    """The conditions of a face with no name at all: neither by hand nor by recognition, and not cleared
+    by hand."""
+    return (Face.person_id.is_(None), Face.label_source.is_(None))
 
 
 def in_id_order(session: Session, query: Select, id_column, chunk: int) -> Iterator[list[Row]]:
