@@ -157,15 +157,14 @@ class TimedNetworks:
 
 def floor_seconds(photos: list[Path], work: Path) -> float:
     """The floor per photo (see the module), ONNX Runtime, warm."""
-    from indexer.vision.cascade import FACE_PX, find_faces
-    from indexer.vision.detect import scaled_for_detection
+    from indexer.vision.cascade import FACE_PX
     from indexer.vision.imaging import crop_face, load_upright
 
     library = Library(replace(Config(), storage=StorageConfig(data_dir=work / "floor-data")))
     detector, embedder = library.detector(), library.embedder()
     detector.detect(load_photo(photos[0], 120))
     embedder.embed([np.zeros((embedder.input_size,) * 2 + (3,), np.uint8)])
-    networks = TimedNetworks(detector._load())
+    networks = detector._networks = TimedNetworks(detector._load())  # the detector's own networks, timed
     decoding = facenet = 0.0
     for path in photos:
         with Image.open(path) as image:
@@ -175,8 +174,6 @@ def floor_seconds(photos: list[Path], work: Path) -> float:
         load_upright(path, 120, scale=min(1.0, scale))  # what decoding costs at the detector's size
         decoding += time.perf_counter() - start
         pixels = load_photo(path, 120)
-        image_for_detector = scaled_for_detection(pixels, detector.working_size(width, height))
-        find_faces(image_for_detector, networks, detector.thresholds)
         crops = [crop_face(pixels, face.box, library.config.embedding.margin, embedder.input_size)
                  for face in detector.detect(pixels)]
         if crops:
