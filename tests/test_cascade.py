@@ -95,3 +95,14 @@ def test_nothing_passes_a_stage_whose_threshold_is_not_met():
     image = np.zeros((100, 100, 3), np.uint8)
     assert find_faces(image, OneFace(), CascadeThresholds(output=0.995)) == []
     assert find_faces(image, OneFace(), CascadeThresholds(propose=0.95)) == []
+
+
+def test_the_copy_for_the_detector_is_no_copy_when_the_pixels_are_that_size_already():
+    from PIL import Image
+
+    from indexer.vision.detect import scaled_for_detection
+
+    pixels = np.arange(30 * 40 * 3, dtype=np.uint8).reshape(30, 40, 3)
+    assert scaled_for_detection(pixels, (40, 30)) is pixels  # a small photo, a video frame: not copied twice
+    assert scaled_for_detection(pixels, (20, 15)).shape == (15, 20, 3)
+    assert np.array_equal(scaled_for_detection(Image.fromarray(pixels), (40, 30)), pixels)

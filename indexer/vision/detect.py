@@ -131,7 +131,10 @@ def mtcnn_detector(config: DetectionConfig, engine: str, models_dir: Path) -> Mt
 
 def scaled_for_detection(picture: np.ndarray | Image.Image, size: tuple[int, int]) -> np.ndarray:
     """A photo (pixels, or its decoded Pillow image: no copy of the whole photo is made then) resized
-    bilinearly to ``size`` (width, height, pixels; ``FaceDetector.working_size``) as RGB uint8 pixels."""
+    bilinearly to ``size`` (width, height, pixels; ``FaceDetector.working_size``) as RGB uint8 pixels;
+    pixels already of that size are returned as they are (a small photo, a video frame)."""
+    if isinstance(picture, np.ndarray) and (picture.shape[1], picture.shape[0]) == size:
+        return picture
     image = picture if isinstance(picture, Image.Image) else Image.fromarray(picture)
     return np.asarray(image if image.size == size else image.resize(size, Image.Resampling.BILINEAR))
 
