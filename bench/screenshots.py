@@ -32,7 +32,7 @@ def main() -> None:
 
     from indexer.config import load_config
     from indexer.library import Library
-    from indexer.naming.clusters import name_cluster
+    from indexer.naming.people import name_cluster
     from indexer.web.app import make_app
 
     home = Path(tempfile.mkdtemp(prefix="indexer-screenshots-"))

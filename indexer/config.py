@@ -142,6 +142,9 @@ class XmpConfig:
     # How a photo's XMP sidecar is named: "photo.jpg.xmp" (digiKam, darktable, Immich) or "photo.xmp"
     # (Adobe Lightroom and Bridge, Capture One, Mylio).
     sidecar: str = "photo.jpg.xmp"
+    # The most faces one file (a sidecar, or a photo's own XMP) may have drawn by `import-xmp`: the regions
+    # over no detected face. A real photo has tens; a file asking for thousands would cost minutes and GBs.
+    max_drawn_faces: int = 200
 
 
 @dataclass(frozen=True)
@@ -287,9 +290,11 @@ def parse_config(raw: dict[str, Any], base_dir: Path, path: Path | None = None) 
     sidecar = reader.string(xmp_table, "sidecar", defaults.xmp.sidecar)
     if sidecar not in ("photo.jpg.xmp", "photo.xmp"):
         raise ConfigError(f'{where}: [xmp] sidecar = {sidecar!r}: choose "photo.jpg.xmp" or "photo.xmp"')
+    xmp = XmpConfig(sidecar=sidecar, max_drawn_faces=reader.integer(xmp_table, "max_drawn_faces",
+                                                                    defaults.xmp.max_drawn_faces, low=1, high=100_000))
     return Config(
         path=path, library=library, storage=storage, detection=detection, embedding=embedding, search=search,
-        runtime=runtime, gallery=gallery, xmp=XmpConfig(sidecar=sidecar),
+        runtime=runtime, gallery=gallery, xmp=xmp,
         compute=ComputeConfig(scheduler=reader.string(reader.section("compute", ComputeConfig), "scheduler", None)),
     )
 

@@ -142,9 +142,14 @@ def make_private(path: Path) -> bool:
 
 def private_file(path: Path) -> None:
     """Create ``path`` empty and owner-only when it does not exist yet (so what writes to it later, like
-    SQLite, keeps that mode)."""
+    SQLite, keeps that mode). A file already there is never opened: closing a descriptor of a SQLite
+    database drops every lock this process's connections hold on it (POSIX locks belong to the process),
+    and another process could then checkpoint and remove the WAL under them (a corrupt database)."""
     path.parent.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE))
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, PRIVATE_FILE))
+    except FileExistsError:
+        pass
 
 
 def keep_private(data_dir: Path, database: Path | None) -> None:

@@ -141,8 +141,8 @@ class Library:
 
     def change_vectors(self, added: tuple[list[int], np.ndarray] | None = None, removed: list[int] = ()) -> None:
         """Keep the configured model's vector file in step with faces added (ids, vectors (n, dimensions)) or
-        removed by hand (add-face, undo), once they are committed. A file that is missing or disagrees with
-        the database otherwise is left for ``checked_vectors`` to rebuild."""
+        removed by hand (add-face, undo), once they are committed. A missing file is built from the database
+        (which holds them already); one that disagrees with it otherwise is left for ``checked_vectors``."""
         import numpy as np
 
         from indexer.vectors.index import VectorIndex
@@ -151,6 +151,7 @@ class Library:
         path = self.vectors_path(model.name)
         index = VectorIndex.read(path, model.dimensions, self.config.search.candidates)
         if index is None:
+            self.checked_vectors(model.name, model.dimensions)
             return
         if removed:
             index.remove(removed)

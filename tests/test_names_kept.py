@@ -205,6 +205,15 @@ def trained(run, root, named, tmp_path):
     return {person: face["person"] for person, face in zip(("ann", "bob", "cy"), shown(run, root / "group.jpg")["faces"])}
 
 
+def person_id(config, name: str) -> int:
+    """The id of the person called ``name`` (the naming commands take ids; the CLI looks them up so)."""
+    from indexer.answers.people import person_called
+    from indexer.db.reader import Reader
+
+    with Reader.open(load_config(config)) as reader:
+        return person_called(reader, name)[0]
+
+
 def unname_automatic_names(config) -> None:
     """As if train had never named the library (faces indexed before the first train)."""
     from sqlalchemy import update
@@ -225,8 +234,8 @@ def test_label_rename_and_merge_while_train_computes_are_not_undone_by_it(run, r
     def meanwhile(*args, **kwargs):  # another process, while train has read the faces and computes
         library = Library(load_config(config))
         label_face(library, group[0]["face_id"], "Zed")
-        rename(library, "Cy", "Cyrus")
-        merge(library, "Bob", "Ann")
+        rename(library, person_id(config, "Cy"), "Cyrus")
+        merge(library, person_id(config, "Bob"), person_id(config, "Ann"))
         return real(*args, **kwargs)
 
     monkeypatch.setattr(indexer.naming.labels, "one_name_per_photo", meanwhile)
@@ -246,7 +255,7 @@ def test_a_merge_while_index_names_new_faces_does_not_break_the_run(run, root, t
     def meanwhile(crops):
         calls.append(len(crops))
         if len(calls) == 2:  # after the first photo was stored and named with the trained rule
-            merge(Library(load_config(config)), "Bob", "Ann")
+            merge(Library(load_config(config)), person_id(config, "Bob"), person_id(config, "Ann"))
         return real(crops)
 
     monkeypatch.setattr(embedder, "embed", meanwhile)

@@ -15,6 +15,7 @@ from PIL import Image
 from indexer.outputs.xmp.regions import UnreadableXmp, read_regions, to_stored, to_upright
 from indexer.outputs.xmp.sidecar import RegionToWrite, merge_sidecar, new_sidecar
 from support.photos import make_photo
+from support.xmp import region_item, regions_packet, with_mp, xmp
 
 # Pillow's transpose that stores an upright image under each EXIF orientation (the inverse of exif_transpose).
 STORE = {
@@ -292,27 +293,6 @@ def test_plain_exports_list_every_face_as_csv_or_json_lines(run, named_library, 
 
 # --- regions as other tools write them (issue 23) ----------------------------------------------------
 
-def xmp(body: str, dimensions: str = "") -> bytes:
-    """An XMP packet holding mwg-rs:Regions whose RegionList is ``body`` (and AppliedToDimensions)."""
-    return f"""<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
-<rdf:Description rdf:about="" xmlns:mwg-rs="http://www.metadataworkinggroup.com/schemas/regions/"
- xmlns:stArea="http://ns.adobe.com/xmp/sType/Area#" xmlns:xArea="http://ns.adobe.com/xap/1.0/sType/Area#"
- xmlns:stDim="http://ns.adobe.com/xap/1.0/sType/Dimensions#" xmlns:xDim="http://ns.adobe.com/xmp/sType/Dimensions#">
-<mwg-rs:Regions rdf:parseType="Resource">{dimensions}<mwg-rs:RegionList>{body}</mwg-rs:RegionList></mwg-rs:Regions>
-</rdf:Description></rdf:RDF></x:xmpmeta>""".encode()
-
-
-MP_TWIN = """<rdf:Description rdf:about="" xmlns:MP="http://ns.microsoft.com/photo/1.2/"
- xmlns:MPRI="http://ns.microsoft.com/photo/1.2/t/RegionInfo#" xmlns:MPReg="http://ns.microsoft.com/photo/1.2/t/Region#">
-<MP:RegionInfo rdf:parseType="Resource"><MPRI:Regions><rdf:Bag>{items}</rdf:Bag></MPRI:Regions></MP:RegionInfo></rdf:Description>"""
-
-
-def with_mp(packet: bytes, *rectangles: tuple[str, str]) -> bytes:
-    """``packet`` with Microsoft's copies of regions: (name, "x, y, w, h" from the top-left corner)."""
-    items = "".join(f'<rdf:li MPReg:PersonDisplayName="{name}" MPReg:Rectangle="{rectangle}"/>' for name, rectangle in rectangles)
-    return packet.replace(b"</rdf:RDF>", MP_TWIN.format(items=items).encode() + b"</rdf:RDF>")
-
-
 SAME_AREA = (0.55, 0.7, 0.1, 0.2)  # centre x, y; w, h: the box 200, 120, 40, 40 of a 400×200 photo
 WRITTEN_AS = {
     "digiKam, elements": '<rdf:Bag><rdf:li rdf:parseType="Resource"><mwg-rs:Name>Dee</mwg-rs:Name><mwg-rs:Type>Face'
@@ -370,19 +350,6 @@ def test_an_area_that_cannot_be_a_face_is_read_with_why(area, problem):
     body = f'<rdf:Bag><rdf:li rdf:parseType="Resource"><mwg-rs:Name>Dee</mwg-rs:Name><mwg-rs:Area {attributes}/></rdf:li></rdf:Bag>'
     (region,) = read_regions(xmp(body))
     assert problem in region.problem and not region.usable
-
-
-def region_item(name: str | None, area: tuple[float, float, float, float], kind: str = "Face") -> str:
-    x, y, w, h = area
-    named = f"<mwg-rs:Name>{name}</mwg-rs:Name>" if name is not None else ""
-    return (f'<rdf:li rdf:parseType="Resource">{named}<mwg-rs:Type>{kind}</mwg-rs:Type><mwg-rs:Area stArea:x="{x}" '
-            f'stArea:y="{y}" stArea:w="{w}" stArea:h="{h}" stArea:unit="normalized"/></rdf:li>')
-
-
-def regions_packet(*items: str, dimensions: tuple[int, int] = (400, 200)) -> bytes:
-    w, h = dimensions
-    return xmp("<rdf:Bag>" + "".join(items) + "</rdf:Bag>",
-               f'<mwg-rs:AppliedToDimensions stDim:w="{w}" stDim:h="{h}" stDim:unit="pixel"/>')
 
 
 @pytest.fixture

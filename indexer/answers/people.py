@@ -49,16 +49,24 @@ class PhotoOfPerson:
         return self.faces[0].score
 
 
-def photos_of(reader: Reader, name: str, min_score: float = 0.0) -> tuple[str, list[PhotoOfPerson]]:
-    """The photos that show the person called ``name`` (see ``match_name``), best first (by their best
-    face's score; names given by hand score 1.0). Returns (the person's name as stored, photos).
-    PersonNotFound when nobody has that name."""
+def person_called(reader: Reader, name: str) -> tuple[int, str]:
+    """(id, name as stored) of the person called ``name`` (see ``match_name``: case and Unicode form aside);
+    PersonNotFound, naming the closest names, when nobody is. How the CLI and the app turn a name typed into
+    the id the naming commands take."""
     everyone = reads.person_ids_by_name(reader)
     found = match_name(name, list(everyone))
     if found is None:
         raise person_not_found(name, list(everyone))
+    return everyone[found], found
+
+
+def photos_of(reader: Reader, name: str, min_score: float = 0.0) -> tuple[str, list[PhotoOfPerson]]:
+    """The photos that show the person called ``name`` (see ``match_name``), best first (by their best
+    face's score; names given by hand score 1.0). Returns (the person's name as stored, photos).
+    PersonNotFound when nobody has that name."""
+    person_id, found = person_called(reader, name)
     grouped: dict[str, list[FaceOfPerson]] = {}
-    for face_id, path, x, y, w, h, score, source, time in reads.faces_of_person(reader, everyone[found], min_score):
+    for face_id, path, x, y, w, h, score, source, time in reads.faces_of_person(reader, person_id, min_score):
         grouped.setdefault(path, []).append(FaceOfPerson(face_id, path, [x, y, w, h], float(score), source, time))
     others = reads.other_files_of_shots(reader, list(grouped))
     photos = [PhotoOfPerson(path, faces, others.get(path, [])) for path, faces in grouped.items()]

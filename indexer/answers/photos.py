@@ -69,6 +69,14 @@ class PhotoRecord:
         return shown
 
 
+def photo_id(reader: Reader, photo: str) -> int:
+    """The id of ``photo`` (a path as the user typed it) in the index; IndexerError when it holds none."""
+    row = reads.photo_by_path(reader, absolute(photo))
+    if row is None:
+        raise IndexerError(f"not in the index: {photo} (`indexer index` its folder first)")
+    return row[0]
+
+
 def photo_record(reader: Reader, photo: str) -> PhotoRecord:
     """What the index holds of ``photo`` (a path as the user typed it); IndexerError when it holds nothing."""
     row = reads.photo_by_path(reader, absolute(photo))

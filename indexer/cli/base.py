@@ -74,6 +74,31 @@ class Settings:
 
         return Reader.open(self.config())
 
+    def person_id(self, name: str) -> int:
+        """The id of the person called ``name`` (case and Unicode form aside): the CLI's edge turns the names
+        typed into the ids the naming commands take. PersonNotFound, naming the closest names, otherwise."""
+        from indexer.answers.people import person_called
+
+        with self.reader() as reader:
+            return person_called(reader, name)[0]
+
+    def who(self, name: str) -> int | str:
+        """Whom a name typed means for a command that names faces: the id of the person called so, or the
+        name itself when nobody is (the command makes them)."""
+        from indexer.naming.names import PersonNotFound
+
+        try:
+            return self.person_id(name)
+        except PersonNotFound:
+            return name
+
+    def photo_id(self, photo: str) -> int:
+        """The id of the photo at ``photo`` (a path as typed) in the index; IndexerError when it holds none."""
+        from indexer.answers.photos import photo_id
+
+        with self.reader() as reader:
+            return photo_id(reader, photo)
+
 
 class _Formatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:

@@ -64,6 +64,7 @@ def import_xmp(
                f"{b['reason']}" for b in report.bad_regions], "skipped regions")
     warn_each([f"cannot read the XMP of {one_line(u['file'])}: {u['reason']}" for u in report.unreadable],
               "unreadable XMP")
+    warn_each([f"{one_line(limited['file'])} {limited['reason']}" for limited in report.limited], "files over the limit")
     _print_report(report, json_output, f"{'would name' if dry_run else 'named'} {report.named} face(s) by hand and "
                   f"{'would draw' if dry_run else 'drew'} {len(report.drawn)} from {report.photos_with_regions} photo(s) "
                   f"with named face regions; {report.already_named} already so, {len(report.conflicts)} conflict(s) left "

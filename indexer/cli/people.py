@@ -11,6 +11,7 @@ from indexer.cli.base import (
     JsonLinesOption, JsonOption, Settings, app, box_text, command, log, one_line, print_json, print_table,
     progress_setting, tqdm_logging, when_text,
 )
+from indexer.ids import plain_digits
 
 
 @app.command()
@@ -94,14 +95,15 @@ def label(
 
     if leave_out or include_unsure:
         raise typer.BadParameter("--except and --all go with --cluster")
-    if not face_or_name.isdecimal():  # what int() reads, as Typer's whole-number arguments ("²" is a digit, not decimal)
+    if plain_digits(face_or_name) is None:
         raise typer.BadParameter(f"FACE_ID must be a face's id (a whole number), not {face_or_name!r}")
     if clear == (name is not None):
         raise typer.BadParameter("give a NAME, or --clear")
-    result = label_face(ctx.obj.library(), int(face_or_name), None if clear else name)
+    settings: Settings = ctx.obj
+    result = label_face(settings.library(), int(face_or_name), None if clear else settings.who(name))
     if json_output:
         print_json({"face_id": result.face_id, "photo": result.photo, "box": result.box,
-                     "person": result.person, "previous": result.previous})
+                     "person": result.person, "previous": result.previous, "event": result.event})
         return
     was = f" (was {result.previous})" if result.previous and result.previous != result.person else ""
     now = result.person if result.person else "unknown, by hand"
@@ -124,10 +126,11 @@ def add_face(
     then found, named, grouped and learnt from like any face. One event in `indexer history`: `undo`
     removes it."""
     from indexer.answers.photos import photo_record
-    from indexer.indexing.drawn import add_face as draw, parse_box
+    from indexer.naming.drawn import add_face as draw, parse_box
 
     settings: Settings = ctx.obj
-    added = draw(settings.library(), photo, parse_box(box), name, at)
+    drawn_box = parse_box(box)
+    added = draw(settings.library(), settings.photo_id(photo), drawn_box, settings.who(name) if name is not None else None, at)
     with settings.reader() as reader:
         face = next(f for f in photo_record(reader, added.photo).faces if f.face_id == added.face_id)
     if json_output:
@@ -139,11 +142,12 @@ def add_face(
 
 def _label_cluster(ctx: typer.Context, cluster: int, name: str, extra: str | None, clear: bool, leave_out: list[int],
                    include_unsure: bool, json_output: bool) -> None:
-    from indexer.naming.clusters import name_cluster
+    from indexer.naming.people import name_cluster
 
     if clear or extra is not None:
         raise typer.BadParameter("with --cluster, give just the NAME: label --cluster ID NAME")
-    result = name_cluster(ctx.obj.library(), cluster, name, leave_out, include_unsure)
+    settings: Settings = ctx.obj
+    result = name_cluster(settings.library(), cluster, settings.who(name), leave_out, include_unsure)
     if json_output:
         print_json({"cluster": result.cluster, "person": result.person, "named": result.named, "left_out": result.left_out,
                     "unsure": result.unsure})
@@ -193,7 +197,8 @@ def split(
     person, keeping how they were named. Run `train` afterwards; `undo` takes the split back."""
     from indexer.naming.people import split as split_person
 
-    result = split_person(ctx.obj.library(), name, faces, into)
+    settings: Settings = ctx.obj
+    result = split_person(settings.library(), settings.person_id(name), faces, settings.who(into) if into is not None else None)
     if json_output:
         print_json({"from": result.source, "into": result.target, "faces_moved": result.faces_moved, "created": result.created})
         return
@@ -211,8 +216,9 @@ def rename(
     """Rename a person; all their faces keep the name."""
     from indexer.naming.people import rename as rename_person
 
-    before, after = rename_person(ctx.obj.library(), old, new)
-    typer.echo(f"renamed {before} to {after}")
+    settings: Settings = ctx.obj
+    renamed = rename_person(settings.library(), settings.person_id(old), new)
+    typer.echo(f"renamed {renamed.before} to {renamed.after}")
 
 
 @app.command()
@@ -226,7 +232,8 @@ def merge(
     """Make two people one: every face of FROM is named INTO, and FROM is removed. Then run `indexer train`."""
     from indexer.naming.people import merge as merge_people
 
-    result = merge_people(ctx.obj.library(), source, target)
+    settings: Settings = ctx.obj
+    result = merge_people(settings.library(), settings.person_id(source), settings.person_id(target))
     if json_output:
         print_json({"from": result.source, "into": result.target, "faces_moved": result.faces_moved,
                      "faces": result.target_faces})
@@ -347,14 +354,19 @@ def history(
 def undo(
     ctx: typer.Context,
     count: Annotated[int, typer.Argument(min=1, help="How many of the newest changes to revert (default 1).")] = 1,
+    event: Annotated[int | None, typer.Option("--event", metavar="ID", min=1, help="Revert this change of `indexer "
+                                              "history` (refused when a later change touched the same names).")] = None,
     json_output: JsonLinesOption = False,
 ) -> None:
-    """Revert the newest changes of names made by hand, exactly: a label is taken back, a rename renamed
-    back, a merge un-merged, an enrolment un-named, a face drawn by hand removed. Each undo is in the
-    history too."""
-    from indexer.naming.labels import undo as undo_events
+    """Revert the newest changes of names made by hand, or the one given, exactly: a label is taken back, a
+    rename renamed back, a merge un-merged, an enrolment un-named, a face drawn by hand removed. Each undo
+    is in the history too, and says which change it reverted."""
+    from indexer.naming.undo import undo_event, undo_newest
 
-    for undone in undo_events(ctx.obj.library(), count):
+    if event is not None and count != 1:
+        raise typer.BadParameter("--event goes with one change: give --event ID or COUNT, not both")
+    library = ctx.obj.library()
+    for undone in [undo_event(library, event)] if event is not None else undo_newest(library, count):
         if json_output:
             print_json({"undone": undone.event_id, "description": undone.description, "event": undone.undo_id,
                         "faces": undone.faces, "faces_gone": undone.faces_gone, "faces_removed": undone.faces_removed})
@@ -383,8 +395,9 @@ def review(
 
     from indexer.naming.review import suggestions
 
-    library = ctx.obj.library()
-    found = suggestions(library, name, limit)
+    settings: Settings = ctx.obj
+    library = settings.library()
+    found = suggestions(library, settings.person_id(name) if name is not None else None, limit)
     if ask is None:
         ask = not json_output and sys.stdin.isatty() and sys.stdout.isatty()
     if not found:
@@ -410,7 +423,7 @@ def _suggestion_line(suggestion) -> str:
 
 def _ask_about(library, found: list, crops: Path | None) -> None:
     """Ask y/n/s/q about each suggestion; with ``crops`` (a folder), show each face in the image viewer."""
-    from indexer.naming.review import confirm, reject
+    from indexer.naming.people import confirm, reject
 
     for suggestion in found:
         if crops is not None:
@@ -420,10 +433,10 @@ def _ask_about(library, found: list, crops: Path | None) -> None:
         if answer.startswith("q"):
             break
         if answer.startswith("y"):
-            confirm(library, suggestion.face_id, suggestion.person)
+            confirm(library, suggestion.face_id, suggestion.person_id)
             typer.echo(f"face {suggestion.face_id}: {suggestion.person}")
         elif answer.startswith("n"):
-            reject(library, suggestion.face_id, suggestion.person)
+            reject(library, suggestion.face_id, suggestion.person_id)
             typer.echo(f"face {suggestion.face_id}: not {suggestion.person}")
 
 
@@ -450,9 +463,10 @@ def confirm(
     name: Annotated[str, typer.Argument(help="The person it is.")],
 ) -> None:
     """Yes, the face is NAME: names it by hand (as `review` does on y)."""
-    from indexer.naming.review import confirm as confirm_face
+    from indexer.naming.people import confirm as confirm_face
 
-    result = confirm_face(ctx.obj.library(), face_id, name)
+    settings: Settings = ctx.obj
+    result = confirm_face(settings.library(), face_id, settings.who(name))
     typer.echo(f"face {result.face_id} in {one_line(result.photo)}: {result.person}")
 
 
@@ -465,7 +479,8 @@ def reject(
 ) -> None:
     """No, the face is not NAME: it is never suggested as NAME again, and recognition never names it so
     (an automatic name of NAME on it is taken off now). As `review` does on n."""
-    from indexer.naming.review import reject as reject_face
+    from indexer.naming.people import reject as reject_face
 
-    person = reject_face(ctx.obj.library(), face_id, name)
-    typer.echo(f"face {face_id}: not {person}")
+    settings: Settings = ctx.obj
+    rejected = reject_face(settings.library(), face_id, settings.person_id(name))
+    typer.echo(f"face {face_id}: not {rejected.person}")

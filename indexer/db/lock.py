@@ -26,6 +26,9 @@ from indexer.errors import AlreadyRunning
 
 # The advisory lock's two keys (pg_try_advisory_lock(int, int)): "indexer", and the writer lock.
 ADVISORY_KEYS = (0x1DE7E5, 1)
+# The transaction advisory lock every write transaction takes on PostgreSQL (``session.writing``): one
+# write at a time, as SQLite's write lock makes them, so a change of names is checked and made whole.
+WRITE_KEYS = (0x1DE7E5, 2)
 
 
 @contextmanager

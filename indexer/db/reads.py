@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from indexer.db.reader import Reader
-from indexer.db.values import LabelSource
+from indexer.db.values import UNDO, LabelSource
 
 __all__ = [
     "people_with_counts", "person_ids_by_name", "faces_of_person", "photo_by_path", "faces_of_photo",
@@ -213,7 +213,7 @@ def photo_of_face(reader: Reader, face_id: int) -> int | None:
 
 def undoable_event(reader: Reader) -> int | None:
     """The id of the newest event that is neither an undo nor undone (what `indexer undo` reverts), or None."""
-    return reader.value("SELECT max(id) FROM name_events WHERE action <> 'undo' AND undone_by IS NULL")
+    return reader.value("SELECT max(id) FROM name_events WHERE action <> :undo AND undone_by IS NULL", undo=UNDO)
 
 
 def change_marks(reader: Reader) -> tuple:

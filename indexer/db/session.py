@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from indexer.db import SCHEMA_HEAD
+from indexer.db.lock import WRITE_KEYS
 from indexer.db.reader import schema_mismatch
 from indexer.db.urls import SQLITE, backend, shown, sqlite_file
 from indexer.errors import DatabaseError
@@ -36,19 +37,32 @@ def make_engine(url: str) -> Engine:
     if backend(url) == SQLITE:
         event.listen(engine, "connect", _sqlite_settings)
         event.listen(engine, "begin", _sqlite_begin)
+    else:
+        event.listen(engine, "begin", _one_writer_at_a_time)
     return engine
 
 
 def writing(engine: Engine) -> Engine:
-    """``engine`` for a write transaction: on SQLite it takes the write lock when it begins (BEGIN
-    IMMEDIATE), so what it reads cannot be changed by another writer before it commits. (A plain BEGIN
-    reads first and may find at its first write that another process wrote meanwhile.)"""
+    """``engine`` for a write transaction, which holds the database's one write lock from its start to its
+    end, so what it reads cannot be changed by another writer before it commits: on SQLite it begins with
+    BEGIN IMMEDIATE (a plain BEGIN reads first and may find at its first write that another process wrote
+    meanwhile); on PostgreSQL it takes a transaction advisory lock (``lock.WRITE_KEYS``), waiting for the
+    writer before it as SQLite does, up to BUSY_SECONDS."""
     return engine.execution_options(indexer_writing=True)
+
+
+BUSY_SECONDS = 30  # how long a write waits for the one before it to commit (a nightly batch, say)
 
 
 def _sqlite_begin(connection) -> None:
     immediate = connection.get_execution_options().get("indexer_writing")
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _one_writer_at_a_time(connection) -> None:
+    if connection.get_execution_options().get("indexer_writing"):
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{BUSY_SECONDS}s'")
+        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(%d, %d)" % WRITE_KEYS)
 
 
 def _sqlite_settings(dbapi_connection, _record) -> None:
@@ -57,7 +71,7 @@ def _sqlite_settings(dbapi_connection, _record) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.execute("PRAGMA busy_timeout = 30000")
+    cursor.execute(f"PRAGMA busy_timeout = {BUSY_SECONDS * 1000}")
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.close()

@@ -22,6 +22,9 @@ class RunStatus(StrEnum):
     FAILED = "failed"
 
 
+# The action of a history event that reverted another (``name_events.action``; the others are the commands').
+UNDO = "undo"
+
 # What a run that ended without recording how (its process or its database went away) says in its summary.
 ABANDONED = "the run ended without recording how (its process or its database went away)"
 

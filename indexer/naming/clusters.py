@@ -1,5 +1,5 @@
 """Clusters: the faces nobody named, grouped into probable people (``indexer.naming.grouping``), kept in the
-database with ids that last, and named a whole group at a time.
+database with ids that last (naming one, a whole group at a time, is ``naming.people.name_cluster``).
 
 ``refresh`` runs at the end of every ``index`` and ``train``, over the faces of the configured model that
 have no name (neither given by hand nor by recognition, and not cleared by hand). What it does depends on
@@ -35,9 +35,7 @@ import numpy as np
 from indexer.naming.grouping import CORE_MIN_CONFIDENCE, CORE_MIN_PX, MARGIN, FaceToGroup, grouping
 from indexer.db import queries
 from indexer.db.queries.rows import vector_array
-from indexer.errors import IndexerError
 from indexer.library import Library
-from indexer.naming.labels import by_hand
 
 log = logging.getLogger(__name__)
 
@@ -193,35 +191,3 @@ def _stable_ids(groups: np.ndarray, old: list[int | None], session) -> tuple[dic
     for group in sorted(set(groups.tolist()) - {-1} - set(ids)):
         ids[group] = queries.new_cluster(session)
     return ids, len(taken)
-
-
-@dataclass(frozen=True)
-class ClusterNaming:
-    cluster: int
-    person: str
-    named: int  # faces named
-    left_out: int  # faces left out with --except
-    unsure: int  # faces the grouping is unsure of, left unnamed (unless ``include_unsure``)
-
-
-def name_cluster(library: Library, cluster_id: int, name: str, leave_out: list[int] = (),
-                 include_unsure: bool = False) -> ClusterNaming:
-    """Name by hand the unnamed faces of cluster ``cluster_id`` that the grouping is sure of (all of them
-    with ``include_unsure``), the person created if new, but ``leave_out``; one event in the history.
-    IndexerError for an unknown cluster or a face not in it."""
-    with by_hand(library, "label") as naming:
-        faces = queries.unnamed_faces_in_cluster(naming.session, cluster_id)
-        if not faces:
-            raise IndexerError(f"cluster {cluster_id} has no unnamed faces" if queries.cluster_exists(naming.session, cluster_id)
-                               else f"no cluster {cluster_id} (`indexer clusters` lists them)")
-        stray = sorted(set(leave_out) - {f.id for f in faces})
-        if stray:
-            raise IndexerError(f"face {stray[0]} is not an unnamed face of cluster {cluster_id}")
-        person = naming.person(name)
-        unsure = [] if include_unsure else [f for f in faces if f.cluster_sure is False and f.id not in set(leave_out)]
-        named = [f for f in faces if f.id not in set(leave_out) and f not in unsure]
-        naming.name_all(named, person)
-        naming.says(f"cluster {cluster_id}: {len(named)} face(s) named {person.name}"
-                    + (f", {len(leave_out)} left out" if leave_out else "")
-                    + (f", {len(unsure)} unsure left unnamed" if unsure else ""))
-        return ClusterNaming(cluster_id, person.name, len(named), len(leave_out), len(unsure))

@@ -3,7 +3,7 @@ and how sure (``label_score``, 0–1) — and the rules that guard it.
 
 This module is the only code outside ``indexer.db`` that changes a face's name. Commands ask it:
 - by hand, in one write transaction and one history event (``by_hand``): name, clear, reject, split,
-  merge, rename, and ``undo``;
+  merge, rename, and the undo of any of them (``naming.undo``, which puts back the rows the history kept);
 - automatically: the names recognition gives new faces (``name_new_faces``) and the whole library
   (``automatic_names`` then ``write_automatic``);
 - carried over: the names given by hand on the faces of a photo read anew (``carry_over_names``).
@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -36,12 +36,12 @@ from sqlalchemy.orm import Session
 
 from indexer.db import queries
 from indexer.db.models import Face, NameEvent, Person
-from indexer.db.reader import as_datetime
 from indexer.db.values import FaceOrigin, LabelSource
 from indexer.errors import IndexerError
+from indexer.ids import is_id
 from indexer.geometry import box_overlap, same_face
-from indexer.naming.history import TABLES, Recorder
-from indexer.naming.names import clean_name, match_name, person_not_found
+from indexer.naming.history import Recorder
+from indexer.naming.names import clean_name, match_name
 
 if TYPE_CHECKING:
     from indexer.library import Library
@@ -63,6 +63,16 @@ class FaceNotFound(IndexerError):
     """No face has that id."""
 
 
+class PersonGone(IndexerError):
+    """No person has that id (any more)."""
+
+
+# Whom faces are named after: a person's id, or a name — the person called so (ignoring case and Unicode
+# form), made when there is none. (The CLI and the app turn the names of people who must exist into ids at
+# their edge: ``answers.people.person_called``.)
+Who = int | str
+
+
 # --- people, by name ---------------------------------------------------------------------------------
 
 def person_called(session: Session, name: str) -> Person | None:
@@ -70,14 +80,6 @@ def person_called(session: Session, name: str) -> Person | None:
     everyone = queries.everyone(session)
     found = match_name(name, [p.name for p in everyone])
     return next((p for p in everyone if p.name == found), None)
-
-
-def require_person(session: Session, name: str) -> Person:
-    """The person called ``name``, or PersonNotFound naming the closest names."""
-    person = person_called(session, name)
-    if person is None:
-        raise person_not_found(name, [p.name for p in queries.everyone(session)])
-    return person
 
 
 # --- by hand -----------------------------------------------------------------------------------------
@@ -98,9 +100,13 @@ class HandNaming:
         """What the command did, in one line, for the history."""
         self.description = description
 
+    def watch_faces(self, face_ids) -> None:
+        """Faces this event may change other than through the methods below (undo): recorded before and after."""
+        self._recorder.watch_faces(face_ids)
+
     def face(self, face_id: int) -> Face:
         """The face with id ``face_id``; FaceNotFound when there is none."""
-        face = queries.face_by_id(self.session, face_id) if 0 < face_id < 2**63 else None
+        face = queries.face_by_id(self.session, face_id) if is_id(face_id) else None
         if face is None:
             raise FaceNotFound(f"no face with id {face_id} (`indexer who-is PHOTO` shows the faces of a photo with their ids)")
         return face
@@ -111,9 +117,16 @@ class HandNaming:
         person = person_called(self.session, name)
         return person if person is not None else queries.add_person(self.session, name)
 
-    def existing_person(self, name: str) -> Person:
-        """The person called ``name``; PersonNotFound, naming the closest names, when there is none."""
-        return require_person(self.session, name)
+    def person_by_id(self, person_id: int) -> Person:
+        """The person with id ``person_id``; PersonGone when there is none (merged away, or undone)."""
+        person = queries.person_by_id(self.session, person_id) if is_id(person_id) else None
+        if person is None:
+            raise PersonGone(f"no person {person_id}: they were merged or removed (`indexer people` lists everyone)")
+        return person
+
+    def who(self, who: Who) -> Person:
+        """The person ``who`` means: by id (PersonGone when gone), or by name (made when new)."""
+        return self.person_by_id(who) if isinstance(who, int) else self.person(who)
 
     def known_person(self, name: str) -> Person | None:
         """The person called ``name``, or None."""
@@ -189,6 +202,12 @@ class HandNaming:
             self._finished = True
         return self.event
 
+    def finish_event(self) -> int | None:
+        """``finish``, as the event's id (None: nothing changed): what a command returns, so that whoever
+        asked knows which event it made."""
+        event = self.finish()
+        return event.id if event is not None else None
+
 
 @contextmanager
 def by_hand(library: Library, action: str) -> Iterator[HandNaming]:
@@ -198,153 +217,6 @@ def by_hand(library: Library, action: str) -> Iterator[HandNaming]:
         naming = HandNaming(session, action)
         yield naming
         naming.finish()
-
-
-# --- undo --------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Undone:
-    event_id: int  # the event that was reverted
-    description: str
-    undo_id: int  # the event that records the undo
-    faces: int  # faces whose name was put back
-    faces_gone: int  # faces that were not there any more (their photo left the index)
-    faces_removed: list[int] = field(default_factory=list)  # faces the event had drawn, removed now
-
-
-def undo(library: Library, count: int = 1) -> list[Undone]:
-    """Revert the newest ``count`` events that are neither undos nor undone yet, newest first, each in
-    its own transaction and recorded as an undo event; faces the events drew leave the vector file too.
-    IndexerError when there are fewer."""
-    if count < 1:
-        raise IndexerError("undo needs a number of events from 1 up")
-    with library.session() as session:
-        pending = queries.undoable_events(session)
-    if len(pending) < count:
-        raise IndexerError(f"nothing to undo: {len(pending)} change(s) of names can be undone, not {count}"
-                           if pending else "nothing to undo: no name has been given by hand since the history began")
-    done = []
-    for event_id in pending[:count]:
-        done.append(_undo_one(library, event_id))
-        if done[-1].faces_removed:
-            library.change_vectors(removed=done[-1].faces_removed)
-    return done
-
-
-def _undo_one(library: Library, event_id: int) -> Undone:
-    with by_hand(library, "undo") as naming:
-        session = naming.session
-        event = queries.event_by_id(session, event_id)
-        if event is None or event.undone_by is not None:
-            raise IndexerError(f"event {event_id} was undone meanwhile")
-        changes = event.changes
-        people = {int(k): v for k, v in changes.get("people", {}).items()}
-        lost = {int(k): v for k, v in changes.get("lost_names", {}).items()}
-        _check_people(session, people)
-        event_faces = {int(k): v for k, v in changes.get("faces", {}).items()}
-        drawn = {face_id: after for face_id, (before, after) in event_faces.items() if before is None and after is not None}
-        faces, lost_since, gone = _faces_now(session, {k: v for k, v in event_faces.items() if k not in drawn})
-        removed = _drawn_faces_now(session, drawn, faces)
-        naming._recorder.watch_faces([*faces, *removed])
-        for person_id, (before, after) in people.items():
-            if after is None and before is not None:  # removed (merged away): back first, faces point at it
-                queries.put_person_back(session, person_id, before[0], as_datetime(before[1]))
-            elif before is not None:
-                queries.rename_person_to(session, person_id, before[0])
-        for face_id, before in faces.items():
-            queries.set_labels(session, [face_id], *before)
-        for lost_id in lost_since:  # a name this event gave, lost when its photo was read anew: it goes too
-            queries.remove_lost_name(session, lost_id)
-        for lost_id, (before, _) in lost.items():
-            queries.remove_lost_name(session, lost_id)
-            if before is not None:
-                values = dict(zip(queries.LOST_NAME_COLUMNS, before, strict=True))
-                queries.put_lost_name_back(session, lost_id, {**values, "lost_at": as_datetime(values["lost_at"])})
-        for key, (before, after) in changes.get("rejections", {}).items():
-            face_id, person_id = (int(part) for part in key.split(":"))
-            face_now = _face_now(session, face_id)[0] or face_id
-            queries.remove_rejection(session, face_now, person_id)
-            if before is not None:
-                queries.put_rejection_back(session, face_now, person_id, as_datetime(before[0]))
-        queries.delete_faces(session, removed)  # drawn by the event (wherever a re-read carried them)
-        for person_id, (before, _) in people.items():
-            if before is None:  # made by the event
-                queries.delete_person(session, person_id)
-        naming.says(f"undo #{event.id}: {event.description}")
-        undo_event = naming.finish()
-        if undo_event is None:  # nothing was left to change: still say it was undone
-            undo_event = queries.add_event(session, "undo", naming.description, {table: {} for table in TABLES})
-        event.undone_by = undo_event.id
-        return Undone(event.id, event.description, undo_event.id, len(faces), gone, removed)
-
-
-def _drawn_faces_now(session: Session, drawn: dict[int, list], faces: dict[int, list]) -> list[int]:
-    """The faces an event drew (id → their label after it) that are still drawn faces now (wherever a
-    re-read carried them): those undo removes. One the detector has found since is a detected face now and
-    stays; the name the drawn face gave it goes (into ``faces``: face id → label to put back), unless it
-    is named otherwise now."""
-    removed = []
-    for face_id, after in drawn.items():
-        current = _face_now(session, face_id)[0]
-        face = queries.face_by_id(session, current) if current is not None else None
-        if face is None:
-            continue
-        if face.origin == FaceOrigin.DRAWN:
-            removed.append(face.id)
-        elif [face.person_id, face.label_source, face.label_score] == list(after) and face.label_source is not None:
-            faces[face.id] = [None, None, None]
-    return removed
-
-
-def _face_now(session: Session, face_id: int) -> tuple[int | None, int | None]:
-    """Where face ``face_id`` is now: (its id or that of the face its photo's re-read carried it to, None),
-    (None, the lost name it became), or (None, None) when it left the index with its photo."""
-    seen: set[int] = set()
-    while face_id not in seen:
-        seen.add(face_id)
-        if queries.present_faces(session, [face_id]):
-            return face_id, None
-        went = queries.succession(session, face_id)
-        if went is None:
-            return None, None
-        if went[0] is None:
-            return None, went[1]
-        face_id = went[0]
-    return None, None
-
-
-def _faces_now(session: Session, faces: dict[int, list]) -> tuple[dict[int, list], list[int], int]:
-    """An event's faces (id → [before, after]) as they are now: (face id now → its label before the event,
-    the lost names its names became, how many left the index). IndexerError, changing nothing, when a
-    name the event took off a face cannot be put back because that face is no longer found."""
-    now: dict[int, list] = {}
-    lost_since: list[int] = []
-    gone = 0
-    for face_id, (before, after) in faces.items():
-        current, lost_id = _face_now(session, face_id)
-        if current is not None:
-            if before is not None:
-                now[current] = before
-        elif lost_id is not None and queries.lost_name_exists(session, lost_id):
-            if before is not None and before[0] is not None:
-                raise IndexerError(
-                    f"cannot undo: face {face_id}'s photo was read anew and the face is no longer found, so its name "
-                    "before cannot be put back (`indexer lost-names`); name the face by hand instead")
-            lost_since.append(lost_id)
-        else:
-            gone += 1
-    return now, lost_since, gone
-
-
-def _check_people(session: Session, people: dict[int, list]) -> None:
-    """Refuse an undo that would put back a name somebody else has now, or a person whose id is taken."""
-    for person_id, (before, after) in people.items():
-        if before is None:
-            continue
-        if queries.person_named(session, before[0], other_than=person_id) is not None:
-            raise IndexerError(f"cannot undo: the name {before[0]!r} belongs to another person now (rename them first)")
-        if after is None and queries.person_by_id(session, person_id) is not None:
-            raise IndexerError(f"cannot undo: person {person_id} exists again")
 
 
 # --- automatically -----------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Suggestions, reviewed: faces nobody named that look like somebody named by hand, for the user to
-confirm (named by hand) or reject (never suggested or named automatically as that person again).
+confirm (named by hand) or reject (never suggested or named automatically as that person again): the
+answers are ``naming.people.confirm`` and ``reject``.
 
 A suggestion is an unnamed face (no name by hand or by recognition, not cleared by hand) whose nearest
 face named by hand is within the model's limit (``ModelSpec.max_distance``: the loosest match
@@ -18,8 +19,7 @@ import numpy as np
 from indexer.db import queries
 from indexer.db.queries.rows import vector_array
 from indexer.library import Library
-from indexer.naming.labels import by_hand, refused, require_person
-from indexer.naming.people import FaceLabel, label_face
+from indexer.naming.labels import refused
 
 NEAREST = 10  # named faces looked at per face, for one whose person is not rejected
 
@@ -32,18 +32,19 @@ class Suggestion:
     person: str
     distance: float  # L2 between unit vectors to the nearest face of that person named by hand, 0–2
     time: float | None = None  # in a video: seconds from its start of the frame the box is from
+    person_id: int = 0  # who ``person`` is
 
 
-def suggestions(library: Library, name: str | None = None, limit: int = 20) -> list[Suggestion]:
-    """Up to ``limit`` suggestions, nearest first; only for the person called ``name`` when given."""
+def suggestions(library: Library, person_id: int | None = None, limit: int = 20) -> list[Suggestion]:
+    """Up to ``limit`` suggestions, nearest first; only of person ``person_id`` when given (none when they
+    are gone)."""
     import faiss
 
     model = library.model
     with library.session() as session:
         face_ids, person_ids, vectors = queries.named_faces(session, model.name, model.dimensions)
-        if name is not None:
-            person = require_person(session, name)
-            chosen = person_ids == person.id
+        if person_id is not None:
+            chosen = person_ids == person_id
             face_ids, person_ids, vectors = face_ids[chosen], person_ids[chosen], vectors[chosen]
         names = queries.person_names(session)
         rejected = refused(session)
@@ -66,24 +67,7 @@ def suggestions(library: Library, name: str | None = None, limit: int = 20) -> l
         found.sort(key=lambda item: (item[0], item[1].id))
         paths = queries.photo_paths(session, {row.photo_id for _, row, _ in found[:limit]})
         return [Suggestion(row.id, paths[row.photo_id], [row.box_x, row.box_y, row.box_w, row.box_h], names[person_id],
-                           round(distance, 4), row.video_time) for distance, row, person_id in found[:limit]]
-
-
-def confirm(library: Library, face_id: int, name: str) -> FaceLabel:
-    """Yes, face ``face_id`` is ``name``: named by hand (an event "confirm" in the history)."""
-    return label_face(library, face_id, name, action="confirm")
-
-
-def reject(library: Library, face_id: int, name: str) -> str:
-    """No, face ``face_id`` is not ``name``: the pair is recorded (never suggested again, never named so
-    automatically), and an automatic name of that person on the face is taken off. Returns the person's
-    name as stored. IndexerError when the user named the face so by hand (label it instead)."""
-    with by_hand(library, "reject") as naming:
-        face = naming.face(face_id)
-        person = naming.existing_person(name)
-        naming.reject(face, person)
-        naming.says(f"face {face.id}: not {person.name}")
-        return person.name
+                           round(distance, 4), row.video_time, person_id) for distance, row, person_id in found[:limit]]
 
 
 def face_crop(suggestion: Suggestion, out: Path) -> Path:

@@ -10,7 +10,7 @@ Safety, in one place (``Guard``):
   never cached, and send a referrer only to the app itself; names and paths are escaped by the templates;
 - a URL names faces, people, clusters and photos by id: no path from a request reaches the disk.
 
-Writes go through the CLI's own functions (``naming``, ``indexing.drawn``), one at a time; each page is
+Writes go through the CLI's own functions (``naming``), one at a time; each page is
 read in one consistent read (``db.reader.snapshot``).
 """
 
@@ -40,6 +40,7 @@ from starlette.routing import Route
 from indexer.db import reads
 from indexer.db.reader import snapshot
 from indexer.errors import AlreadyRunning, IndexerError
+from indexer.ids import is_id, whole_number
 from indexer.outputs.gallery.pages import face_on_photo, template_environment
 from indexer.text import time_text
 from indexer.web import content
@@ -175,7 +176,7 @@ def make_app(library: Library, token: str, hosts: list[str]) -> Starlette:
 
         async def endpoint(request: Request) -> Response:
             for value in request.path_params.values():
-                if isinstance(value, int) and not 0 < value < 2**63:
+                if isinstance(value, int) and not is_id(value):
                     return served.problem(request, "no such page", 404)
             try:
                 return await run_in_threadpool(function, served, request)
@@ -278,15 +279,6 @@ class Guard:
 
 
 # --- pages -------------------------------------------------------------------------------------------
-
-def whole_number(value: object, below: int = 2**63) -> int | None:
-    """``value`` as a whole number from 1 up to ``below`` when it is written in plain digits (0-9: not
-    "²", not "٣", not "-1"), else None."""
-    if not isinstance(value, str) or not value.isascii() or not value.isdigit() or len(value) > 19:
-        return None
-    number = int(value)
-    return number if 0 < number < below else None
-
 
 def _page_number(request: Request) -> int:
     return whole_number(request.query_params.get("page"), 10**9) or 1
@@ -488,32 +480,44 @@ def _ids(form: FormData, field: str) -> list[int]:
     return found
 
 
-def _newest_event(served: Served) -> int | None:
-    with served.read() as reader:
-        return reads.newest_event(reader)
-
-
 def _after(path: str, event: int | None, **query: Any) -> str:
     values = {**query, **({"done": event} if event is not None else {})}
     return path + (f"?{urlencode(values)}" if values else "")
+
+
+def _who(served: Served, name: str) -> int | str:
+    """Whom a name typed in a form means: the id of the person called so, else the name (made when new)."""
+    from indexer.answers.people import person_called
+    from indexer.naming.names import PersonNotFound
+
+    with served.read() as reader:
+        try:
+            return person_called(reader, name)[0]
+        except PersonNotFound:
+            return name
+
+
+def _person_id(served: Served, name: str) -> int:
+    """The id of the person called ``name``; PersonNotFound, naming the closest names, when nobody is."""
+    from indexer.answers.people import person_called
+
+    with served.read() as reader:
+        return person_called(reader, name)[0]
 
 
 def rename(served: Served, request: Request, form: FormData) -> str:
     from indexer.naming.people import rename as rename_person
 
     person_id = request.path_params["person_id"]
-    old = _person_name(served, person_id)
-    rename_person(served.library, old, _text(form, "name"))
-    return _after(f"/people/{person_id}", _newest_event(served))
+    renamed = rename_person(served.library, person_id, _text(form, "name"))
+    return _after(f"/people/{person_id}", renamed.event)
 
 
 def merge(served: Served, request: Request, form: FormData) -> str:
     from indexer.naming.people import merge as merge_people
 
-    result = merge_people(served.library, _person_name(served, request.path_params["person_id"]), _text(form, "into"))
-    with served.read() as reader:
-        target = reads.person_ids_by_name(reader).get(result.target)
-    return _after(f"/people/{target}" if target else "/", _newest_event(served))
+    result = merge_people(served.library, request.path_params["person_id"], _person_id(served, _text(form, "into")))
+    return _after(f"/people/{result.target_id}", result.event)
 
 
 def split(served: Served, request: Request, form: FormData) -> str:
@@ -521,26 +525,16 @@ def split(served: Served, request: Request, form: FormData) -> str:
 
     person_id = request.path_params["person_id"]
     into = _text(form, "into").strip() or None
-    split_person(served.library, _person_name(served, person_id), _ids(form, "face"), into)
-    return _after(f"/people/{person_id}", _newest_event(served))
-
-
-def _person_name(served: Served, person_id: int) -> str:
-    with served.read() as reader:
-        name = reads.people_names_of(reader, [person_id]).get(person_id)
-    if name is None:
-        raise IndexerError(f"no person {person_id}: they were merged or removed")
-    return name
+    result = split_person(served.library, person_id, _ids(form, "face"), _who(served, into) if into else None)
+    return _after(f"/people/{person_id}", result.event)
 
 
 def name_cluster(served: Served, request: Request, form: FormData) -> str:
-    from indexer.naming.clusters import name_cluster as name_all
+    from indexer.naming.people import name_cluster as name_all
 
-    result = name_all(served.library, request.path_params["cluster_id"], _text(form, "name"), _ids(form, "except"),
-                      include_unsure=_text(form, "all") == "1")
-    with served.read() as reader:
-        person_id = reads.person_ids_by_name(reader).get(result.person)
-    return _after(f"/people/{person_id}", _newest_event(served))
+    result = name_all(served.library, request.path_params["cluster_id"], _who(served, _text(form, "name")),
+                      _ids(form, "except"), include_unsure=_text(form, "all") == "1")
+    return _after(f"/people/{result.person_id}", result.event)
 
 
 def name_face(served: Served, request: Request, form: FormData) -> str:
@@ -551,20 +545,16 @@ def name_face(served: Served, request: Request, form: FormData) -> str:
     name = _text(form, "name")
     if not clear and not name.strip():
         raise IndexerError("type the person's name, or press Nobody")
-    label_face(served.library, face_id, None if clear else name)
+    labelled = label_face(served.library, face_id, None if clear else _who(served, name))
     with served.read() as reader:
         photo_id = reads.photo_of_face(reader, face_id)
-    return _after(f"/photos/{photo_id}", _newest_event(served)) + f"#face-{face_id}"
+    return _after(f"/photos/{photo_id}", labelled.event) + f"#face-{face_id}"
 
 
 def draw_face(served: Served, request: Request, form: FormData) -> str:
-    from indexer.indexing.drawn import add_face, parse_box
+    from indexer.naming.drawn import add_face, parse_box
 
     photo_id = request.path_params["photo_id"]
-    with served.read() as reader:
-        found = content.photo(reader, photo_id)
-    if found is None:
-        raise IndexerError(f"no photo {photo_id} with faces in the index")
     box = parse_box(",".join(_text(form, field) for field in ("x", "y", "w", "h")))
     at = _text(form, "at")
     try:
@@ -572,12 +562,12 @@ def draw_face(served: Served, request: Request, form: FormData) -> str:
     except ValueError:
         raise IndexerError(f"not a time in seconds: {at[:40]!r}") from None
     name = _text(form, "name").strip() or None
-    added = add_face(served.library, found[0].path, box, name, seconds)
-    return _after(f"/photos/{photo_id}", _newest_event(served)) + f"#face-{added.face_id}"
+    added = add_face(served.library, photo_id, box, _who(served, name) if name else None, seconds)
+    return _after(f"/photos/{photo_id}", added.event) + f"#face-{added.face_id}"
 
 
 def answer(served: Served, request: Request, form: FormData) -> str:
-    from indexer.naming.review import confirm, reject
+    from indexer.naming.people import confirm, reject
 
     faces = _ids(form, "face")
     if len(faces) != 1:
@@ -587,31 +577,28 @@ def answer(served: Served, request: Request, form: FormData) -> str:
     with served.read() as reader:
         before = reads.change_marks(reader)
     if reply == "yes":
-        confirm(served.library, face_id, person)
+        answered = confirm(served.library, face_id, _who(served, person))
     elif reply == "no":
-        reject(served.library, face_id, person)
+        answered = reject(served.library, face_id, _person_id(served, person))
     else:
         raise IndexerError("answer yes or no")
     with served.read() as reader:
         after = reads.change_marks(reader)
     served.suggestions.answered(face_id, before, after)
-    return _after("/review", after[0], offset=offset)
+    return _after("/review", answered.event, offset=offset)
 
 
 def undo(served: Served, request: Request, form: FormData) -> str:
-    """Undo the newest event, which the page says it is (``event``): refused when a newer one came since
-    (another page, or the CLI), so a click never reverts something the user did not see."""
-    from indexer.naming.labels import undo as undo_events
+    """Undo the change the page showed (``event``): refused when it is not in force or a later change (on
+    another page, or from the CLI) touched the same names, so a click never reverts or overwrites something
+    the user did not see."""
+    from indexer.naming.undo import CannotUndo, undo_event
 
-    event = _text(form, "event")
-    with served.read() as reader:
-        newest = reads.undoable_event(reader)
-    if newest is None:
-        raise IndexerError("nothing to undo")
-    if event != str(newest):
-        raise IndexerError(f"#{event} is no longer the newest change (#{newest} is: see the history); nothing was undone")
-    done = undo_events(served.library, 1)[0]
-    return _after("/history", done.undo_id)
+    event = whole_number(_text(form, "event"))
+    if event is None:
+        raise CannotUndo(f"#{_text(form, 'event')[:20]} is no longer the newest change of its names, nor any change "
+                         "that can be undone (see the history); nothing was undone")
+    return _after("/history", undo_event(served.library, event).undo_id)
 
 
 def _back(request: Request) -> str:

@@ -11,10 +11,11 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from indexer.db.models import Face, FaceSuccession, LostName, NameEvent, Person, Photo, Rejection
+from indexer.db.values import UNDO
 
 __all__ = [
     "face_labels", "face_ids_of_photos", "face_ids_of_person", "people_rows", "lost_name_rows", "rejection_rows",
-    "LOST_NAME_COLUMNS", "add_event", "undoable_events", "event_by_id", "put_person_back", "rename_person_to",
+    "LOST_NAME_COLUMNS", "add_event", "undoable_events", "event_by_id", "events_after", "mark_undone", "put_person_back", "rename_person_to",
     "put_lost_name_back", "remove_lost_name", "put_rejection_back", "remove_rejection", "present_faces", "person_named",
     "record_successions", "succession", "lost_name_exists",
 ]
@@ -77,11 +78,23 @@ def add_event(session: Session, action: str, description: str, changes: dict[str
 def undoable_events(session: Session) -> list[int]:
     """The ids of the events that are neither undos nor undone, newest first."""
     return list(session.scalars(
-        select(NameEvent.id).where(NameEvent.action != "undo", NameEvent.undone_by.is_(None)).order_by(NameEvent.id.desc())))
+        select(NameEvent.id).where(NameEvent.action != UNDO, NameEvent.undone_by.is_(None)).order_by(NameEvent.id.desc())))
 
 
 def event_by_id(session: Session, event_id: int) -> NameEvent | None:
     return session.get(NameEvent, event_id)
+
+
+def events_after(session: Session, event_id: int) -> Iterable[NameEvent]:
+    """The events newer than ``event_id`` that are neither undos nor undone, oldest first, streamed."""
+    return session.scalars(select(NameEvent).where(NameEvent.id > event_id, NameEvent.action != UNDO,
+                                                   NameEvent.undone_by.is_(None)).order_by(NameEvent.id)
+                           .execution_options(yield_per=200))
+
+
+def mark_undone(session: Session, event_id: int, undo_id: int) -> None:
+    """Event ``event_id`` was reverted by the event ``undo_id``."""
+    session.execute(update(NameEvent).where(NameEvent.id == event_id).values(undone_by=undo_id))
 
 
 def person_named(session: Session, name: str, other_than: int) -> Person | None:

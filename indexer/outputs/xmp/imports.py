@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from indexer.db.values import LabelSource
 from indexer.errors import IndexerError
 from indexer.geometry import box_overlap
-from indexer.naming.labels import by_hand
 from indexer.naming.names import BadName, clean_name
 from indexer.files import absolute, folder_prefix
 from indexer.outputs.xmp.photos import (SIDECAR_NAMINGS, PhotoFaces, covers, embedded_xmp, indexed_photos, read_sidecar,
@@ -42,6 +41,8 @@ class ImportReport:
     bad_regions: list[dict[str, Any]] = field(default_factory=list)  # {"photo", "sidecar", "name", "reason"}:
     # skipped (not a face, a name that cannot be a person's, an area that cannot be a face's); once per photo
     unreadable: list[dict[str, str]] = field(default_factory=list)  # {"file", "reason"}
+    # {"file", "reason"}: a file asking to draw more faces than [xmp] max_drawn_faces; the rest left out
+    limited: list[dict[str, str]] = field(default_factory=list)
     dry_run: bool = False
     event: int | None = None  # the history event (undo takes the import back)
 
@@ -69,6 +70,7 @@ def import_xmp(library: Library, paths: list[Path] | None = None, dry_run: bool 
     once per photo. Holds the writer lock when it draws faces (the vector file changes too)."""
     report = ImportReport(dry_run=dry_run)
     plans = []
+    limit = library.config.xmp.max_drawn_faces
     for shot in _shots(indexed_photos(library, None), paths):
         skip = _Skipped(report)
         found: list[tuple[PhotoFaces, Region, int]] = []  # (the file it is in, region, that file's orientation)
@@ -87,7 +89,7 @@ def import_xmp(library: Library, paths: list[Path] | None = None, dry_run: bool 
         if not usable:
             continue
         report.photos_with_regions += 1
-        plans.append(_plan_photo(shot[0], usable, overwrite, library.config.detection.min_face_size, report, skip))
+        plans.append(_plan_photo(shot[0], usable, overwrite, library.config.detection.min_face_size, limit, report, skip))
     report.named = sum(len(plan.names) for plan in plans)
     drawing = [plan for plan in plans if plan.to_draw]
     if dry_run:
@@ -156,10 +158,15 @@ def _face_regions(found: list[tuple[PhotoFaces, Region, int]], skip: _Skipped) -
 
 
 def _plan_photo(photo: PhotoFaces, regions: list[tuple[Region, str, tuple, str]], overwrite: bool,
-                min_face_size: int, report: ImportReport, skip: _Skipped) -> _PhotoPlan:
+                min_face_size: int, limit: int, report: ImportReport, skip: _Skipped) -> _PhotoPlan:
     """Which face of ``photo`` (a shot's lead) each region (with its box in ``photo``'s pixels and the
-    file it is in) names, or which face it draws (see import_xmp)."""
+    file it is in) names, or which face it draws (see import_xmp): at most ``limit`` drawn from one file
+    (a sidecar, or the photo's own XMP), the others left out and said once per file. Each region is
+    compared with the photo's faces and the faces planned (at most ``limit`` a file): linear in the
+    regions."""
     plan = _PhotoPlan(photo)
+    drawn_from: dict[str, int] = {}  # file → faces planned from it
+    left_out: dict[str, int] = {}
     size = (photo.width, photo.height)
     faces = list(photo.faces)  # (face id, box, name, source); faces to draw join with ids from -1 down
     by_id = {face_id: name for face_id, _, name, _ in faces}
@@ -178,6 +185,11 @@ def _plan_photo(photo: PhotoFaces, regions: list[tuple[Region, str, tuple, str]]
                 skip(where, region, f"its area is {box[2]}×{box[3]} px, too small to draw a face: the longer side "
                                     f"must be at least {min_face_size} px ([detection] min_face_size)")
                 continue
+            source = region.source or where
+            if drawn_from.get(source, 0) >= limit:
+                left_out[source] = left_out.get(source, 0) + 1
+                continue
+            drawn_from[source] = drawn_from.get(source, 0) + 1
             planned_id = -1 - len(plan.to_draw)
             plan.to_draw.append((box, wanted))
             faces.append((planned_id, box, wanted, LabelSource.MANUAL))
@@ -201,6 +213,9 @@ def _plan_photo(photo: PhotoFaces, regions: list[tuple[Region, str, tuple, str]]
                                      "indexed_as": current if current is not None else "nobody (cleared by hand)"})
         else:
             plan.names.append((face_id, wanted))
+    report.limited += [{"file": source, "reason": f"asks for {limit + count} faces to be drawn, more than [xmp] "
+                        f"max_drawn_faces ({limit}) allows from one file: the other {count} left out"}
+                       for source, count in left_out.items()]
     return plan
 
 
@@ -216,12 +231,12 @@ def _inside(box: tuple[float, float, float, float], size: tuple[int, int]) -> Bo
 def _embedded(library: Library, drawing: list[_PhotoPlan], report: ImportReport) -> dict[int, Any]:
     """photo id → the vectors (n, dimensions) of the faces to draw on it, from the photo as it is (one
     that cannot be read, or changed since it was indexed, is reported in ``without_face``)."""
-    from indexer.indexing.drawn import embed_boxes, indexed_pixels
+    from indexer.naming.drawn import embed_boxes, indexed_pixels
 
     vectors = {}
     for plan in drawing:
         try:
-            found = indexed_pixels(library, plan.photo.path)
+            found = indexed_pixels(library, plan.photo.photo_id)
         except IndexerError as e:
             report.without_face += [{"photo": plan.photo.path, "name": name, "reason": str(e)} for _, name in plan.to_draw]
             continue
@@ -230,28 +245,18 @@ def _embedded(library: Library, drawing: list[_PhotoPlan], report: ImportReport)
 
 
 def _write(library: Library, plans: list[_PhotoPlan], vectors: dict[int, Any], report: ImportReport) -> None:
-    """Give the names and draw the faces, as one event in the history; then the vector file."""
-    from indexer.db import queries
+    """Give the names and draw the faces, as one event in the history (``naming.drawn.take_in``)."""
+    from indexer.naming.drawn import Drawing, take_in
 
-    import numpy as np
-
-    added_ids, added_vectors = [], []
-    with by_hand(library, "import-xmp") as naming:
-        for plan in plans:
-            for face_id, name in plan.names:
-                face = queries.face_by_id(naming.session, face_id)
-                if face is not None:  # else removed since it was read
-                    naming.name(face, naming.person(name))
-            for (box, name), vector in zip(plan.to_draw, vectors.get(plan.photo.photo_id, ())):
-                face = naming.add_face(plan.photo.photo_id, box, np.asarray(vector, dtype="<f4").tobytes(),
-                                       library.model.name, naming.person(name))
-                report.drawn.append({"photo": plan.photo.path, "face_id": face.id, "box": list(box), "name": name})
-                added_ids.append(face.id)
-                added_vectors.append(vector)
-        naming.says(f"import-xmp: {report.named} face(s) named and {len(report.drawn)} drawn from XMP face regions")
-    report.event = naming.event.id if naming.event is not None else None
-    if added_ids:
-        library.change_vectors(added=(added_ids, np.stack(added_vectors).astype(np.float32)))
+    drawings = [Drawing(plan.photo.photo_id, box, name, vector) for plan in plans
+                for (box, name), vector in zip(plan.to_draw, vectors.get(plan.photo.photo_id, ()))]
+    paths = {plan.photo.photo_id: plan.photo.path for plan in plans}
+    names = {(drawing.photo_id, drawing.box): drawing.who for drawing in drawings}
+    taken = take_in(library, [name for plan in plans for name in plan.names], drawings,
+                    f"import-xmp: {report.named} face(s) named and {len(drawings)} drawn from XMP face regions")
+    report.drawn = [{"photo": paths[photo_id], "face_id": face_id, "box": list(box), "name": names[photo_id, box]}
+                    for photo_id, face_id, box in taken.drawn]
+    report.event = taken.event
 
 
 def _regions_of(photo: Path, report: ImportReport, library: Library, shot: list[str], sidecars: set[Path]) -> list[Region]:
