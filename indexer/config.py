@@ -67,6 +67,12 @@ class LibraryConfig:
     # A run removes the photos gone from disk only while they are at most this share of the photos it
     # holds under the roots (up to 10 are always removed); more at once needs `indexer index --prune`.
     max_removed_share: float = 0.2
+    # The most seconds one file may take to read (checked between the frames of a video): one slower is
+    # stopped, said, and left alone until it changes or `index --retry-stopped` (a feature film: ~6 min).
+    max_seconds_per_file: float = 1800.0
+    # A video's frames looked at for its cuts (the first frame of each new scene), at most this many in a
+    # minute of film on top of its frame a second: a video that cuts at every frame costs what it shows.
+    max_cut_samples_per_minute: int = 60
 
 
 @dataclass(frozen=True)
@@ -244,6 +250,9 @@ def parse_config(raw: dict[str, Any], base_dir: Path, path: Path | None = None) 
         exclude=tuple(reader.strings(lib, "exclude", list(defaults.library.exclude))),
         max_megapixels=reader.number(lib, "max_megapixels", defaults.library.max_megapixels, low=1),
         max_removed_share=reader.number(lib, "max_removed_share", defaults.library.max_removed_share, low=0, high=1),
+        max_seconds_per_file=reader.number(lib, "max_seconds_per_file", defaults.library.max_seconds_per_file, low=1),
+        max_cut_samples_per_minute=reader.integer(lib, "max_cut_samples_per_minute",
+                                                  defaults.library.max_cut_samples_per_minute, low=0, high=3600),
     )
 
     sto = reader.section("storage", StorageConfig)

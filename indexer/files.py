@@ -44,9 +44,9 @@ def absolute(path: str | Path) -> str:
 
 
 def sha256_file(path: str | Path) -> str:
-    """Hex sha256 of a file, read in 1 MiB chunks."""
+    """Hex sha256 of a file, read in 1 MiB chunks (only a regular file: ``open_regular``)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
         while chunk := f.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
@@ -82,13 +82,27 @@ def read_small_file(path: Path, limit: int, follow_links: bool = False) -> bytes
 
 def open_regular(path: str | Path):
     """``path`` opened for reading in binary, following links, only when it is a regular file: a FIFO or a
-    device put where a photo was is refused (UnsafeFile) instead of waited on."""
+    device put where a photo was is refused (UnsafeFile) instead of waited on, a folder is IsADirectoryError.
+    The one check every open of a photo goes through (``regular_file`` for decoders that open paths)."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
         os.close(fd)
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(path))
         raise UnsafeFile("not a regular file (a FIFO, a device or a socket)")
     os.set_blocking(fd, True)
     return os.fdopen(fd, "rb")
+
+
+@contextmanager
+def regular_file(path: str | Path) -> Iterator[str]:
+    """A path to hand a decoder that opens files by name (Pillow, LibRaw, FFmpeg) for the file at ``path``,
+    checked by ``open_regular`` first and held open for the block: on Linux the path names the very file
+    checked (``/proc/self/fd/N``), so nothing can be put in its place in between; elsewhere ``path``."""
+    with open_regular(path) as checked:
+        held = f"/proc/self/fd/{checked.fileno()}"
+        yield held if os.path.exists(held) else str(path)
 
 
 def write_new_file(path: Path, data: bytes, mode: int) -> None:

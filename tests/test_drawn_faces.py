@@ -166,3 +166,24 @@ def test_the_gallery_marks_a_drawn_face(run, library, tmp_path):
     text = page.read_text()
     assert f'class="box named drawn" id="face-{added["face_id"]}"' in text
     assert f"#{added['face_id']} (drawn by hand)" in text and text.count("drawn by hand") == 1
+
+
+def test_add_face_refuses_a_photo_edited_since_it_was_indexed_even_at_the_same_size(run, library):
+    photo = library / "p.jpg"
+    with Image.open(photo) as image:
+        edited = image.convert("RGB").transpose(Image.Transpose.FLIP_LEFT_RIGHT)  # the same size, faces elsewhere
+    edited.save(photo, quality=95)
+    result = run("add-face", str(photo), ",".join(map(str, DEE_BOX)), expect=1)
+    assert "changed since it was indexed" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert len(faces(run, photo)) == 1
+
+
+def test_add_face_refuses_a_box_on_a_face_the_index_has_and_names_that_face(run, library):
+    (ann,) = faces(run, library / "p.jpg")
+    x, y, w, h = ann["box"]
+    result = run("add-face", str(library / "p.jpg"), f"{x + 5},{y + 5},{w},{h}", "--name", "Ann", expect=1)
+    assert result.stderr.strip() == (f"indexer: error: the box {x + 5},{y + 5},{w},{h} lies on face {ann['face_id']} "
+                                     f"(they overlap by 62 %): name that face instead (`indexer label {ann['face_id']} NAME`)")
+    assert len(faces(run, library / "p.jpg")) == 1
+    run("add-face", str(library / "p.jpg"), ",".join(map(str, DEE_BOX)))  # beside it: drawn
+    assert len(faces(run, library / "p.jpg")) == 2

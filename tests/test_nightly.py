@@ -184,14 +184,14 @@ def test_a_file_that_changes_while_being_read_is_recorded_and_read_again_next_ru
 
 
 def test_an_unreadable_file_is_recorded_as_permission_denied(run, photos, monkeypatch):
-    real_open = indexer.vision.imaging.Image.open
+    real_open = indexer.vision.imaging.regular_file  # every open of a photo goes through it (root reads any file)
 
     def refuse(path, *args, **kwargs):
         if str(path).endswith("party.jpg"):
             raise PermissionError(13, "Permission denied", str(path))
         return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr(indexer.vision.imaging.Image, "open", refuse)
+    monkeypatch.setattr(indexer.vision.imaging, "regular_file", refuse)
     run("index", str(photos))
     (error,) = json.loads(run("errors", "--json").stdout)
     assert (os.path.basename(error["path"]), error["reason"]) == ("party.jpg", "cannot read file: permission denied")

@@ -365,3 +365,25 @@ def test_numbers_in_the_query_or_the_form_that_are_not_plain_digits_are_refused_
     refused = post(client, f"/clusters/{cluster}/name", {"name": "Bob", "except": ["²"]}, expect=400)
     assert "not a face id: &#39;²&#39;" in refused.text
     assert "no longer the newest change" in post(client, "/undo", {"event": "²"}, expect=400).text
+
+
+def test_ids_out_of_range_are_404_and_bodies_over_the_limit_413_never_a_500(client, library):
+    from indexer.web.app import MAX_BODY
+
+    huge = "9" * 20
+    for path in (f"/people/{huge}/rename", f"/people/{huge}/merge", f"/people/{huge}/split", f"/photos/{huge}/draw",
+                 f"/clusters/{huge}/name", f"/faces/{huge}/name"):
+        assert post(client, path, {"name": "Bob", "into": "Ann"}, expect=404).status_code == 404, path
+    body = b"csrf=" + client.csrf.encode() + b"&name=" + b"a" * (MAX_BODY + 1)
+    headers = {"origin": HOST, "content-type": "application/x-www-form-urlencoded"}
+    too_big = client.post("/undo", content=body, headers=headers)
+    assert too_big.status_code == 413 and "too large" in too_big.text
+    assert "default-src 'none'" in too_big.headers["content-security-policy"]
+
+    def chunks():
+        yield body[:1000]
+        for start in range(1000, len(body), 4096):
+            yield body[start : start + 4096]
+
+    streamed = client.post("/undo", content=chunks(), headers=headers)  # no length said: sent chunked
+    assert streamed.status_code == 413 and "too large" in streamed.text

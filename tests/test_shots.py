@@ -236,11 +236,11 @@ def test_a_shot_whose_lead_is_not_seen_waits_for_it():
 def test_a_shot_whose_lead_was_deleted_is_read_from_its_next_file_under_the_leads_record():
     lead = known(1, "/p/a.jpg")
     plan = Plan(remove=[lead])
-    companions = plan_shots(plan, [found("/p/a.dng"), found("/p/a.cr3")],
-                            {"/p/a.dng": known(2, "/p/a.dng", 1), "/p/a.cr3": known(3, "/p/a.cr3", 1), "/p/a.jpg": lead},
+    companions = plan_shots(plan, [found("/p/a.dng"), found("/p/a.heic")],
+                            {"/p/a.dng": known(2, "/p/a.dng", 1), "/p/a.heic": known(3, "/p/a.heic", 1), "/p/a.jpg": lead},
                             lambda ids: set())
-    assert plan.remove == [] and plan.released == [3] and plan.read == [ToRead(found("/p/a.cr3"), lead)]
-    assert [(c.file.path, c.lead) for c in companions] == [("/p/a.dng", "/p/a.cr3")]
+    assert plan.remove == [] and plan.released == [3] and plan.read == [ToRead(found("/p/a.heic"), lead)]
+    assert [(c.file.path, c.lead) for c in companions] == [("/p/a.dng", "/p/a.heic")]
 
 
 def test_the_gallery_and_who_is_copies_show_a_raw_from_its_preview_or_its_mosaic(run, tmp_path, models):
@@ -259,3 +259,91 @@ def test_the_gallery_and_who_is_copies_show_a_raw_from_its_preview_or_its_mosaic
     for name in ("preview.dng.jpg", "mosaic.dng.jpg"):
         with Image.open(out / name) as copy:
             assert (copy.format, copy.size) == ("JPEG", (400, 200))
+
+
+# --- only files that really are one picture ---------------------------------------------------------------
+
+def test_only_kinds_cameras_pair_are_one_shot_and_never_two_files_of_one_kind():
+    from indexer.indexing.shots import pairable
+
+    for a, b in (("a.CR2", "a.JPG"), ("a.dng", "a.heic"), ("a.HEIC", "a.jpeg"), ("a.heic", "a.MOV"), ("a.jpg", "a.mov")):
+        assert pairable(a, b) and pairable(b, a), (a, b)
+    for a, b in (("a.jpg", "a.png"), ("a.JPG", "a.jpg"), ("a.jpg", "a.jpeg"), ("a.cr2", "a.dng"), ("a.mov", "a.mp4"),
+                 ("a.png", "a.webp"), ("a.tif", "a.cr2")):
+        assert not pairable(a, b) and not pairable(b, a), (a, b)
+
+
+def test_two_pictures_whose_names_differ_only_by_case_are_two_photos_each_with_its_own_regions(run, tmp_path, models):
+    root = tmp_path / "photos"
+    upper = make_photo(root / "IMG_1.JPG", faces=["ann"], seed=1)
+    lower = make_photo(root / "IMG_1.jpg", faces=["bob", "cy"], seed=2)
+    done = summary(run, root)
+    assert (done["new"], done["companions"], done["faces_added"]) == (2, 0, 3)
+    assert len(faces(run, upper)) == 1 and len(faces(run, lower)) == 2
+    run("label", str(faces(run, upper)[0]["face_id"]), "Madonna")
+    run("export-xmp")
+    from indexer.outputs.xmp.regions import read_regions
+
+    assert [r.name for r in read_regions((root / "IMG_1.JPG.xmp").read_bytes())] == ["Madonna"]
+    assert [r.name for r in read_regions((root / "IMG_1.jpg.xmp").read_bytes())] == [None, None]
+
+
+def test_a_png_beside_a_jpeg_of_its_name_is_its_own_photo(run, tmp_path, models):
+    root = tmp_path / "photos"
+    jpeg = make_photo(root / "party.jpg", faces=["ann"], seed=1)
+    with Image.open(jpeg) as image:
+        image.save(root / "party.png")  # even the same picture: no camera writes a PNG beside its JPEG
+    done = summary(run, root)
+    assert (done["companions"], done["faces_added"]) == (0, 2)
+    assert json.loads(run("show", str(root / "party.png"), "--json").stdout)["shot"] == [str(root / "party.png")]
+
+
+def test_a_raw_of_another_picture_beside_a_jpeg_of_its_name_is_its_own_photo(run, tmp_path, models):
+    root = tmp_path / "photos"
+    jpeg = make_photo(root / "IMG_9.jpg", faces=["ann", "bob"], seed=1)  # two cameras, one folder, one counter
+    with Image.open(make_photo(tmp_path / "other.jpg", faces=0, seed=2, size=(400, 300), elsewhere={"cy": (300, 200)})) as image:
+        write_dng(root / "IMG_9.dng", image.convert("RGB"), preview_scale=1.0)
+    done = summary(run, root)
+    assert (done["new"], done["companions"]) == (2, 0)
+    assert len(faces(run, jpeg)) == 2 and faces(run, root / "IMG_9.dng") == []
+
+
+def test_an_index_made_before_this_rule_is_corrected_by_the_next_run_and_no_name_is_lost(run, tmp_path, models):
+    root = tmp_path / "photos"
+    jpeg = make_photo(root / "party.jpg", faces=["ann"], seed=1)
+    with Image.open(make_photo(tmp_path / "other.jpg", faces=["bob", "cy"], seed=2)) as image:
+        image.save(root / "party.png")  # a PNG holding another picture
+    raw_of(make_photo(root / "IMG_1.jpg", faces=["ann", "bob"], seed=3))
+    run("index", str(root))
+    run("label", str(faces(run, jpeg)[0]["face_id"]), "Ann")
+    # As the rule before this one left it: the PNG a companion of the JPEG, its own faces gone; nothing checked.
+    png_id = run.query("SELECT id FROM photos WHERE path = ?", str(root / "party.png"))[0][0]
+    jpeg_id = run.query("SELECT id FROM photos WHERE path = ?", str(jpeg))[0][0]
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "data" / "indexer.db") as db:
+        db.execute("DELETE FROM faces WHERE photo_id = ?", (png_id,))
+        db.execute("UPDATE photos SET shot_lead_id = ? WHERE id = ?", (jpeg_id, png_id))
+        db.execute("UPDATE photos SET shot_checked = NULL")
+    assert json.loads(run("show", str(root / "party.png"), "--json").stdout)["faces_from"] == str(jpeg)
+    done = summary(run, root)
+    assert (done["changed"], done["faces_added"], done["companions"]) == (1, 2, 0)  # the PNG read for its own faces
+    assert [f["person"] for f in faces(run, jpeg)] == ["Ann"] and len(faces(run, root / "party.png")) == 2
+    assert json.loads(run("show", str(root / "IMG_1.dng"), "--json").stdout)["faces_from"] == str(root / "IMG_1.jpg")
+
+
+def test_a_shot_is_looked_at_once_not_every_night(run, pair, models, monkeypatch):
+    import indexer.vision.glance as glance
+
+    looked = []
+    real = glance.glance
+    monkeypatch.setattr(glance, "glance", lambda *args, **kwargs: looked.append(args[0]) or real(*args, **kwargs))
+    from indexer.indexing.plan import LocalDisk
+
+    hashed, real_hash = [], LocalDisk.sha256
+    monkeypatch.setattr(LocalDisk, "sha256", lambda self, path: hashed.append(path) or real_hash(self, path))
+    summary(run, pair)
+    assert sorted(looked) == [str(pair / "IMG_1.dng"), str(pair / "IMG_1.jpg")]
+    looked.clear(), hashed.clear()
+    assert summary(run, pair)["unchanged"] == 3
+    assert looked == [] and hashed == []  # the RAW is neither looked at nor hashed again

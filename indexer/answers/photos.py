@@ -7,7 +7,9 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 
 from indexer.db import reads
+from indexer.config import LibraryConfig
 from indexer.db.reader import Reader, as_datetime
+from indexer.db.values import LimitHit
 from indexer.errors import IndexerError
 from indexer.files import absolute
 
@@ -108,8 +110,14 @@ class FailedFile:
     path: str
     reason: str
     tried_at: datetime  # when it was last tried (UTC)
+    indexed: bool = False  # indexed, but a limit cut its reading short (``reason`` says which)
 
 
-def failed_files(reader: Reader) -> list[FailedFile]:
-    """The files that could not be indexed, by path."""
-    return [FailedFile(path, reason, as_datetime(tried_at)) for path, reason, tried_at in reads.failed_photos(reader)]
+def failed_files(reader: Reader, settings: LibraryConfig | None = None) -> list[FailedFile]:
+    """The files that could not be indexed, and those a limit cut short (``settings``: the limits, to say
+    them), by path."""
+    cuts = settings.max_cut_samples_per_minute if settings is not None else LibraryConfig.max_cut_samples_per_minute
+    cut_short = {LimitHit.SAMPLED: f"it has more cuts than [library] max_cut_samples_per_minute ({cuts}) allows to look "
+                                   "at: indexed from fewer of its frames"}
+    return [FailedFile(path, reason if reason is not None else cut_short.get(limit, limit), as_datetime(tried_at),
+                       reason is None) for path, reason, tried_at, limit in reads.failed_photos(reader)]

@@ -124,10 +124,15 @@ class WhoIs:
     def _from_video(self, path: str) -> list[FaceAnswer]:
         """Each appearance of a face in a video not in the index (or changed since), named by the trained
         rule, a person once per moment."""
+        from indexer.indexing.analyse import ReadingStopped
+
         try:
             found = self.analyser.read_video(path)
         except BadVideo as e:
             raise UnreadablePhoto(str(e)) from e
+        except ReadingStopped:
+            raise UnreadablePhoto(f"stopped: it took longer than {self.analyser.max_seconds_per_file:g} s "
+                                  "([library] max_seconds_per_file)") from None
         matches = [None] * len(found.faces)
         if found.faces and self.recognizer is not None:
             spans = [(start, end) for _, start, end in found.times]

@@ -213,6 +213,7 @@ def describe_summary(summary: dict[str, Any]) -> str:
         return str(summary.get("error", "no summary"))
     kept = f", {summary['kept']} kept though not found" if summary.get("kept") else ""
     lost = f", {summary['names_lost']} names lost (`indexer lost-names`)" if summary.get("names_lost") else ""
+    lost += f", {summary['limited']} cut short by a limit (`indexer errors`)" if summary.get("limited") else ""
     return (
         f"{summary['scanned']} scanned: {summary['new']} new, {summary['changed']} changed, "
         f"{summary['unchanged']} unchanged, {summary['removed']} removed, {summary.get('moved', 0)} moved{kept}; "

@@ -84,6 +84,8 @@ def index(
     ] = None,
     cluster: Annotated[str | None, typer.Option("--cluster", metavar="ADDRESS", hidden=True,
                                                 help="The old name of --scheduler.")] = None,
+    retry_stopped: Annotated[bool, typer.Option("--retry-stopped", help="Read again the files a limit stopped "
+                                                "(too slow: [library] max_seconds_per_file), though they did not change.")] = False,
 ) -> None:
     """Find and embed every face in the photos under the roots; only new and changed files are read.
 
@@ -99,7 +101,7 @@ def index(
     signal.signal(signal.SIGTERM, _stop_like_interrupt)  # a stopped cron job or service ends its run cleanly
     with tqdm_logging():
         summary = index_library(library, roots, progress=progress_setting(settings, progress), max_minutes=max_minutes,
-                                prune=prune, scheduler=scheduler or cluster).as_dict()
+                                prune=prune, scheduler=scheduler or cluster, retry_stopped=retry_stopped).as_dict()
     if json_output:
         print_json(summary)
         return
@@ -179,16 +181,19 @@ def check(
 @app.command()
 @command
 def errors(ctx: typer.Context, json_output: JsonOption = False) -> None:
-    """The files that could not be indexed, with the reason and when they were last tried."""
+    """The files that could not be indexed, with the reason and when they were last tried; and those a
+    limit cut short though they were indexed (marked "indexed")."""
     from indexer.answers.photos import failed_files
 
-    with ctx.obj.reader() as reader:
-        failed = failed_files(reader)
+    settings: Settings = ctx.obj
+    with settings.reader() as reader:
+        failed = failed_files(reader, settings.config().library)
     if json_output:
-        print_json([{"path": f.path, "reason": f.reason, "tried_at": f.tried_at} for f in failed])
+        print_json([{"path": f.path, "reason": f.reason, "tried_at": f.tried_at, **({"indexed": True} if f.indexed else {})}
+                    for f in failed])
         return
     for f in failed:
-        typer.echo(f"{one_line(f.path)}\t{one_line(f.reason)}\t{f.tried_at:%Y-%m-%d %H:%M:%S} UTC")
+        typer.echo(f"{one_line(f.path)}\t{'indexed, but ' if f.indexed else ''}{one_line(f.reason)}\t{f.tried_at:%Y-%m-%d %H:%M:%S} UTC")
     if not failed:
         log.info("no errors: every file found was indexed")
 
@@ -209,8 +214,8 @@ def show(
         print_json(record.as_dict())
         return
     kind = f"a video of {time_text(record.duration)}, " if record.duration is not None else ""
-    state = (f"not indexed: {record.error}" if record.error
-             else f"{kind}{record.width}×{record.height}, {len(record.faces)} face(s)")
+    size = f"{record.width}×{record.height}" if record.width and record.height else "size not known"
+    state = f"not indexed: {record.error}" if record.error else f"{kind}{size}, {len(record.faces)} face(s)"
     typer.echo(f"{one_line(record.photo)}: {state}; read {record.indexed_at:%Y-%m-%d %H:%M:%S} UTC")
     if record.faces_from is not None:
         typer.echo(f"one shot with {one_line(record.faces_from)}: its faces were read from that file")

@@ -47,6 +47,12 @@ class Photo(Base):
     # Another file of the same shot (IMG_0001.CR2 beside IMG_0001.JPG: indexing.shots) whose faces are this
     # file's: this one has none of its own and is never decoded. None: the file is read for its faces.
     shot_lead_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # The files of its folder and name (its possible shot) when a run last decided which of them are one
+    # shot (``indexing.shots.group_digest``): while they stay so, nothing is looked at again. None: not
+    # decided by the rule of schema 0015 yet.
+    shot_checked: Mapped[str | None] = mapped_column(String)
+    # The limit its last reading hit (a db.values.LimitHit), or None.
+    limit_hit: Mapped[str | None] = mapped_column(String)
     # A video's length in seconds; None for a photo (a video is a photo row whose faces are appearances).
     duration: Mapped[float | None] = mapped_column(Float)
 

@@ -125,9 +125,11 @@ def faces_of_photo(reader: Reader, photo_id: int) -> list[tuple]:
     )
 
 
-def failed_photos(reader: Reader) -> list[tuple[str, str, Any]]:
-    """(path, reason, when last tried) of every file that could not be indexed, by path."""
-    return reader.rows("SELECT path, error, indexed_at FROM photos WHERE error IS NOT NULL ORDER BY path")
+def failed_photos(reader: Reader) -> list[tuple[str, str | None, Any, str | None]]:
+    """(path, reason, when last tried, the limit it hit) of every file that could not be indexed or whose
+    reading hit a limit (then reason may be None: it was indexed), by path."""
+    return reader.rows("SELECT path, error, indexed_at, limit_hit FROM photos WHERE error IS NOT NULL OR limit_hit IS NOT NULL "
+                       "ORDER BY path")
 
 
 @dataclass(frozen=True)

@@ -34,3 +34,12 @@ class FaceOrigin(StrEnum):
 
     DETECTED = "detected"  # the detector found it: replaced when its photo is read anew
     DRAWN = "drawn"  # drawn by hand (add-face) or made from another tool's face region: kept until the user removes it
+
+
+class LimitHit(StrEnum):
+    """What limit a file's last reading hit (``photos.limit_hit``; NULL: none). Each is a setting, and said
+    once: in the run's summary (``limited``) and by ``indexer errors``."""
+
+    DEADLINE = "deadline"  # the run's time budget (--max-minutes) ran out while reading it: read after the others next run
+    STOPPED = "stopped"  # too slow ([library] max_seconds_per_file), or cut by two runs' budgets: left alone until it changes
+    SAMPLED = "sampled"  # a video with more cuts than [library] max_cut_samples_per_minute: indexed from fewer samples

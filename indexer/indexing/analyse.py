@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PIL import Image
 
 from indexer.vision.cascade import FACE_PX
 from indexer.vision.detect import DetectedFace, PreparedPhoto
-from indexer.vision.video import VIDEO_FORMAT, BadVideo, VideoInfo, is_video, sample_frames, video_info
+from indexer.db.values import LimitHit
+from indexer.vision.video import VIDEO_FORMAT, BadVideo, Sampling, VideoInfo, is_video, sample_frames, video_info
 from indexer.indexing.tracks import FrameFace, Tracker, sharpness
 from indexer.files import sha256_file
 from indexer.vision.imaging import DEFAULT_FORMATS, UnreadablePhoto, crop_face, load_upright, photo_formats
@@ -55,6 +57,16 @@ class VideoFaces:
     faces: list[DetectedFace]
     vectors: np.ndarray
     times: list[tuple[float, float, float]]
+    cuts_left_out: int = 0  # cuts not looked at: more in a minute than max_cut_samples_per_minute
+
+
+class ReadingStopped(Exception):
+    """Reading a video was stopped part way: ``slow``, it took longer than max_seconds_per_file; else the
+    run's time budget ran out."""
+
+    def __init__(self, slow: bool):
+        super().__init__("too slow" if slow else "out of time")
+        self.slow = slow
 
 
 class FaceAnalyser:
@@ -63,12 +75,15 @@ class FaceAnalyser:
     largest photo decoded (million pixels), and the image formats decoded (``imaging.photo_formats``)."""
 
     def __init__(self, detector, embedder, margin: float, batch_size: int, max_megapixels: float,
-                 formats: tuple[str, ...] = DEFAULT_FORMATS, detector_side: int | None = 800):
+                 formats: tuple[str, ...] = DEFAULT_FORMATS, detector_side: int | None = 800,
+                 max_seconds_per_file: float | None = None, max_cut_samples_per_minute: int | None = None):
         self.detector, self.embedder = detector, embedder
         self.margin, self.batch_size, self.max_megapixels, self.formats = margin, batch_size, max_megapixels, formats
         # px: the shorter side the detector looks at (video frames are decoded so); None: the whole frame
         # (min_face_fraction 0 looks for faces of min_face_size px however large the frame)
         self.detector_side = detector_side
+        # What one file may cost ([library] max_seconds_per_file, max_cut_samples_per_minute; None: no limit)
+        self.max_seconds_per_file, self.max_cut_samples_per_minute = max_seconds_per_file, max_cut_samples_per_minute
 
     @classmethod
     def for_library(cls, library) -> FaceAnalyser:
@@ -81,10 +96,11 @@ class FaceAnalyser:
         ``vision.models``; a Dask worker has no library)."""
         from indexer.vision import models
 
-        e = config.embedding
+        e, library = config.embedding, config.library
         return cls(detector or models.detector(config), embedder or models.embedder(config), e.margin, e.batch_size,
-                   config.library.max_megapixels, photo_formats(config.library.extensions),
-                   round(FACE_PX / config.detection.min_face_fraction) if config.detection.min_face_fraction > 0 else None)
+                   library.max_megapixels, photo_formats(library.extensions),
+                   round(FACE_PX / config.detection.min_face_fraction) if config.detection.min_face_fraction > 0 else None,
+                   library.max_seconds_per_file, library.max_cut_samples_per_minute)
 
     def faces_of(self, pixels: np.ndarray) -> tuple[list[DetectedFace], np.ndarray]:
         """The faces of one decoded photo and their embeddings, shape (faces, dimensions)."""
@@ -118,11 +134,12 @@ class FaceAnalyser:
                     if pending:
                         yield self._embed(pending)
                         pending = []
-                    if not self._read_video(analysed, out_of_time):
-                        break  # out of time inside it: read again, whole, by the next run
-                    if progress is not None:
+                    in_time = self._read_video(analysed, out_of_time)
+                    if progress is not None and in_time:
                         progress.update()
                     yield [analysed]
+                    if not in_time:
+                        break  # the run's time ran out inside it: read again, whole, after the others next run
                     continue
                 crops: list[np.ndarray] = []
                 if decoded is not None:
@@ -163,10 +180,24 @@ class FaceAnalyser:
         return [analysed for analysed, _ in pending]
 
     def _read_video(self, analysed: Analysed, out_of_time: Callable[[], bool]) -> bool:
-        """Read a video's appearances into ``analysed`` (``read_video``); a video that cannot be read is
-        recorded so. False when time ran out part way (nothing is kept of it)."""
+        """Read a video's appearances into ``analysed`` (``read_video``); a video that cannot be read, or that
+        a limit stopped, is recorded so (a limit it hit in ``limit_hit``). False when the run's time ran out
+        part way (nothing is kept of it: it is read again, after the others, next run; cut so a second
+        time, it is stopped)."""
         try:
             found = self.read_video(analysed.file.path, out_of_time)
+        except ReadingStopped as e:
+            twice = analysed.before is not None and analysed.before.limit_hit == LimitHit.DEADLINE
+            if e.slow or twice:
+                analysed.limit_hit = LimitHit.STOPPED
+                analysed.error = (f"stopped: it took longer than {self.max_seconds_per_file:g} s ([library] "
+                                  "max_seconds_per_file)" if e.slow else
+                                  "stopped: two runs' time budgets (--max-minutes) ran out while reading it")
+                analysed.error += "; left alone until it changes, or `indexer index --retry-stopped`"
+                return e.slow
+            analysed.limit_hit = LimitHit.DEADLINE
+            analysed.error = "not read: the run's time budget (--max-minutes) ran out while reading it; the next run reads it after the others"
+            return False
         except BadVideo as e:
             analysed.error = str(e)
             return True
@@ -174,21 +205,25 @@ class FaceAnalyser:
             log.debug("reading the video %s failed", analysed.file.path, exc_info=True)
             analysed.error = f"cannot read video: {type(e).__name__}: {e}"
             return True
-        if found is None:
-            return False
         analysed.width, analysed.height, analysed.duration = found.info.width, found.info.height, found.info.duration
         analysed.faces, analysed.vectors, analysed.times = found.faces, found.vectors, found.times
+        if found.cuts_left_out:
+            analysed.limit_hit = LimitHit.SAMPLED
         return True
 
-    def read_video(self, path: str, out_of_time: Callable[[], bool] = lambda: False) -> VideoFaces | None:
+    def read_video(self, path: str, out_of_time: Callable[[], bool] = lambda: False) -> VideoFaces:
         """The appearances of faces in the video at ``path`` (``indexing.tracks``): one face per track, at
         its best frame (its box in the video's upright pixels), with the mean of its frames' embeddings,
-        and its time and span. None when ``out_of_time()`` said so part way. BadVideo."""
-        stopped = []
+        and its time and span. ReadingStopped when ``out_of_time()`` said so part way, or when it took
+        longer than ``max_seconds_per_file`` (asked between frames); BadVideo."""
+        stopped: list[bool] = []  # [slow]
+        started = time.monotonic()
 
         def should_stop() -> bool:
-            if out_of_time():
+            if not stopped and self.max_seconds_per_file is not None and time.monotonic() - started > self.max_seconds_per_file:
                 stopped.append(True)
+            elif not stopped and out_of_time():
+                stopped.append(False)
             return bool(stopped)
 
         def working_size(width: int, height: int) -> tuple[int, int]:
@@ -197,19 +232,24 @@ class FaceAnalyser:
 
         tracker, waiting = Tracker(), []  # frames whose crops are not embedded yet
         info = video_info(path, self.max_megapixels)
-        for frame in sample_frames(path, self.max_megapixels, working_size, should_stop):
+        last = 0.0  # seconds: the last frame looked at (a header may say less than the video holds)
+        sampling = Sampling()
+        for frame in sample_frames(path, self.max_megapixels, working_size, should_stop, self.max_cut_samples_per_minute,
+                                   sampling):
+            last = max(last, frame.time)
             faces = self.detector.detect(frame.pixels)
             waiting.append((frame.time, frame.after_cut, frame.scale, faces, self._crops(frame.pixels, faces)))
             if sum(len(w[4]) for w in waiting) >= self.batch_size:
                 self._link(tracker, waiting)
                 waiting = []
         if stopped:
-            return None
+            raise ReadingStopped(stopped[0])
         self._link(tracker, waiting)
         tracks = tracker.tracks()
         vectors = (np.stack([t.vector for t in tracks]) if tracks else np.zeros((0, self.embedder.dimensions), dtype=np.float32))
-        return VideoFaces(info, [DetectedFace(t.best.box, t.best.confidence, t.best.landmarks) for t in tracks], vectors,
-                          [(t.best.time, *t.span) for t in tracks])
+        return VideoFaces(replace(info, duration=max(info.duration, last)),
+                          [DetectedFace(t.best.box, t.best.confidence, t.best.landmarks) for t in tracks], vectors,
+                          [(t.best.time, *t.span) for t in tracks], sampling.cuts_left_out)
 
     def _link(self, tracker: Tracker, waiting: list) -> None:
         """Embed the crops of these sampled frames in one call and give their faces to the tracker, frame

@@ -21,6 +21,7 @@ from typing import Protocol
 
 from indexer.config import same_face_settings
 from indexer.db.queries import DrawnBox, KnownPhoto
+from indexer.db.values import LimitHit
 from indexer.files import folder_prefix, sha256_file
 from indexer.indexing.scan import ScannedFile
 
@@ -36,17 +37,19 @@ class FileState(StrEnum):
     RETRY = "retry"  # unchanged, but it could not be indexed last time (permissions get fixed, disks come back)
     OUTDATED = "outdated"  # indexed with other settings
     UNCHANGED = "unchanged"
+    HELD = "held"  # unchanged, and stopped by a limit last time (LimitHit.STOPPED): left alone until it changes
 
 
-def file_state(found: ScannedFile, before: KnownPhoto | None, face_settings: str) -> FileState:
-    """Whether ``found`` must be read, and why; all but UNCHANGED are read (unless the content turns out
-    to be one the index already holds: see ``plan_run``)."""
+def file_state(found: ScannedFile, before: KnownPhoto | None, face_settings: str, retry_stopped: bool = False) -> FileState:
+    """Whether ``found`` must be read, and why; all but UNCHANGED and HELD are read (unless the content
+    turns out to be one the index already holds: see ``plan_run``). ``retry_stopped``: a file a limit
+    stopped is read again though unchanged (the user asked)."""
     if before is None:
         return FileState.NEW
     if (before.size, before.mtime_ns) != (found.size, found.mtime_ns):
         return FileState.CHANGED
     if before.failed:
-        return FileState.RETRY
+        return FileState.HELD if before.limit_hit == LimitHit.STOPPED and not retry_stopped else FileState.RETRY
     return FileState.UNCHANGED if same_face_settings(before.face_settings, face_settings) else FileState.OUTDATED
 
 
@@ -117,7 +120,8 @@ class Plan:
     that folder); ``out_of_scope``: kept because their file is there but no longer matches the
     settings; ``held_back``: gone from disk, but too many at once to remove without ``--prune``;
     ``hashes``: content hashes computed while planning, by path; ``released``: records of files that a
-    shot's lead takes over (``shots``), removed before the reading."""
+    shot's lead takes over (``shots``), removed before the reading; ``shot_checks``: for the files whose
+    shot was decided anew, the digest to record (``shots.group_digest``)."""
 
     read: list[ToRead] = field(default_factory=list)
     touched: list[tuple[ScannedFile, KnownPhoto]] = field(default_factory=list)
@@ -129,6 +133,7 @@ class Plan:
     held_back: list[KnownPhoto] = field(default_factory=list)
     hashes: dict[str, str] = field(default_factory=dict)
     released: list[int] = field(default_factory=list)
+    shot_checks: dict[str, str] = field(default_factory=dict)  # path → the digest of its name's files (``shots``)
     scanned: int = 0
     new: int = 0
     changed: int = 0
@@ -150,18 +155,21 @@ def plan_run(
     unlisted: Iterable[str] = (),
     prune: bool = False,
     max_removed_share: float = 0.2,
+    retry_stopped: bool = False,
 ) -> Plan:
     """Decide what a run over ``roots`` does with the ``files`` its scan found, given the photos the
     database holds under those roots (``known``, by path) and the settings string ``face_settings``.
     ``unlisted``: folders the scan could not list (what is under them is kept, always). ``prune``: remove
-    every photo not found, whatever the reason (but an unlisted folder), and however many."""
+    every photo not found, whatever the reason (but an unlisted folder), and however many.
+    ``retry_stopped``: read again the files a limit stopped. The files to read are in the scan's order,
+    but those whose reading the last run's time budget cut come after every other."""
     plan = Plan(scanned=len(files))
     not_found = dict(known)
     arrived: list[tuple[ScannedFile, KnownPhoto | None]] = []  # read unless they turn out to be known content
     for found in files:
         before = not_found.pop(found.path, None)
-        state = file_state(found, before, face_settings)
-        if state is FileState.UNCHANGED:
+        state = file_state(found, before, face_settings, retry_stopped)
+        if state in (FileState.UNCHANGED, FileState.HELD):
             plan.unchanged += 1
         elif state in (FileState.NEW, FileState.CHANGED):
             arrived.append((found, before))
@@ -192,6 +200,7 @@ def plan_run(
     gone = [photo for photo in gone if photo.id not in moved]
     plan.unseen = {folder: kept for folder, photos in plan.unseen.items() if (kept := [p for p in photos if p.id not in moved])}
 
+    plan.read.sort(key=lambda item: item.before is not None and item.before.limit_hit == LimitHit.DEADLINE)
     if prune:
         plan.remove = gone + [p for photos in plan.unseen.values() for p in photos] + plan.out_of_scope
         plan.unseen, plan.unseen_why, plan.out_of_scope = {}, {}, []

@@ -20,18 +20,23 @@ import numpy as np
 from tqdm import tqdm
 
 from indexer.db import queries
-from indexer.db.values import RunStatus
+from indexer.db.values import LimitHit, RunStatus
 from indexer.errors import IndexerError, RootNotFound
 from indexer.indexing.analyse import FaceAnalyser
 from indexer.indexing.plan import FileState, FolderState, LocalDisk, Plan, ToRead, file_state, plan_run
 from indexer.indexing.shots import LIVE_PHOTO_SECONDS, Companion, plan_shots
 from indexer.indexing.store import Analysed, CompanionFile, apply_moves_and_removals, store_batch, store_companions
+from indexer.config import LibraryConfig
 from indexer.library import Library
 from indexer.files import folder_prefix
 from indexer.indexing.scan import LibraryScan, look_at
 from indexer.vision.imaging import photo_formats, upright_size
 
 log = logging.getLogger(__name__)
+
+# What a limit that let a file be indexed did to it (the others say so in the file's error).
+LIMITED = {LimitHit.SAMPLED: "indexed from fewer frames: it has more cuts than [library] max_cut_samples_per_minute "
+                             "allows to look at"}
 
 
 @dataclass
@@ -43,9 +48,11 @@ class IndexSummary:
     recognition named; ``names_lost`` counts names given by hand that no face of their re-read photo
     matches (``indexer lost-names``); ``errors`` counts the files this run could not index (a file that
     failed before is tried again on every run, and counted again if it fails again); ``remaining`` counts
-    the files left for the next run when the time budget ran out; ``companions`` counts the files
-    recorded as one shot with another file, whose faces they share (a RAW beside its JPEG: not read);
-    ``seconds`` is wall time."""
+    the files left for the next run when the time budget ran out; ``companions`` counts the files this
+    run recorded as one shot with another file, whose faces they share (a RAW beside its JPEG: not read;
+    one recorded before and unchanged is not counted again); ``limited`` counts the files a limit stopped
+    or cut short (each said in a warning and by `indexer errors`: see ``db.values.LimitHit``); ``seconds``
+    is wall time."""
 
     scanned: int = 0
     new: int = 0
@@ -55,6 +62,7 @@ class IndexSummary:
     moved: int = 0
     kept: int = 0
     companions: int = 0
+    limited: int = 0
     faces_added: int = 0
     faces_named: int = 0
     names_lost: int = 0
@@ -112,7 +120,8 @@ def index_files(library: Library, paths: list[str], progress: bool | None = None
 
 
 def index_library(library: Library, roots: list[Path] | None = None, progress: bool | None = None,
-                  max_minutes: float | None = None, prune: bool = False, scheduler: str | None = None) -> IndexSummary:
+                  max_minutes: float | None = None, prune: bool = False, scheduler: str | None = None,
+                  retry_stopped: bool = False) -> IndexSummary:
     """Bring the index up to date with the files under ``roots`` (default: the configured roots).
 
     ``progress``: True or False to show or hide the progress bars on stderr; None shows them on a terminal.
@@ -120,7 +129,8 @@ def index_library(library: Library, roots: list[Path] | None = None, progress: b
     goes on from there). ``prune``: remove every photo not found under the roots, whatever the reason
     (folder empty or missing, out of scope, many at once), but under a folder that could not be listed.
     ``scheduler``: the address of a Dask scheduler whose workers read the photos (default: ``[compute]
-    scheduler``; None there too: this machine reads them; see ``indexing.dask_workers``).
+    scheduler``; None there too: this machine reads them; see ``indexing.dask_workers``). ``retry_stopped``:
+    read again the files a limit stopped (``LimitHit.STOPPED``), though they did not change.
     Holds the writer lock (AlreadyRunning when another writer has it).
     """
     if max_minutes is not None and not (math.isfinite(max_minutes) and max_minutes >= 0):
@@ -141,7 +151,7 @@ def index_library(library: Library, roots: list[Path] | None = None, progress: b
         writer = _Writer(library, progress, max_minutes, scheduler)
         status = RunStatus.FAILED
         try:
-            _index_roots(writer, present, missing if prune else (), prune)
+            _index_roots(writer, present, missing if prune else (), prune, retry_stopped)
             status = RunStatus.OUT_OF_TIME if writer.summary.remaining else RunStatus.COMPLETED
         except KeyboardInterrupt:
             status = RunStatus.INTERRUPTED
@@ -214,7 +224,8 @@ def _check_missing_roots(library: Library, missing: tuple[Path, ...], prune: boo
             log.warning("folder %s is missing (a disk not mounted?): its %d photo(s) in the index are left alone", root, held)
 
 
-def _index_roots(writer: _Writer, present: tuple[Path, ...], missing: tuple[Path, ...], prune: bool) -> None:
+def _index_roots(writer: _Writer, present: tuple[Path, ...], missing: tuple[Path, ...], prune: bool,
+                 retry_stopped: bool = False) -> None:
     library, config = writer.library, writer.library.config
     own = tuple(folder.resolve() for folder in (config.storage.data_dir, config.gallery.dir) if folder is not None)
     scan = LibraryScan(present, config.library.extensions, config.library.exclude, own)
@@ -228,9 +239,9 @@ def _index_roots(writer: _Writer, present: tuple[Path, ...], missing: tuple[Path
     with library.session() as session:
         known = {path: photo for path, photo in queries.known_photos(session).items() if path.startswith(prefixes)}
     plan = plan_run(files, known, roots, writer.face_settings, LocalDisk(), scan.unlisted_dirs, prune,
-                    config.library.max_removed_share)
+                    config.library.max_removed_share, retry_stopped)
     companions = plan_shots(plan, files, known, functools.partial(_holding_users_work, library),
-                            functools.partial(_live_photo, config.library.max_megapixels))
+                            functools.partial(_one_picture, config.library))
     _report_plan(plan, len(known))
     writer.vectors  # checked against the database (and rebuilt where they disagree) on every run
     with library.transaction() as session:
@@ -245,16 +256,31 @@ def _index_roots(writer: _Writer, present: tuple[Path, ...], missing: tuple[Path
     summary.moved, summary.removed, summary.kept = len(plan.moves), len(plan.remove), plan.kept
     writer.read_and_store(plan.read, plan.hashes)
     summary.companions = writer.store_companions(companions, plan.hashes)
+    if plan.shot_checks:
+        with library.transaction() as session:
+            queries.record_shot_checks(session, plan.shot_checks)
 
 
-def _live_photo(max_megapixels: float, path: str) -> bool:
-    """Whether the video at ``path`` is short enough to be a Live Photo's (``shots``)."""
-    from indexer.vision.video import BadVideo, video_info
+def _one_picture(config: LibraryConfig, a: str, b: str) -> bool:
+    """Whether the files at ``a`` and ``b`` show one picture (``shots``): the same shape and a matching small
+    preview (``vision.glance``); a video only when it is short enough to be a Live Photo's (its length
+    measured when its header has none; unmeasurable: long)."""
+    from indexer.vision import glance
+    from indexer.vision.video import BadVideo, is_video, video_info
 
-    try:
-        return video_info(path, max_megapixels).duration <= LIVE_PHOTO_SECONDS
-    except BadVideo:
-        return False
+    for path in (a, b):
+        if is_video(path):
+            try:
+                info = video_info(path, config.max_megapixels)
+            except BadVideo:
+                return False
+            if not info.measured or info.duration > LIVE_PHOTO_SECONDS:
+                return False
+    formats = photo_formats(config.extensions)
+    seen = [glance.glance(path, formats, config.max_megapixels) for path in (a, b)]
+    # A file that cannot be read now cannot say: taken for one picture by name and kind (its reading fails
+    # and it leaves the shot; the next run decides again without it).
+    return None in seen or glance.same_picture(*seen)
 
 
 def _holding_users_work(library: Library, photo_ids: list[int]) -> set[int]:
@@ -355,7 +381,7 @@ class _Writer:
             with tqdm(total=len(todo), desc="indexing", unit=" photos", disable=self.bars_disabled) as bar:
                 for batch in analyser.batches(todo, hashes, self.out_of_time, bar):
                     self._store(batch)
-                    read += len(batch)
+                    read += sum(item.limit_hit != LimitHit.DEADLINE for item in batch)  # a file cut short is not read
                     bar.set_postfix(faces=self.summary.faces_added, errors=self.summary.errors)
         finally:
             if hasattr(analyser, "close"):
@@ -365,8 +391,10 @@ class _Writer:
             log.warning("time budget used up: %d photo(s) left for the next run", self.summary.remaining)
 
     def store_companions(self, companions: list[Companion], hashes: dict[str, str]) -> int:
-        """Record the files of shots whose faces another file of the shot gave (``shots``): their content
-        hash and upright size read first, outside the transaction. Returns how many were recorded."""
+        """Record the files of shots whose faces another file of the shot gave (``shots``) that are new or
+        changed: their content hash and upright size read first, outside the transaction (a companion as it
+        was recorded is not read at all). Returns how many were recorded."""
+        companions = [companion for companion in companions if companion.to_record]
         if not companions:
             return 0
         formats = photo_formats(self.library.config.library.extensions)
@@ -397,5 +425,8 @@ class _Writer:
         self.summary.faces_named += stored.named
         self.summary.names_lost += stored.names_lost
         self.summary.errors += len(stored.failed)
+        self.summary.limited += len(stored.limited)
         for path, reason in stored.failed:
             log.warning("skipped %s: %s", path, reason)
+        for path, limit, reason in stored.limited:
+            log.warning("%s: %s", path, reason or LIMITED[limit])

@@ -48,13 +48,15 @@ class Analysed:
     # box's frame, the start and the end of its span) in seconds, in ``times``.
     duration: float | None = None
     times: list[tuple[float, float, float]] = field(default_factory=list)
+    # The limit its reading hit (a LimitHit), or None: with ``error`` when it stopped the reading.
+    limit_hit: str | None = None
 
 
 @dataclass
 class StoredBatch:
     """What storing one batch did: the new faces' ids and vectors (for the vector file), the ids of the
     faces it replaced, how many new faces recognition named, how many names given by hand could not be
-    carried over, and the files that could not be read (path, reason)."""
+    carried over, the files that could not be read (path, reason), and those a limit stopped or cut short."""
 
     face_ids: list[int] = field(default_factory=list)
     vectors: np.ndarray | None = None  # (new faces, dimensions)
@@ -62,6 +64,7 @@ class StoredBatch:
     named: int = 0
     names_lost: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
+    limited: list[tuple[str, str, str | None]] = field(default_factory=list)  # (path, LimitHit, why it stopped or None)
 
 
 def store_batch(session: Session, items: list[Analysed], face_settings: str, model_name: str, recognizer) -> StoredBatch:
@@ -75,10 +78,13 @@ def store_batch(session: Session, items: list[Analysed], face_settings: str, mod
     refused: set[tuple[int, int]] = set()  # (new face, person) pairs the user said do not go together
     now = utcnow()
     for item in items:
+        if item.limit_hit is not None:
+            result.limited.append((item.file.path, item.limit_hit, item.error))
         if item.error is not None:
-            result.failed.append((item.file.path, item.error))
+            if item.limit_hit is None:
+                result.failed.append((item.file.path, item.error))
             if item.before is not None:
-                queries.mark_failed(session, item.before.id, item.error, now)
+                queries.mark_failed(session, item.before.id, item.error, now, item.limit_hit)
                 continue
         kept = None
         if item.before is None:
@@ -94,7 +100,7 @@ def store_batch(session: Session, items: list[Analysed], face_settings: str, mod
         photo.size, photo.mtime_ns, photo.indexed_at = item.file.size, item.file.mtime_ns, now
         photo.width, photo.height, photo.error = item.width, item.height, item.error
         photo.analysis, photo.duration = face_settings, item.duration
-        photo.content_hash = item.content_hash
+        photo.content_hash, photo.limit_hit = item.content_hash, item.limit_hit
         rows = [_face_row(photo, face, item.vectors[k], model_name, item.times[k] if item.times else None)
                 for k, face in enumerate(item.faces)]
         queries.add_faces(session, rows)

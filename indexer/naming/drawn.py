@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from indexer.errors import IndexerError
+from indexer.files import sha256_file
 from indexer.ids import integer, is_id
 from indexer.naming.labels import Who, by_hand
 from indexer.vision.imaging import UnreadablePhoto, crop_face, load_photo, photo_formats
@@ -63,9 +64,16 @@ def indexed_pixels(library: Library, photo_id: int, at: float | None = None) -> 
         row = queries.photo_by_id(session, photo_id) if is_id(photo_id) else None
         if row is None:
             raise IndexerError(f"no photo {photo_id} in the index (`indexer index` its folder first)")
-        path, error, size, duration = row.path, row.error, (row.width, row.height), row.duration
+        path, error, size, duration, content = row.path, row.error, (row.width, row.height), row.duration, row.content_hash
     if error is not None or size[0] is None:
         raise IndexerError(f"{path} could not be read when it was indexed ({error}); fix it and `indexer index` it")
+    try:
+        changed = content is not None and sha256_file(path) != content
+    except OSError as e:
+        raise IndexerError(f"cannot read {path}: {e.strerror or e}") from None
+    if changed:
+        raise IndexerError(f"{path} changed since it was indexed (its content is not what the index read): "
+                           "`indexer index` it first")
     config = library.config.library
     if duration is None and at is not None:
         raise IndexerError(f"{path} is a photo: --at is for a moment of a video")
@@ -94,6 +102,22 @@ def embed_boxes(library: Library, pixels: np.ndarray, boxes: list[Box]) -> np.nd
     return np.concatenate(vectors) if vectors else np.zeros((0, embedder.dimensions), dtype=np.float32)
 
 
+def _check_free(library: Library, photo_id: int, box: Box, at: float | None) -> None:
+    """IndexerError, naming the face, when ``box`` lies on a face of the photo (of a video: one seen at
+    ``at``) the index holds, overlapping it by more than half (IoU): that face is named, not drawn twice."""
+    from indexer.db import queries
+    from indexer.geometry import box_overlap
+
+    with library.session() as session:
+        faces = queries.faces_of_photo(session, photo_id)
+        taken = [(box_overlap(box, face.box), face.id) for face in faces
+                 if at is None or face.video_from is None or face.video_from <= at <= face.video_to]
+    overlap, face_id = max(taken, default=(0.0, None))
+    if overlap > 0.5:
+        raise BadBox(f"the box {','.join(map(str, box))} lies on face {face_id} (they overlap by {round(100 * overlap)} %): "
+                     f"name that face instead (`indexer label {face_id} NAME`)")
+
+
 @dataclass(frozen=True)
 class AddedFace:
     face_id: int
@@ -112,6 +136,7 @@ def add_face(library: Library, photo_id: int, box: Box, who: Who | None = None, 
         found = indexed_pixels(library, photo_id, at)
         height, width = found.pixels.shape[:2]
         check_box(box, width, height, library.config.detection.min_face_size)
+        _check_free(library, photo_id, box, at)
         vector = embed_boxes(library, found.pixels, [box])[0]
         with by_hand(library, "add-face") as naming:
             person = naming.who(who) if who is not None else None

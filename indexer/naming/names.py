@@ -25,15 +25,18 @@ class BadName(IndexerError):
 
 def clean_name(name: str) -> str:
     """``name`` in Unicode's composed form (NFC), surrounding space removed; BadName when it is empty,
-    longer than MAX_NAME_LENGTH characters, or holds a control or formatting character (a newline, a tab, a
-    right-to-left override that would reverse how the rest is shown)."""
+    longer than MAX_NAME_LENGTH characters, holds a control or formatting character (a newline, a tab, a
+    right-to-left override that would reverse how the rest is shown) or a line or paragraph separator, or
+    shows nothing of its own (combining accents alone, or one first, with nothing to sit on)."""
     cleaned = unicodedata.normalize("NFC", name).strip()
     if not cleaned:
         raise BadName("a person's name cannot be empty")
     if len(cleaned) > MAX_NAME_LENGTH:
         raise BadName(f"a person's name can have at most {MAX_NAME_LENGTH} characters")
-    if any(unicodedata.category(ch).startswith("C") for ch in cleaned):
-        raise BadName(f"a person's name cannot contain control characters: {cleaned!r}")
+    if any(unicodedata.category(ch).startswith("C") or unicodedata.category(ch) in ("Zl", "Zp") for ch in cleaned):
+        raise BadName(f"a person's name cannot contain control characters or line breaks: {cleaned!r}")
+    if unicodedata.category(cleaned[0]).startswith("M") or not any(unicodedata.category(ch)[0] in "LNSP" for ch in cleaned):
+        raise BadName(f"a person's name needs a letter, digit or sign to show, and cannot begin with an accent alone: {cleaned!r}")
     return cleaned
 
 

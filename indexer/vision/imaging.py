@@ -15,6 +15,7 @@ import numpy as np
 import pillow_heif
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from indexer.files import UnsafeFile, regular_file
 from indexer.vision.raw import RAW_ENDINGS, RAW_FORMAT, BadRaw, decode_raw, is_raw, raw_frame
 from indexer.vision.video import VIDEO_ENDINGS, VIDEO_FORMAT, is_video
 
@@ -74,9 +75,9 @@ def load_upright(path: str | Path, max_megapixels: float, formats: Iterable[str]
     try:
         if RAW_FORMAT in formats and is_raw(path):
             return decode_raw(path, max_megapixels, scale)
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), regular_file(path) as readable:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(path, formats=pillow_formats(formats))
+            image = Image.open(readable, formats=pillow_formats(formats))
             keep = False
             try:
                 width, height = image.size
@@ -98,7 +99,7 @@ def load_upright(path: str | Path, max_megapixels: float, formats: Iterable[str]
                     image.close()
     except UnreadablePhoto:
         raise
-    except BadRaw as e:
+    except (BadRaw, UnsafeFile) as e:
         raise UnreadablePhoto(str(e)) from e
     except Image.DecompressionBombError as e:
         raise UnreadablePhoto(f"image too large: {e}") from e
@@ -124,10 +125,10 @@ def stored_geometry(path: str | Path, formats: Iterable[str] = DEFAULT_FORMATS) 
         if RAW_FORMAT in formats and is_raw(path):
             frame = raw_frame(path, math.inf)
             return frame.stored, frame.orientation
-        with Image.open(path, formats=pillow_formats(formats)) as image:
+        with regular_file(path) as readable, Image.open(readable, formats=pillow_formats(formats)) as image:
             orientation = image.getexif().get(0x0112, 1)
             return image.size, orientation if isinstance(orientation, int) and 1 <= orientation <= 8 else 1
-    except BadRaw as e:
+    except (BadRaw, UnsafeFile) as e:
         raise UnreadablePhoto(str(e)) from e
     except (OSError, ValueError, SyntaxError, EOFError) as e:
         raise UnreadablePhoto(f"cannot read its header: {e}") from e

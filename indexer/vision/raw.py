@@ -13,6 +13,13 @@ the faces.
 from __future__ import annotations
 
 import io
+import os
+import re
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -80,7 +87,8 @@ def decode_raw(path: str | Path, max_megapixels: float, scale: float = 1.0) -> I
         else:
             half = frame.source == "half" or scale <= 0.5
             try:
-                pixels = raw.postprocess(half_size=half, use_camera_wb=True, output_bps=8, user_flip=0)
+                with libraw_quiet():
+                    pixels = raw.postprocess(half_size=half, use_camera_wb=True, output_bps=8, user_flip=0)
             except (rawpy.LibRawError, MemoryError, ValueError) as e:
                 raise BadRaw(f"damaged RAW file: {_said(e)}") from e
             image = Image.fromarray(pixels)
@@ -98,16 +106,27 @@ class _opened:
     def __enter__(self):
         import rawpy
 
+        from indexer.files import UnsafeFile, regular_file
+
+        self._checked = regular_file(self.path)
         try:
-            self.raw = rawpy.imread(self.path)
+            readable = self._checked.__enter__()
+        except UnsafeFile as e:
+            raise BadRaw(str(e)) from None
+        try:
+            with libraw_quiet():
+                self.raw = rawpy.imread(readable)
         except rawpy.LibRawFileUnsupportedError as e:
+            self._checked.__exit__(None, None, None)
             raise BadRaw("not a camera RAW file LibRaw can read (an unknown camera, or not RAW at all)") from e
         except (rawpy.LibRawError, ValueError) as e:
+            self._checked.__exit__(None, None, None)
             raise BadRaw(f"damaged or truncated RAW file: {_said(e)}") from e
         return self.raw
 
     def __exit__(self, *exc) -> None:
         self.raw.close()
+        self._checked.__exit__(None, None, None)
 
 
 def _choose(raw, max_megapixels: float, decode: bool = True) -> tuple[RawFrame, Image.Image | None]:
@@ -123,7 +142,8 @@ def _choose(raw, max_megapixels: float, decode: bool = True) -> tuple[RawFrame, 
                      f"of {max_megapixels:g} ([library] max_megapixels)")
     orientation = _ORIENTATION.get(sizes.flip, 1)
     try:
-        thumb = raw.extract_thumb()
+        with libraw_quiet():
+            thumb = raw.extract_thumb()
     except (rawpy.LibRawNoThumbnailError, rawpy.LibRawUnsupportedThumbnailError):
         thumb = None
     except rawpy.LibRawError:
@@ -161,6 +181,32 @@ def _preview(thumb, size: tuple[int, int], max_megapixels: float, decode: bool) 
         return image
     except (OSError, ValueError, SyntaxError):
         return None  # a damaged preview: the mosaic may still be good
+
+
+_STDERR = threading.Lock()  # one redirection of the process's stderr at a time
+
+
+@contextmanager
+def libraw_quiet() -> Iterator[None]:
+    """LibRaw writes what it finds wrong with a file straight to the process's stderr ("FILE: Unexpected end
+    of file"), past every log setting, beside the one line the run says of the file: inside the block
+    stderr goes to a file instead, LibRaw's lines are dropped, and whatever else was written meanwhile is
+    written on to stderr afterwards."""
+    with _STDERR, tempfile.TemporaryFile() as caught:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(caught.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            caught.seek(0)
+            other = [line for line in caught.read().decode("utf-8", "replace").splitlines(keepends=True)
+                     if not re.match(r"^[/.]\S*: ", line)]  # LibRaw's: "FILE: reason"
+            if other:
+                sys.stderr.write("".join(other))
+                sys.stderr.flush()
 
 
 def _said(error: Exception) -> str:

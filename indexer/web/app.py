@@ -190,6 +190,9 @@ def make_app(library: Library, token: str, hosts: list[str]) -> Starlette:
         one at a time; it returns where to go next. IndexerError is shown as a page saying why."""
 
         async def endpoint(request: Request) -> Response:
+            for value in request.path_params.values():
+                if isinstance(value, int) and not is_id(value):
+                    return served.problem(request, "no such face, person, cluster or photo", 404)
             form = await request.form()
             if not hmac.compare_digest(str(form.get("csrf", "")).encode(), served.csrf.encode()):
                 return served.problem(request, "this form is out of date or not from this app (no valid CSRF token): "
@@ -238,10 +241,47 @@ def make_app(library: Library, token: str, hosts: list[str]) -> Starlette:
     middleware = [
         Middleware(TrustedHostMiddleware, allowed_hosts=hosts),
         Middleware(BaseHTTPMiddleware, dispatch=Guard(served).dispatch),
+        Middleware(BodyLimit, limit=MAX_BODY),
     ]
-    app = Starlette(routes=routes, middleware=middleware, max_body_size=MAX_BODY)
+    app = Starlette(routes=routes, middleware=middleware)
     app.state.served = served
     return app
+
+
+class BodyLimit:
+    """A request's body is read here whole, up to ``limit`` bytes (a form of names and ids): one larger,
+    whether it says its length or is sent in chunks, is answered 413 before anything else reads it."""
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        said = dict(scope["headers"]).get(b"content-length", b"0")
+        body, more = b"", not said.isdigit() or int(said) <= self.limit
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            body += message.get("body", b"")
+            more = message.get("more_body", False) and len(body) <= self.limit
+        if len(body) > self.limit or not said.isdigit() or int(said) > self.limit:
+            refusal = HTMLResponse(f"<!doctype html><title>indexer</title><p>Refused: the form is too large (at most "
+                                   f"{self.limit // 1024} KB).</p>", status_code=413)
+            await refusal(scope, receive, send)
+            return
+        sent = False
+
+        async def replay():
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
 
 class Guard:
@@ -437,7 +477,7 @@ def errors(served: Served, request: Request) -> Response:
     from indexer.answers.photos import failed_files
 
     with served.read() as reader:
-        return served.page(request, "errors.html", failed=failed_files(reader))
+        return served.page(request, "errors.html", failed=failed_files(reader, served.library.config.library))
 
 
 def names(served: Served, request: Request) -> Response:

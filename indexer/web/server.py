@@ -1,12 +1,15 @@
 """Running ``indexer serve``: bind the address, print the link with its access token, serve until Ctrl-C
-or SIGTERM (uvicorn stops cleanly on both: requests in flight finish, a write is never cut in half)."""
+or SIGTERM (uvicorn stops cleanly on both: requests in flight finish within GRACE_SECONDS, or are left;
+a write is one transaction, never cut in half)."""
 
 from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import secrets
 import socket
+import sys
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -19,6 +22,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 8765
+# Seconds a stop (Ctrl-C, SIGTERM) waits for the requests being answered; then it stops without them.
+GRACE_SECONDS = 4
 LOOPBACK = "127.0.0.1"
 
 
@@ -84,12 +89,28 @@ def serve(library: Library, host: str, port: int, announce: Callable[[str], None
     threading.Thread(target=_prune, args=(app.state.served,), name="prune pictures", daemon=True).start()
     link = f"{address_of(sock, host)}/?token={token}"
     announce(link)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", server_header=False)
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", server_header=False,
+                            timeout_graceful_shutdown=GRACE_SECONDS)
     try:
         _server_class()(config).run(sockets=[sock])
     finally:
         sock.close()
+    _leave_stuck_requests()
     log.info("stopped")
+
+
+def _leave_stuck_requests() -> None:
+    """Stop now even when requests are still in their worker threads after the grace (a page reading a
+    disk that stopped answering): Python would wait for those threads at exit, for ever. A write is one
+    database transaction: cut off, it is rolled back whole."""
+    stuck = [thread for thread in threading.enumerate()
+             if thread is not threading.main_thread() and not thread.daemon and thread.is_alive()]
+    if stuck:
+        log.warning("stopped with %d request(s) still unanswered after %d s", len(stuck), GRACE_SECONDS)
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 def _prune(served) -> None:

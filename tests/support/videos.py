@@ -12,20 +12,22 @@ from support.photos import PEOPLE, SQUARE
 
 
 def make_video(path: Path, frames: Iterable[np.ndarray], fps: int = 10, rotation: int | None = None) -> Path:
-    """An MP4 (H.264) of ``frames`` (RGB uint8, all one even size) at ``fps`` frames a second.
+    """An MP4 (H.264) of ``frames`` (RGB uint8, all one even size) at ``fps`` frames a second; a ``.webm``
+    is VP8 written as a browser's MediaRecorder writes it, live: its header holds no length.
     ``rotation``: the display matrix's turn, as phones write it (-90: stored sideways, shown turned 90°
     clockwise; FFmpeg's sign)."""
     import av
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    with av.open(str(path), "w") as out:
+    webm = path.suffix == ".webm"
+    with av.open(str(path), "w", **({"format": "webm", "options": {"live": "1"}} if webm else {})) as out:
         stream = None
         for frame in frames:
             if stream is None:
-                stream = out.add_stream("libx264", rate=fps)
+                stream = out.add_stream("libvpx" if webm else "libx264", rate=fps)
                 stream.height, stream.width = frame.shape[:2]
                 stream.pix_fmt = "yuv420p"
-                stream.options = {"preset": "veryfast"}
+                stream.options = {} if webm else {"preset": "veryfast"}
                 if rotation is not None:
                     stream.set_display_rotation(rotation)
             for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")):

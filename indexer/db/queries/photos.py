@@ -20,7 +20,7 @@ __all__ = [
     "forget_settings",
     "KnownPhoto", "known_photos", "count_photos_under", "photo_outcomes", "move_photos", "touch_photo",
     "mark_failed", "delete_photos", "indexed_photo_paths", "photo_paths",
-    "holding_users_work", "record_companion",
+    "holding_users_work", "record_companion", "record_shot_checks",
 ]
 
 
@@ -36,13 +36,15 @@ class KnownPhoto:
     face_settings: str | None  # the settings it was indexed with (Config.face_settings)
     content_hash: str | None  # sha256 of its bytes (None before schema 0003)
     lead_id: int | None = None  # the file of its shot its faces are read from (None: itself)
+    shot_checked: str | None = None  # the digest of its name's files when its shot was last decided
+    limit_hit: str | None = None  # the limit its last reading hit (a db.values.LimitHit)
 
 
 def known_photos(session: Session, paths: Iterable[str] | None = None) -> dict[str, KnownPhoto]:
     """Every file the database knows (indexed or failed), by path; only ``paths`` when given."""
     query = select(
         Photo.id, Photo.path, Photo.size, Photo.mtime_ns, Photo.error.is_not(None), Photo.analysis, Photo.content_hash,
-        Photo.shot_lead_id,
+        Photo.shot_lead_id, Photo.shot_checked, Photo.limit_hit,
     )
     if paths is None:
         return {row[1]: KnownPhoto(*row) for row in session.execute(query)}
@@ -83,10 +85,11 @@ def touch_photo(session: Session, photo_id: int, size: int, mtime_ns: int) -> No
     session.execute(update(Photo).where(Photo.id == photo_id).values(size=size, mtime_ns=mtime_ns, error=None))
 
 
-def mark_failed(session: Session, photo_id: int, error: str, when: datetime) -> None:
-    """A known photo could not be read this time: record why, and keep everything it had (faces, names,
-    size and content hash of the last good read), so it is read again next run and nothing is lost."""
-    session.execute(update(Photo).where(Photo.id == photo_id).values(error=error, indexed_at=when))
+def mark_failed(session: Session, photo_id: int, error: str, when: datetime, limit_hit: str | None = None) -> None:
+    """A known photo could not be read this time: record why (and the limit it hit, a LimitHit), and keep
+    everything it had (faces, names, size and content hash of the last good read), so it is read again
+    next run (a stopped one when it changes) and nothing is lost."""
+    session.execute(update(Photo).where(Photo.id == photo_id).values(error=error, indexed_at=when, limit_hit=limit_hit))
 
 
 def delete_photos(session: Session, photo_ids: Iterable[int]) -> list[int]:
@@ -161,4 +164,10 @@ def record_companion(session: Session, photo_id: int | None, path: str, size: in
         session.add(photo)
     photo.path, photo.size, photo.mtime_ns, photo.content_hash = path, size, mtime_ns, content_hash
     photo.width, photo.height = upright if upright is not None else (None, None)
-    photo.shot_lead_id, photo.analysis, photo.error, photo.indexed_at = lead_id, settings, None, when
+    photo.shot_lead_id, photo.analysis, photo.error, photo.indexed_at, photo.limit_hit = lead_id, settings, None, when, None
+
+
+def record_shot_checks(session: Session, checks: dict[str, str]) -> None:
+    """Record on each photo at a path of ``checks`` the digest of its name's files (``indexing.shots``)."""
+    for path, digest in checks.items():
+        session.execute(update(Photo).where(Photo.path == path).values(shot_checked=digest))

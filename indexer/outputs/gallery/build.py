@@ -75,7 +75,7 @@ def build_gallery(library: Library, folder: Path, progress: bool | None = False)
     config = library.config
     suggestions = _count_suggestions(library)
     with Reader.open(config) as reader:
-        content = read_content(reader, status(reader, config), failed_files(reader), suggestions)
+        content = read_content(reader, status(reader, config), failed_files(reader, config.library), suggestions)
     present = {name: _listing(folder / name) for name in FOLDERS}
     previews = _make_pictures(content, folder, present, config.library.max_megapixels,
                               photo_formats(config.library.extensions), report, progress)

@@ -96,8 +96,10 @@ def read_regions(xmp: bytes | str) -> list[Region]:
     xmp = xmp.strip(b"\x00 \t\r\n")
     try:
         root = safe.fromstring(xmp, forbid_dtd=True)
-    except (DefusedXmlException, SyntaxError, ValueError) as e:  # ParseError is a SyntaxError
-        raise UnreadableXmp(str(e) or type(e).__name__) from e
+    except DefusedXmlException as e:  # its str() is a repr: DTDForbidden(name='x', …)
+        raise UnreadableXmp("it declares a DTD or entities, which XMP never needs (refused unread)") from e
+    except (SyntaxError, ValueError) as e:  # ParseError is a SyntaxError
+        raise UnreadableXmp(f"not well-formed XML: {e}" if str(e) else "not well-formed XML") from e
     regions = []
     for info in root.iter(f"{{{MWG_RS}}}Regions"):
         info = _resolved(info)
