@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/clusters.py
 
-For the rule before (naming.grouping.first_pass) and today's (grouping), side by side:
+For the rule before (tests/support/crowds.first_pass) and today's (grouping), side by side:
 
 1. Synthetic crowds (tests/support/crowds.py): 600 people with three photos each, shaped like a real
    library of that kind (its distances are in that module), three seeds; and libraries like the
@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.naming.grouping import CORE_MIN_CONFIDENCE, CORE_MIN_PX, FaceToGroup, first_pass, group_faces
+from indexer.naming.grouping import CORE_MIN_CONFIDENCE, CORE_MIN_PX, FaceToGroup
 from indexer.config import downloads_dir
 from indexer.vision.fetch import Sdist, extract_tree, fetch_sdist
 from indexer.sample import INSIGHTFACE, PEOPLE, cached_sample_library
@@ -46,6 +46,7 @@ FACE_RECOGNITION = Sdist(name="face_recognition", version="1.3.0",
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from support import crowds  # noqa: E402
+from support.crowds import first_pass, group_faces  # noqa: E402
 
 
 def main() -> None:

@@ -15,7 +15,6 @@ Also prints each command's peak memory (RSS, from /usr/bin/time).
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import statistics
 import subprocess
@@ -29,7 +28,7 @@ from PIL import Image, ImageOps
 from indexer.vision.engines import ENGINES
 from indexer.sample import cached_sample_library
 
-from commands import clean_environment
+from commands import clean_environment, number_option
 
 
 def timed(command: list[str], env: dict[str, str]) -> tuple[float, int]:
@@ -45,9 +44,7 @@ def median_of(repeat: int, command: list[str], env: dict[str, str]) -> tuple[flo
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeat", type=int, default=5, help="runs of each command (median shown)")
-    args = parser.parse_args()
+    repeat = number_option(__doc__, "--repeat", 5, "runs of each command (median shown)")
     sample = cached_sample_library()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -61,19 +58,19 @@ def main() -> None:
         for command in (["index", str(library)], ["enroll", "--folders", str(sample.celebrities / "train")], ["train"]):
             subprocess.run([*indexer, *command], env=env, check=True, capture_output=True)
 
-        tensorflow_floor, tensorflow_mb = median_of(args.repeat, [sys.executable, "-c", "import tensorflow"], env)
+        tensorflow_floor, tensorflow_mb = median_of(repeat, [sys.executable, "-c", "import tensorflow"], env)
         query = f"import sqlite3; sqlite3.connect({str(work / 'data' / 'indexer.db')!r}).execute('SELECT count(*) FROM people').fetchall()"
-        sqlite_floor, sqlite_mb = median_of(args.repeat, [sys.executable, "-c", query], env)
+        sqlite_floor, sqlite_mb = median_of(repeat, [sys.executable, "-c", query], env)
         print(f"floor: python -c 'import tensorflow'        {tensorflow_floor:6.2f} s  {tensorflow_mb:5d} MB")
         print(f"floor: python, one SQLite query             {sqlite_floor:6.2f} s  {sqlite_mb:5d} MB")
         for engine in ENGINES:
             config = work / f"{engine}.toml"
             config.write_text(f'[runtime]\nengine = "{engine}"\n')
-            seconds, mb = median_of(args.repeat, [*indexer, "-c", str(config), "who-is", str(new_photo)], env)
+            seconds, mb = median_of(repeat, [*indexer, "-c", str(config), "who-is", str(new_photo)], env)
             print(f"who-is new 1280×886 photo, {engine:<11}      {seconds:6.2f} s  {mb:5d} MB  "
                   f"{seconds / tensorflow_floor:.2f}× import tensorflow")
         for name, command in (("find madonna", ["find", "madonna"]), ("people", ["people"])):
-            seconds, mb = median_of(args.repeat, [*indexer, *command], env)
+            seconds, mb = median_of(repeat, [*indexer, *command], env)
             print(f"{name:<43}{seconds:6.2f} s  {mb:5d} MB  {seconds / sqlite_floor:.1f}× one SQLite query")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -29,3 +30,10 @@ def indexer_in(data_dir: Path) -> Callable[..., tuple[float, str]]:
         return time.perf_counter() - start, done.stdout
 
     return indexer
+
+
+def number_option(doc: str, option: str, default: int, help: str) -> int:
+    """The one whole-number option of a bench (``--repeat``, ``--copies``), its ``doc`` shown by --help."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(option, type=int, default=default, help=help)
+    return getattr(parser.parse_args(), option.lstrip("-"))

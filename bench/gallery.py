@@ -17,7 +17,6 @@ database, the same faces with the same names and clusters (75 copies: ~10 000 fa
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -30,13 +29,11 @@ from PIL import Image
 
 from indexer.sample import cached_sample_library, composite_photo
 
-from commands import indexer_in
+from commands import indexer_in, number_option
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--copies", type=int, default=75, help="copies of the sample library in the index (default 75)")
-    args = parser.parse_args()
+    copies = number_option(__doc__, "--copies", 75, "copies of the sample library in the index (default 75)")
     sample = cached_sample_library()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -47,7 +44,7 @@ def main() -> None:
         indexer("index", str(library))
         indexer("enroll", "--folders", str(library / "original" / "celebrities" / "train"))
         indexer("train")
-        faces = _multiply(tmp / "data" / "indexer.db", library, args.copies)
+        faces = _multiply(tmp / "data" / "indexer.db", library, copies)
         print(f"index: {faces} faces")
 
         site = tmp / "site"

@@ -9,7 +9,6 @@ The first run's time includes loading the networks once (0.7 s on ONNX Runtime, 
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import statistics
@@ -21,7 +20,7 @@ from pathlib import Path
 
 from indexer.sample import cached_sample_library
 
-from commands import clean_environment
+from commands import clean_environment, number_option
 
 
 def timed(command: list[str], env: dict[str, str]) -> tuple[float, str]:
@@ -31,10 +30,7 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each cold-start command (median shown)")
-    args = parser.parse_args()
-
+    repeat = number_option(__doc__, "--repeat", 3, "runs of each cold-start command (median shown)")
     sample = cached_sample_library()
     with tempfile.TemporaryDirectory() as tmp:
         library = Path(tmp) / "library"
@@ -50,8 +46,8 @@ def main() -> None:
         again = json.loads(out)
         print(f"second run: {again['unchanged']} unchanged, {again['faces_added']} faces added in {seconds:.2f} s")
         for name, command in [("--help", [*indexer, "--help"]), ("status", [*indexer, "status"])]:
-            times = [timed(command, env)[0] for _ in range(args.repeat)]
-            print(f"cold `indexer {name}`: {statistics.median(times):.2f} s (median of {args.repeat})")
+            times = [timed(command, env)[0] for _ in range(repeat)]
+            print(f"cold `indexer {name}`: {statistics.median(times):.2f} s (median of {repeat})")
 
 
 if __name__ == "__main__":

@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from indexer.vision.engines import DEFAULT_ENGINE, ENGINES
-from indexer.vision.raw import RAW_ENDINGS
-from indexer.vision.video import VIDEO_ENDINGS
+from indexer.vision.media import RAW_ENDINGS, VIDEO_ENDINGS
 from indexer.errors import ConfigError
 from indexer.vision.weights import MODELS, DEFAULT_MODEL
 

@@ -18,6 +18,12 @@ def box_overlap(a: Box, b: Box) -> float:
     return inter / union if union > 0 else 0.0
 
 
+def same_place(a: Box, b: Box) -> bool:
+    """Whether two boxes are one face's place: overlapping by half or more (IoU), or centred on each other
+    (``same_face``). Where a name given by hand, or a face drawn by hand, goes when a photo is read anew."""
+    return box_overlap(a, b) >= 0.5 or same_face(a, b)
+
+
 def same_face(a: Box, b: Box) -> bool:
     """Whether two boxes frame the same place: each centre lies within the middle half of the other box.
     (MTCNN frames one face a little differently at different scales, so boxes found on a downscaled copy

@@ -16,12 +16,12 @@ from indexer.db import queries
 from indexer.db.session import make_engine, upgrade_to_head, writing
 from indexer.db.urls import sqlite_file
 from indexer.files import PRIVATE_FOLDER, keep_private
+from indexer.ids import is_id
 from indexer.vision.weights import ModelSpec, get_model
 
 if TYPE_CHECKING:  # imported where used: `find` and `people` must start fast
     import numpy as np
 
-    from indexer.answers.status import LibraryStatus
     from indexer.vision.detect import FaceDetector
     from indexer.vision.embed import FaceEmbedder
     from indexer.vectors.index import VectorIndex, VectorKind
@@ -167,7 +167,7 @@ class Library:
         from indexer.errors import IndexerError
 
         found = None
-        if 0 < face_id < 2**63:  # a face id is a 64-bit database key
+        if is_id(face_id):
             with self.session() as session:
                 found = queries.face_vector(session, face_id)
         if found is None:
@@ -177,11 +177,3 @@ class Library:
         index = self.checked_vectors(model, spec.dimensions)
         distances, ids = index.search(np.frombuffer(vector, dtype="<f4")[None, :], limit + 1)
         return [(int(i), round(float(d), 4)) for i, d in zip(ids[0], distances[0], strict=True) if i >= 0 and i != face_id][:limit]
-
-    def status(self) -> LibraryStatus:
-        """What the index holds for the configured model (``indexer status``)."""
-        from indexer.answers.status import status
-        from indexer.db.reader import Reader
-
-        with self.session() as session:
-            return status(Reader.of_session(session), self.config)

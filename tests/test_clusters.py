@@ -3,12 +3,12 @@ models (faces coloured per person, see support/photos.py): listing, naming a clu
 
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pytest
 
-from indexer.naming.grouping import FaceToGroup, group_faces
+from indexer.naming.grouping import FaceToGroup
+from support.crowds import group_faces
 from indexer.vision.embed import l2_normalize
 
 from support.photos import make_photo, unsorted_library
@@ -78,7 +78,7 @@ def unsorted(run, tmp_path, use_people_models):
 
 
 def listed(run) -> list[dict]:
-    return [json.loads(line) for line in run("clusters", "--json").stdout.splitlines()]
+    return run.json_lines("clusters")
 
 
 def test_clusters_list_the_unnamed_people_largest_first_and_a_cluster_is_named_in_one_command(run, unsorted):
@@ -88,11 +88,11 @@ def test_clusters_list_the_unnamed_people_largest_first_and_a_cluster_is_named_i
     assert {f["photo"] for f in ann["faces"]} == {str(unsorted / f"p{i}.jpg") for i in (0, 1, 2, 3)}
     text = run("clusters").stdout.splitlines()
     assert text[0].startswith(f"cluster {ann['cluster']}\t4 faces\t4 photos\tfaces ")
-    result = json.loads(run("label", "--cluster", str(ann["cluster"]), "Ann", "--json").stdout)
+    result = run.json("label", "--cluster", str(ann["cluster"]), "Ann")
     assert result == {"cluster": ann["cluster"], "person": "Ann", "named": 4, "left_out": 0, "unsure": 0}
     assert len(run("find", "ann").stdout.splitlines()) == 4
     assert [c["size"] for c in listed(run)] == [3]  # named faces leave their cluster at once
-    assert json.loads(run("history", "--json").stdout.splitlines()[0])["description"] == f"cluster {ann['cluster']}: 4 face(s) named Ann"
+    assert run.json_lines("history")[0]["description"] == f"cluster {ann['cluster']}: 4 face(s) named Ann"
 
 
 def test_except_leaves_faces_unnamed_and_bad_ids_are_one_line_and_exit_1(run, unsorted):

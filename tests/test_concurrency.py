@@ -31,7 +31,7 @@ def library(run, tmp_path, use_people_models):
     for number, person in enumerate(["ann", "bob", "cy"]):
         make_photo(root / f"p{number}.jpg", faces=[person], seed=number)
     run("index", str(root))
-    return [json.loads(run("show", str(root / f"p{n}.jpg"), "--json").stdout)["faces"][0]["face_id"] for n in range(3)]
+    return [run.json("show", str(root / f"p{n}.jpg"))["faces"][0]["face_id"] for n in range(3)]
 
 
 def events(run) -> list[dict]:
@@ -71,7 +71,7 @@ def test_undo_reverts_the_newest_event_as_it_is_under_the_lock_and_names_it(run,
     assert newest["description"].endswith(f"face {face}: Ann → Bob, in {newest['description'].split(', in ')[1]}")
     assert undone["undone"] == newest["id"]  # the change that was the newest when the undo took the lock
     assert names_against_history(run.query) == []
-    assert json.loads(run("show", str(config.parent / "photos" / "p0.jpg"), "--json").stdout)["faces"][0]["person"] == "Ann"
+    assert run.json("show", str(config.parent / "photos" / "p0.jpg"))["faces"][0]["person"] == "Ann"
 
 
 def test_undo_of_a_given_event_is_refused_when_a_later_change_touched_its_faces(run, library):

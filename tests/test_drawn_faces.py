@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from support.photos import make_photo
+from support.cli import faces
 
 DEE_BOX = [200, 120, 40, 40]  # where make_photo(elsewhere={"dee": (200, 120)}) puts dee's face
 
@@ -32,9 +33,6 @@ def library(run, tmp_path, models):
     return root
 
 
-def faces(run, photo: Path) -> list[dict]:
-    return json.loads(run("show", str(photo), "--json").stdout)["faces"]
-
 
 def re_encode(photo: Path, quality: int) -> None:
     """The same picture in new bytes (as an editor saving it again does)."""
@@ -46,7 +44,7 @@ def re_encode(photo: Path, quality: int) -> None:
 def test_a_face_drawn_by_hand_is_shown_named_found_searched_and_undone_as_one_event(run, library, tmp_path):
     photo = library / "p.jpg"
     assert [f["box"] for f in faces(run, photo)] == [[10, 10, 40, 40]]  # dee is missed
-    added = json.loads(run("add-face", str(photo), ",".join(map(str, DEE_BOX)), "--name", "Dee", "--json").stdout)
+    added = run.json("add-face", str(photo), ",".join(map(str, DEE_BOX)), "--name", "Dee")
     assert (added["box"], added["person"], added["source"], added["origin"], added["detection"]) == (
         DEE_BOX, "Dee", "manual", "drawn", 1.0)
     assert added in faces(run, photo)  # --json prints it as show --json does
@@ -58,14 +56,14 @@ def test_a_face_drawn_by_hand_is_shown_named_found_searched_and_undone_as_one_ev
     assert nearest[0]["face_id"] == dee_in_q  # the drawn face is in the vector file
     rows = run("export", "--format", "jsonl").json_lines()
     assert {(r["face_id"], r["origin"]) for r in rows} >= {(added["face_id"], "drawn")}
-    event = json.loads(run("history", "--json").stdout.splitlines()[0])
+    event = run.json_lines("history")[0]
     assert event["action"] == "add-face" and "drawn" in event["description"]
 
-    undone = json.loads(run("undo", "--json").stdout)
+    undone = run.json("undo")
     assert undone["faces_removed"] == [added["face_id"]]
     assert [f["origin"] for f in faces(run, photo)] == ["detected"]
     assert run("similar", str(added["face_id"]), expect=1).stderr.strip()
-    check = json.loads(run("check", "--json").stdout)
+    check = run.json("check")
     assert check["problems"] == []  # the vector file lost the face with the database
 
 
@@ -78,7 +76,7 @@ def test_a_drawn_face_is_learnt_from_and_names_others_like_any_face(run, library
     run("label", str(q["face_id"]), "Dee")
     run("label", str(r["face_id"]), "Dee")
     run("add-face", str(root / "p.jpg"), ",".join(map(str, DEE_BOX)), "--name", "Dee")  # the third face of Dee
-    report = json.loads(run("train", "--json").stdout)
+    report = run.json("train")
     assert "Dee" in json.dumps(report) and faces(run, root / "s.jpg")[0]["person"] == "Dee"
 
 
@@ -113,7 +111,7 @@ def test_drawn_faces_outlive_every_re_read_and_become_the_face_the_detector_find
     detector.blind_to = {1}  # bob's face is missed
     run("index", str(library))
     assert len(faces(run, photo)) == 1
-    bob = json.loads(run("add-face", str(photo), "70,10,40,40", "--name", "Bob", "--json").stdout)
+    bob = run.json("add-face", str(photo), "70,10,40,40", "--name", "Bob")
     run("index", str(library))  # the nightly run, nothing changed
     assert [(f["face_id"], f["person"]) for f in faces(run, photo) if f["origin"] == "drawn"] == [(bob["face_id"], "Bob")]
 
@@ -121,7 +119,7 @@ def test_drawn_faces_outlive_every_re_read_and_become_the_face_the_detector_find
     run("index", str(library))
     drawn = [f for f in faces(run, photo) if f["origin"] == "drawn"]
     assert [(f["box"], f["person"], f["source"]) for f in drawn] == [([70, 10, 40, 40], "Bob", "manual")]
-    assert len(faces(run, photo)) == 2 and json.loads(run("check", "--json").stdout)["problems"] == []
+    assert len(faces(run, photo)) == 2 and run.json("check")["problems"] == []
 
     detector.blind_to = set()  # other settings: the detector finds bob's face now
     re_encode(photo, quality=85)
@@ -145,7 +143,7 @@ def test_undo_after_a_re_read_removes_the_drawn_face_wherever_it_went(run, libra
     assert [f["origin"] for f in faces(run, photo)] == ["detected", "drawn"]
     run("undo")
     assert [f["origin"] for f in faces(run, photo)] == ["detected"]
-    assert json.loads(run("check", "--json").stdout)["problems"] == []
+    assert run.json("check")["problems"] == []
 
 
 def test_a_drawn_face_on_a_photo_saved_smaller_keeps_its_place(run, library):
@@ -160,7 +158,7 @@ def test_a_drawn_face_on_a_photo_saved_smaller_keeps_its_place(run, library):
 
 def test_the_gallery_marks_a_drawn_face(run, library, tmp_path):
     photo = library / "p.jpg"
-    added = json.loads(run("add-face", str(photo), ",".join(map(str, DEE_BOX)), "--name", "Dee", "--json").stdout)
+    added = run.json("add-face", str(photo), ",".join(map(str, DEE_BOX)), "--name", "Dee")
     run("gallery", str(tmp_path / "gallery"))
     (page,) = [p for p in (tmp_path / "gallery" / "photos").glob("*.html") if str(photo) in p.read_text()]
     text = page.read_text()

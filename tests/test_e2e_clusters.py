@@ -4,7 +4,6 @@ run, and undo takes a cluster's naming back exactly."""
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -38,7 +37,7 @@ def unsorted(unsorted_once):
 
 
 def clusters(indexer) -> list[dict]:
-    return [json.loads(line) for line in indexer("clusters", "--json").stdout.splitlines()]
+    return indexer.json_lines("clusters")
 
 
 def test_the_clusters_of_the_sample_library_are_its_five_people(unsorted):
@@ -63,7 +62,7 @@ def test_a_named_cluster_is_found_ids_last_through_a_nightly_run_and_undo_takes_
 
     unnamed = indexer.name_rows()
     named = indexer.json("label", "--cluster", str(biggest["cluster"]), "First Person")
-    found = [json.loads(line)["photo"] for line in indexer("find", "first person", "--json").stdout.splitlines()]
+    found = [line["photo"] for line in indexer.json_lines("find", "first person")]
     assert sorted(found) == sorted(f["photo"] for f in biggest["faces"] if f["sure"])  # the sure ones: all but
     assert named["unsure"] == biggest["unsure"] == sum(not f["sure"] for f in biggest["faces"])  # those counted
 

@@ -177,7 +177,7 @@ def test_a_missing_or_changed_onnx_file_is_an_error_that_names_the_command_that_
     shutil.copytree(Config().embedding.models_dir, models, ignore=shutil.ignore_patterns("*.h5"))
     indexer = Indexer(tmp_path, models_dir=models, engine="onnx")
     photo = str(sample.group_photo)
-    assert len(json.loads(indexer("who-is", photo, "--json").stdout)["faces"]) == 6
+    assert len(indexer.json("who-is", photo)["faces"]) == 6
     with open(models / "facenet128.onnx", "r+b") as onnx:
         onnx.seek(-100, 2)
         onnx.write(b"\0" * 8)

@@ -5,7 +5,6 @@ test` installs when missing; without them these tests are skipped and say so). N
 from __future__ import annotations
 
 import io
-import json
 import shutil
 from pathlib import Path
 
@@ -46,7 +45,7 @@ def test_the_sample_librarys_gallery_shows_its_people_their_faces_and_boxes_on_t
     shown = browser.execute_script(
         "return [...document.querySelectorAll('li.person')].map(li => [li.querySelector('.name').textContent,"
         " +li.querySelector('.faces').textContent, +li.querySelector('.photos').textContent])")
-    people = [json.loads(line) for line in indexer("people", "--json").stdout.splitlines()]
+    people = indexer.json_lines("people")
     assert shown == [[p["name"], p["faces"], p["photos"]] for p in people]
     assert sorted(name for name, _, _ in shown) == sorted(PEOPLE)
     assert browser.execute_script("return [...document.images].every(i => i.complete && i.naturalWidth === 112)")
@@ -121,7 +120,7 @@ def test_the_nightly_run_keeps_a_gallery_of_unnamed_clusters_that_reads_without_
     site = tmp_path / "site"
     indexer.config.write_text(indexer.config.read_text() + f'[gallery]\ndir = "{site}"\n')
     indexer("index", str(library))
-    found = [json.loads(line) for line in indexer("clusters", "--json").stdout.splitlines()]
+    found = indexer.json_lines("clusters")
     assert [c["size"] for c in found] == [4, 4]
 
     open_page(browser, site / "index.html")

@@ -85,7 +85,7 @@ def test_the_six_strangers_of_the_group_photo_are_all_unknown_in_the_library_and
     indexer, library, _ = named
     outside = shutil.copy2(sample.group_photo, tmp_path / "party.jpg")
     for photo in (library / "group.jpg", Path(outside)):
-        (answer,) = [json.loads(line) for line in indexer("who-is", str(photo), "--json").stdout.splitlines()]
+        (answer,) = indexer.json_lines("who-is", str(photo))
         assert sorted(group_face_index(f["box"]) for f in answer["faces"]) == list(range(len(GROUP_FACES)))
         assert [f["person"] for f in answer["faces"]] == [None] * 6
         assert [f["score"] for f in answer["faces"]] == [None] * 6
@@ -148,7 +148,7 @@ def test_undo_of_a_merge_restores_the_exact_state_and_find_answers_as_before(nam
     before, found = indexer.name_rows(), indexer("find", "madonna").stdout
     indexer("merge", "madonna", "mindy_kaling")
     assert indexer("find", "madonna", expect=1).stderr
-    assert json.loads(indexer("history", "--json").stdout.splitlines()[0])["action"] == "merge"
+    assert indexer.json_lines("history")[0]["action"] == "merge"
     indexer("undo")
     assert indexer.name_rows() == before and indexer("find", "madonna").stdout == found
 
@@ -168,7 +168,7 @@ def test_a_rejection_is_respected_by_train_and_review_suggests_from_the_real_fac
     (tmp_path / "twice").mkdir()
     twice.save(tmp_path / "twice" / "madonna-twice.jpg", quality=95)
     assert indexer.json("index", str(tmp_path / "twice"))["faces_named"] == 1
-    suggestions = [json.loads(line) for line in indexer("review", "madonna", "--json").stdout.splitlines()]
+    suggestions = indexer.json_lines("review", "madonna")
     assert madonna_val not in [s["face_id"] for s in suggestions]
     assert [s["photo"] for s in suggestions] == [str(tmp_path / "twice" / "madonna-twice.jpg")]
     assert all(s["person"] == "madonna" and s["distance"] <= 1.0 for s in suggestions)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import http.cookiejar
 import json
-import re
 import shutil
 import signal
 import subprocess
@@ -44,7 +43,7 @@ def served(sample, tmp_path_factory):
 
 
 def clusters(indexer) -> list[dict]:
-    return [json.loads(line) for line in indexer("clusters", "--json").stdout.splitlines()]
+    return indexer.json_lines("clusters")
 
 
 def found(indexer, name: str) -> set[int]:
@@ -120,7 +119,7 @@ def test_name_a_cluster_leaving_a_face_out_answer_the_review_with_y_and_n_and_un
     press(browser, "n")
     wait_for(browser, lambda d: d.current_url != url)
     assert first[0] in found(indexer, first[1]) and second[0] not in found(indexer, second[1])
-    history = [json.loads(line)["action"] for line in indexer("history", "--json").stdout.splitlines()]
+    history = [line["action"] for line in indexer.json_lines("history")]
     assert history[:3] == ["reject", "confirm", "label"]
 
     for _ in range(2):  # undo both answers from the history page, the newest first

@@ -20,7 +20,7 @@ def unsorted(run, tmp_path, use_people_models):
     """ann in 4 photos, bob in 3 (once with ann), cy in 1; indexed; ann's cluster named "Ann"."""
     root = unsorted_library(tmp_path / "photos")
     run("index", str(root))
-    ann = json.loads(run("clusters", "--json").stdout.splitlines()[0])
+    ann = run.json_lines("clusters")[0]
     run("label", "--cluster", str(ann["cluster"]), "Ann")
     return root
 
@@ -38,7 +38,7 @@ def test_the_gallery_shows_everyone_named_the_clusters_and_every_photo_with_face
     report = gallery(run, site)
     assert (report["thumbnails_made"], report["previews_made"], report["unreadable"]) == (8, 7, [])
     index = (site / "index.html").read_text()
-    ann_id, bob_cluster = _person_id(index, "Ann"), json.loads(run("clusters", "--json").stdout)["cluster"]
+    ann_id, bob_cluster = _person_id(index, "Ann"), run.json("clusters")["cluster"]
     assert re.search(r'<span class="name">Ann</span>\s*</a>\s*<span class="counts"><span class="faces">4</span> faces, '
                      r'<span class="photos">4</span> photos', index)
     assert f'href="clusters/{bob_cluster}.html"' in index and "3 faces, 3 photos" in index
@@ -67,7 +67,7 @@ def test_a_refresh_redoes_only_what_changed_and_removes_what_the_index_no_longer
     assert (again["thumbnails_made"], again["previews_made"], again["removed"]) == (0, 0, 0)
     assert again["pages_written"] <= 1  # the index page, when the minute it shows has changed
     assert person_page.stat().st_mtime_ns == written_at
-    cy_face = json.loads(run("show", str(unsorted / "p6.jpg"), "--json").stdout)["faces"][0]["face_id"]
+    cy_face = run.json("show", str(unsorted / "p6.jpg"))["faces"][0]["face_id"]
     previews_before = {p.name for p in (site / "previews").iterdir()}
     (unsorted / "p6.jpg").unlink()  # cy's photo
     make_photo(unsorted / "p7.jpg", faces=["bob", "ann"], seed=7)
@@ -86,7 +86,7 @@ def test_names_and_file_names_are_escaped_wherever_they_appear(run, unsorted, tm
     hostile_file = unsorted / '"><img src=x onerror=alert(1)>.jpg'
     make_photo(hostile_file, faces=["cy"], seed=9)
     run("index", str(unsorted))
-    face_id = next(face["face_id"] for face in json.loads(run("show", str(hostile_file), "--json").stdout)["faces"])
+    face_id = next(face["face_id"] for face in run.json("show", str(hostile_file))["faces"])
     run("label", str(face_id), "<script>alert(1)</script>")
     site = tmp_path / "site"
     gallery(run, site)
@@ -155,7 +155,7 @@ def test_a_photo_that_cannot_be_read_keeps_the_pictures_it_had(run, unsorted, tm
     site = tmp_path / "site"
     gallery(run, site)
     photo = unsorted / "p0.jpg"
-    face_id = json.loads(run("show", str(photo), "--json").stdout)["faces"][0]["face_id"]
+    face_id = run.json("show", str(photo))["faces"][0]["face_id"]
     preview = next((site / "previews").iterdir())
     photo.write_bytes(photo.read_bytes()[:200])  # damaged after it was indexed
     (site / "faces" / f"{face_id}.jpg").unlink()  # so the gallery has to read it again

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from indexer.naming import grouping
-from indexer.naming.grouping import FaceToGroup, group_faces
-from support.crowds import coverage, crowd, faces, largest_shares, purity, sample_like
+from indexer.naming.grouping import FaceToGroup
+from support.crowds import coverage, crowd, faces, first_pass, group_faces, largest_shares, purity, sample_like
 
 
 def plain(count: int) -> list[FaceToGroup]:
@@ -19,7 +19,7 @@ def plain(count: int) -> list[FaceToGroup]:
 @pytest.mark.parametrize("seed", [0, 1])
 def test_in_a_crowd_of_600_people_with_three_photos_each_no_group_mixes_people(seed):
     vectors, who = crowd(seed=seed)
-    before = grouping.first_pass(vectors, plain(len(who)), link=0.95)
+    before = first_pass(vectors, plain(len(who)), link=0.95)
     assert purity(before, who) < 0.8  # the rule before chained people, as on the real crowd (0.782)
     labels = group_faces(vectors, plain(len(who)), link=0.95)
     assert purity(labels, who) >= 0.99

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from indexer.outputs.xmp.regions import read_regions
 from indexer.outputs.xmp.sidecar import RegionToWrite, new_sidecar
 from support.photos import make_photo
+from support.cli import faces
 
 
 @pytest.fixture
@@ -32,9 +32,6 @@ def library(run, tmp_path, use_people_models):
     run("label", str(faces(run, root / "a" / "ann.jpg")[0]["face_id"]), "Ann")
     return root
 
-
-def faces(run, photo: Path) -> list[dict]:
-    return json.loads(run("show", str(photo), "--json").stdout)["faces"]
 
 
 def sidecar_naming(photo: Path, name: str, face_id: str | None = None) -> bytes:
@@ -61,7 +58,7 @@ def test_export_never_writes_through_a_planted_link_at_the_backup_path(run, libr
     outside = tmp_path / "outside" / "planted"
     outside.parent.mkdir()
     Path(f"{photo}.xmp.before-indexer").symlink_to(outside)  # dangling
-    report = json.loads(run("export-xmp", "--json").stdout)
+    report = run.json("export-xmp")
     assert not outside.exists()
     assert {"photo": str(photo), "reason": "ann.jpg.xmp.before-indexer is a symbolic link: left alone"} in report["skipped"]
     assert len(report["sidecars_written"]) == 2  # the other photos' sidecars
@@ -72,10 +69,10 @@ def test_a_sidecar_that_is_a_link_is_neither_read_nor_written_through_nor_import
     secret.write_bytes(sidecar_naming(library / "b" / "bob.jpg", "Mallory"))
     before = secret.read_bytes()
     Path(f"{library / 'b' / 'bob.jpg'}.xmp").symlink_to(secret)
-    imported = json.loads(run("import-xmp", "--json").stdout)
+    imported = run.json("import-xmp")
     assert imported["named"] == 0 and faces(run, library / "b" / "bob.jpg")[0]["person"] is None
     assert {"file": f"{library / 'b' / 'bob.jpg'}.xmp", "reason": "a symbolic link: left alone"} in imported["unreadable"]
-    exported = json.loads(run("export-xmp", "--json").stdout)
+    exported = run.json("export-xmp")
     assert secret.read_bytes() == before and not (library / "b" / "bob.jpg.xmp.before-indexer").exists()
     assert {"photo": str(library / "b" / "bob.jpg"), "reason": "bob.jpg.xmp is a symbolic link: left alone"} in exported["skipped"]
 
@@ -105,10 +102,10 @@ def test_the_gallery_and_data_folders_inside_a_root_are_never_indexed(run, tmp_p
     counts = []
     for _ in range(3):
         inside("index", str(root))
-        counts.append(json.loads(inside("status", "--json").stdout)["photos"])
+        counts.append(inside.json("status")["photos"])
     run("gallery", str(root / "by-hand"))  # a gallery made by hand into the root, elsewhere
     inside("index", str(root))
-    counts.append(json.loads(inside("status", "--json").stdout)["photos"])
+    counts.append(inside.json("status")["photos"])
     assert counts == [1, 1, 1, 1]
 
 
@@ -206,7 +203,7 @@ def test_undo_of_an_enrolment_after_train_leaves_no_face_with_a_source_but_no_pe
     assert [f["source"] for f in faces(run, tmp_path / "photos" / "both.jpg")] == ["auto", "auto"]
     run("undo")
     assert [(f["person"], f["source"], f["score"]) for f in faces(run, tmp_path / "photos" / "both.jpg")] == [(None, None, None)] * 2
-    assert json.loads(run("check", "--json").stdout)["problems"] == []
+    assert run.json("check")["problems"] == []
 
 
 # 8. Temporary files go when the command ends.

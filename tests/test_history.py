@@ -3,7 +3,6 @@ hand is one event; `undo` puts back exactly what was there before, newest first,
 
 from __future__ import annotations
 
-import json
 import sqlite3
 
 import pytest
@@ -24,7 +23,7 @@ def library(run, tmp_path, use_people_models):
 
 
 def face_ids(run, photo) -> list[int]:
-    return [face["face_id"] for face in json.loads(run("show", str(photo), "--json").stdout)["faces"]]
+    return [face["face_id"] for face in run.json("show", str(photo))["faces"]]
 
 
 def state(tmp_path) -> tuple[list, list, list]:
@@ -32,7 +31,7 @@ def state(tmp_path) -> tuple[list, list, list]:
 
 
 def history(run) -> list[dict]:
-    return [json.loads(line) for line in run("history", "--json").stdout.splitlines()]
+    return run.json_lines("history")
 
 
 def test_each_change_by_hand_is_one_event_newest_first(run, library):
@@ -123,9 +122,9 @@ def test_split_moves_faces_to_another_person_and_undo_takes_it_back(run, library
     run("label", str(ann), "Ann")
     run("label", str(alone), "Ann")
     before = state(tmp_path)
-    result = json.loads(run("split", "ann", "--faces", str(alone), "--into", "Annika", "--json").stdout)
+    result = run.json("split", "ann", "--faces", str(alone), "--into", "Annika")
     assert result == {"from": "Ann", "into": "Annika", "faces_moved": 1, "created": True}
-    assert json.loads(run("show", str(library / "p2.jpg"), "--json").stdout)["faces"][0]["person"] == "Annika"
+    assert run.json("show", str(library / "p2.jpg"))["faces"][0]["person"] == "Annika"
     assert "face 999 is not one of Ann's faces" in run("split", "Ann", "--faces", "999", expect=1).stderr
     assert "is not one of Ann's faces" in run("split", "Ann", "--faces", str(bob), expect=1).stderr
     run("undo")

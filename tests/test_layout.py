@@ -123,3 +123,30 @@ def test_the_package_reads_as_a_handful_of_domains_with_thin_init_files():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         definitions = [node for node in tree.body if isinstance(node, ast.ClassDef | ast.FunctionDef)]
         assert len(definitions) <= 1 and len(path.read_text().splitlines()) <= 30, path
+
+
+MAX_MODULE_LINES = 450
+
+
+def test_the_web_app_imports_nothing_of_the_database_and_reads_through_the_read_model():
+    trees = parsed()
+    offending = [f"{name} imports {module}" for name, tree in trees.items() if name.startswith("indexer.web")
+                 for module in imported(tree, name, set(trees)) if module.startswith("indexer.db")]
+    assert offending == []
+    gallery = {module for name, tree in trees.items() if name.startswith("indexer.outputs.gallery")
+               for module in imported(tree, name, set(trees))}
+    assert "indexer.answers.browse" in gallery and not any(module.startswith("indexer.db") for module in gallery)
+
+
+def test_no_row_is_unpacked_by_position_into_eight_names_or_more_outside_the_database_package():
+    offending = []
+    for name, _, node in nodes_outside("indexer.db"):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.For | ast.comprehension) else []
+        offending += [f"{name}:{getattr(node, 'lineno', '?')} unpacks {len(t.elts)} names" for t in targets
+                      if isinstance(t, ast.Tuple) and len(t.elts) >= 8]
+    assert offending == []
+
+
+def test_no_module_grows_past_a_reading_of_it():
+    sizes = {name: len(path.read_text(encoding="utf-8").splitlines()) for name, path in modules().items()}
+    assert {name: lines for name, lines in sizes.items() if lines > MAX_MODULE_LINES} == {}

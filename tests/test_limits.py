@@ -37,7 +37,7 @@ def test_max_drawn_faces_is_a_setting(run, tmp_path, use_people_models, write_co
     from support.cli import Cli
 
     root = tmp_path / "photos"
-    photo = make_photo(root / "crowd.jpg", faces=0, size=(800, 400), seed=1)
+    make_photo(root / "crowd.jpg", faces=0, size=(800, 400), seed=1)
     cli = Cli(write_config("[xmp]\nmax_drawn_faces = 3\n"), data_dir=tmp_path / "data")
     cli("index", str(root))
     regions = [region_item(f"P{n}", ((40 + 50 * n) / 800, 0.5, 30 / 800, 30 / 400)) for n in range(5)]
@@ -156,7 +156,6 @@ def test_serve_stops_on_sigterm_within_five_seconds_even_with_a_request_stuck(ru
     import subprocess
     import sys
     import time
-    import urllib.request
 
     run("init")
     server = subprocess.Popen([sys.executable, "-c", SERVE_WITH_A_STUCK_PAGE, str(config)], stdout=subprocess.PIPE,

@@ -36,7 +36,7 @@ NAMES = {"a.jpg": "Ann", "b.jpg": "Bob", "c.jpg": "Cy", "d.jpg": "Dee"}
 
 
 def shown(run, path) -> dict:
-    return json.loads(run("show", str(path), "--json").stdout)
+    return run.json("show", str(path))
 
 
 def names(run, root) -> dict[str, list[tuple[str | None, str | None]]]:
@@ -115,12 +115,12 @@ def test_a_missing_sub_folder_is_kept_until_prune(run, root, named):
     summary, stderr = index(run, root)
     assert (summary["removed"], summary["kept"]) == (0, 2)
     assert f"folder {root / 'nas'} is missing" in stderr and "--prune" in stderr
-    assert json.loads(run("status", "--json").stdout)["photos"] == 4
+    assert run.json("status")["photos"] == 4
     assert "0 removed, 0 moved, 2 kept though not found;" in run("status").stdout
     summary, stderr = index(run, root, "--prune")
     assert (summary["removed"], summary["kept"]) == (0 + 2, 0)
     assert "2 of them named by hand" in stderr
-    assert json.loads(run("status", "--json").stdout)["photos"] == 2
+    assert run.json("status")["photos"] == 2
 
 
 @pytest.mark.parametrize("setting", ['exclude = ["nas"]', 'extensions = ["png"]'])
@@ -294,7 +294,7 @@ def test_only_photo_formats_are_decoded_whatever_the_name(run, root):
     (root / "png-inside.png").rename(root / "png-inside.jpg")
     summary, _ = index(run, root)
     assert summary["errors"] == 1
-    (error,) = json.loads(run("errors", "--json").stdout)
+    (error,) = run.json("errors")
     assert error["path"].endswith("script.jpg") and error["reason"] == "not an image (no decoder recognises its content)"
     assert len(shown(run, root / "png-inside.jpg")["faces"]) == 1  # a PNG named .jpg is still a photo
 
@@ -312,7 +312,7 @@ def test_config_values_that_are_not_sane_are_refused(run, write_config, text, me
 
 def test_a_relative_database_url_is_relative_to_the_config_file_not_the_working_folder(run, write_config, tmp_path):
     write_config('[storage]\ndata_dir = "data"\ndatabase_url = "sqlite:///db/faces.db"\n')
-    assert json.loads(run("init", "--json").stdout)["database"] == f"sqlite:///{tmp_path / 'db' / 'faces.db'}"
+    assert run.json("init")["database"] == f"sqlite:///{tmp_path / 'db' / 'faces.db'}"
     assert (tmp_path / "db" / "faces.db").is_file() and not (tmp_path / "work" / "db").exists()
 
 

@@ -68,7 +68,7 @@ def test_a_moved_photo_and_a_renamed_folder_keep_their_faces_ids_and_names_and_n
     after = faces_of(config)
     assert after["beach.jpg"] == before["beach.jpg"] and after["beach.jpg"][0][1] == "Ann"
     assert after["party-renamed.jpg"] == before["party.jpg"]
-    assert json.loads(run("show", str(photos / "holidays-2019" / "beach.jpg"), "--json").stdout)["faces"][0]["person"] == "Ann"
+    assert run.json("show", str(photos / "holidays-2019" / "beach.jpg"))["faces"][0]["person"] == "Ann"
     assert run("check").stdout.endswith("consistent\n")
 
 
@@ -118,7 +118,7 @@ def test_a_second_writer_exits_75_at_once_while_readers_keep_working(run, photos
 def test_a_time_budget_stops_the_run_cleanly_and_the_next_run_goes_on(run, photos, config):
     result = run("index", str(photos), "--max-minutes", "0", "--json")
     assert (summary_of(result)["remaining"], summary_of(result)["faces_added"]) == (3, 0)
-    assert json.loads(run("status", "--json").stdout)["last_run"]["status"] == "out of time"
+    assert run.json("status")["last_run"]["status"] == "out of time"
     summary = summary_of(run("index", str(photos), "--json"))
     assert (summary["new"], summary["faces_added"], summary["remaining"]) == (3, 6, 0)
     assert run("check").exit_code == 0
@@ -139,7 +139,7 @@ def test_bad_files_are_recorded_with_reasons_a_person_understands_and_the_run_ex
     bomb_png(bad / "bomb.png")
     result = run("index", str(photos), "--json")
     assert summary_of(result)["errors"] == 8 and summary_of(result)["faces_added"] == 7
-    reasons = {os.path.basename(e["path"]): e["reason"] for e in json.loads(run("errors", "--json").stdout)}
+    reasons = {os.path.basename(e["path"]): e["reason"] for e in run.json("errors")}
     assert_reasons(reasons, BAD_FILE_REASONS)
     text = run("errors").stdout.splitlines()
     assert len(text) == 8 and text[0].split("\t")[:2] == [str(bad / "bomb.png"), reasons["bomb.png"]]
@@ -176,7 +176,7 @@ def test_a_file_that_changes_while_being_read_is_recorded_and_read_again_next_ru
     monkeypatch.setattr(indexer.indexing.analyse, "load_upright", load_photo_while_it_is_copied)
     summary = summary_of(run("index", str(photos), "--json"))
     assert summary["errors"] == 1
-    (error,) = json.loads(run("errors", "--json").stdout)
+    (error,) = run.json("errors")
     assert error["reason"] == "the file changed while it was being read (still being copied?); it is read again next run"
     monkeypatch.setattr(indexer.indexing.analyse, "load_upright", real)
     summary = summary_of(run("index", str(photos), "--json"))
@@ -193,7 +193,7 @@ def test_an_unreadable_file_is_recorded_as_permission_denied(run, photos, monkey
 
     monkeypatch.setattr(indexer.vision.imaging, "regular_file", refuse)
     run("index", str(photos))
-    (error,) = json.loads(run("errors", "--json").stdout)
+    (error,) = run.json("errors")
     assert (os.path.basename(error["path"]), error["reason"]) == ("party.jpg", "cannot read file: permission denied")
 
 
@@ -204,7 +204,7 @@ def test_file_names_never_reach_a_shell_or_raw_sql(run, photos, tmp_path):
     summary = summary_of(run("index", str(photos), "--json"))
     assert (summary["new"], summary["errors"]) == (7, 0)
     for name in odd:
-        assert json.loads(run("show", str(photos / name), "--json").stdout)["photo"] == str(photos / name)
+        assert run.json("show", str(photos / name))["photo"] == str(photos / name)
     assert not list(tmp_path.rglob("PWNED*")) and not list(Path.cwd().glob("PWNED*"))
 
 
@@ -215,7 +215,7 @@ def test_check_finds_a_damaged_vector_file_and_repair_rebuilds_it(run, photos, t
     vectors.write_bytes(vectors.read_bytes()[:100])
     result = run("check", "--json", expect=1)
     assert json.loads(result.stdout)["problems"] == [f"{vectors} is missing or unreadable; the database has 6 facenet128 faces"]
-    repaired = json.loads(run("check", "--repair", "--json").stdout)
+    repaired = run.json("check", "--repair")
     assert repaired["consistent"] and repaired["vectors"] == {"facenet128": 6} and len(repaired["repaired"]) == 1
 
 
@@ -224,16 +224,16 @@ def test_check_finds_a_tampered_classifier(run, photos, config, use_people_model
         for n in range(3):
             make_photo(tmp_path / "people" / person / f"{n}.jpg", faces=[person], seed=40 + n + (10 if person == "bob" else 0))
     run("enroll", "--folders", str(tmp_path / "people"))
-    classifier = Path(json.loads(run("train", "--json").stdout)["classifier"])
+    classifier = Path(run.json("train")["classifier"])
     assert run("check").exit_code == 0
     classifier.write_bytes(b"tampered")
-    problems = json.loads(run("check", "--json", expect=1).stdout)["problems"]
+    problems = run.json("check", expect=1)["problems"]
     assert problems == [f"the classifier {classifier} does not match its recorded checksum; run `indexer train`"]
 
 
 def test_show_prints_what_the_index_knows_of_one_photo(run, photos):
     run("index", str(photos))
-    shown = json.loads(run("show", str(photos / "2019" / "beach.jpg"), "--json").stdout)
+    shown = run.json("show", str(photos / "2019" / "beach.jpg"))
     assert shown["photo"] == str(photos / "2019" / "beach.jpg") and (shown["width"], shown["height"]) == (400, 200)
     assert [set(f) for f in shown["faces"]] == [{"face_id", "box", "detection", "person", "score", "source", "origin"}] * 2
     assert [f["box"] for f in shown["faces"]] == [[10, 10, 40, 40], [70, 10, 40, 40]]

@@ -78,7 +78,7 @@ def test_enroll_folders_names_each_photos_face_after_its_folder_and_reports_phot
     assert f"no face found in {enrol / 'ann' / 'landscape.jpg'}" in result.stderr
     found = labels(config)
     assert found["bob2.jpg"] == [("bob", "manual")] and "landscape.jpg" not in found
-    people = [json.loads(line) for line in run("people", "--json").stdout.splitlines()]
+    people = run.json_lines("people")
     assert people == [{"name": n, "faces": 4, "photos": 4, "named_by_hand": 4} for n in ("ann", "bob", "cy")]
 
 
@@ -118,7 +118,7 @@ def test_train_reports_accuracy_and_thresholds_and_keeps_the_classifier_in_data_
 
     assert row.sha256 == hashlib.sha256(path.read_bytes()).hexdigest() and row.file == path.name
     assert row.report["accuracy"] == 1.0 and row.versions["scikit-learn"]
-    status = json.loads(run("status", "--json").stdout)
+    status = run.json("status")
     assert status["trained"]["people"] == 3 and status["people"] == 3
 
 
@@ -133,7 +133,7 @@ def test_train_names_the_library_one_name_per_photo_and_a_stranger_stays_unknown
 
 def test_the_nightly_index_names_new_faces_once_trained(trained, run, photos, config):
     make_photo(photos / "new.jpg", faces=["dee", "bob"], seed=105)
-    summary = json.loads(run("index", str(photos), "--json").stdout)
+    summary = run.json("index", str(photos))
     assert (summary["faces_added"], summary["faces_named"]) == (2, 1)
     assert labels(config)["new.jpg"] == [(None, None), ("bob", "auto")]
 
@@ -181,7 +181,7 @@ def test_who_is_annotate_draws_boxes_on_a_copy_for_one_photo_or_into_a_folder_fo
 
 
 def test_find_lists_the_photos_of_a_person_best_first_and_ignores_case(trained, run, enrol, photos):
-    lines = [json.loads(line) for line in run("find", "ANN", "--json").stdout.splitlines()]
+    lines = run.json_lines("find", "ANN")
     paths = [line["photo"] for line in lines]
     assert sorted(paths) == sorted([str(enrol / "ann" / f"ann{n}.jpg") for n in range(4)]
                                    + [str(photos / "p1.jpg"), str(photos / "p4.jpg")])
@@ -213,7 +213,7 @@ def test_a_name_given_by_hand_and_a_cleared_name_survive_training(trained, run, 
     assert found["p1.jpg"] == [(None, "manual"), ("bob", "auto")]
     # ann twice in one photo: the rule names one face of the two, never both (one name per photo)
     assert sorted(labels(config)["p4.jpg"], key=str) == [("ann", "auto"), (None, None)]
-    result = json.loads(run("label", str(p4_ann), "bob", "--json").stdout)
+    result = run.json("label", str(p4_ann), "bob")
     assert (result["person"], result["face_id"]) == ("bob", p4_ann)
     run("train")
     assert labels(config)["p4.jpg"][0] == ("bob", "manual")
@@ -241,7 +241,7 @@ def test_rename_keeps_every_face_and_refuses_a_name_taken_by_someone_else(traine
 
 def test_merge_moves_every_face_and_removes_the_first_person(trained, run):
     count = {p["name"]: p["faces"] for p in map(json.loads, run("people", "--json").stdout.splitlines())}
-    result = json.loads(run("merge", "cy", "bob", "--json").stdout)
+    result = run.json("merge", "cy", "bob")
     assert result == {"from": "cy", "into": "bob", "faces_moved": count["cy"], "faces": count["cy"] + count["bob"]}
     names = [p["name"] for p in map(json.loads, run("people", "--json").stdout.splitlines())]
     assert names == ["ann", "bob"]
@@ -264,7 +264,7 @@ def test_a_person_with_too_few_named_faces_is_reported_and_not_named_automatical
     run("index", str(photos))
     run("enroll", "--folders", str(enrol))
     run("label", str(face_id_of(config, "p3.jpg")), "dee")
-    report = json.loads(run("train", "--json").stdout)
+    report = run.json("train")
     assert report["left_out"] == [{"name": "dee", "faces": 1}]
     assert labels(config)["p3.jpg"] == [("dee", "manual")]
 
@@ -275,7 +275,7 @@ def test_a_tampered_classifier_is_refused_by_who_is_and_skipped_by_the_nightly_r
     make_photo(photos / "p3.jpg", faces=["dee", "ann"], seed=300)  # changed: must be read again
     result = run("who-is", str(photos / "p3.jpg"), expect=1)
     assert "does not match its recorded checksum; run `indexer train`" in result.stderr
-    summary = json.loads(run("index", str(photos), "--json").stdout)
+    summary = run.json("index", str(photos))
     assert summary["changed"] == 1 and summary["faces_named"] == 0 and summary["errors"] == 0
 
 
@@ -303,7 +303,7 @@ def test_find_and_people_never_load_tensorflow_scikit_learn_or_faiss(trained, co
 
 def test_similar_lists_the_nearest_faces_first_and_they_are_the_same_person(trained, run, config):
     face = face_id_of(config, "p2.jpg")  # cy
-    lines = [json.loads(line) for line in run("similar", str(face), "--limit", "4", "--json").stdout.splitlines()]
+    lines = run.json_lines("similar", str(face), "--limit", "4")
     assert len(lines) == 4 and face not in [line["face_id"] for line in lines]
     assert [line["person"] for line in lines] == ["cy"] * 4
     assert [line["distance"] for line in lines] == sorted(line["distance"] for line in lines)
@@ -314,13 +314,13 @@ def test_similar_lists_the_nearest_faces_first_and_they_are_the_same_person(trai
 def test_a_name_typed_in_nfd_or_another_case_is_the_same_person(trained, run, photos):
     import unicodedata
 
-    face = json.loads(run("show", str(photos / "p3.jpg"), "--json").stdout)["faces"][0]["face_id"]
+    face = run.json("show", str(photos / "p3.jpg"))["faces"][0]["face_id"]
     run("label", str(face), "Zoë")  # NFC, as typed on most systems
     decomposed = unicodedata.normalize("NFD", "ZOË")  # as macOS spells folder names, in capitals
     assert decomposed != "ZOË"
-    assert json.loads(run("find", decomposed, "--json").stdout)["photo"] == str(photos / "p3.jpg")
-    other = json.loads(run("show", str(photos / "p2.jpg"), "--json").stdout)["faces"][0]["face_id"]
+    assert run.json("find", decomposed)["photo"] == str(photos / "p3.jpg")
+    other = run.json("show", str(photos / "p2.jpg"))["faces"][0]["face_id"]
     run("label", str(other), unicodedata.normalize("NFD", "zoë"))
-    people = [json.loads(line)["name"] for line in run("people", "--json").stdout.splitlines()]
+    people = [line["name"] for line in run.json_lines("people")]
     assert people.count("Zoë") == 1 and not any(unicodedata.normalize("NFC", p) != p for p in people)
     assert len(run("find", "zoë").stdout.splitlines()) == 2

@@ -29,9 +29,9 @@ def on_postgres(postgres, write_config, tmp_path, request):
 def script(run, photos: Path) -> list[str]:
     """A user's session: index, name by hand, clusters, train, find, undo, export; every answer."""
     answers = [run("index", str(photos), "--json").stdout]
-    shown = json.loads(run("show", str(photos / "p0.jpg"), "--json").stdout)
+    shown = run.json("show", str(photos / "p0.jpg"))
     answers.append(json.dumps(shown["faces"]))
-    clusters = [json.loads(line) for line in run("clusters", "--json").stdout.splitlines()]
+    clusters = run.json_lines("clusters")
     answers.append(json.dumps(clusters))
     run("label", "--cluster", str(clusters[0]["cluster"]), "Ann")
     run("label", "--cluster", str(clusters[1]["cluster"]), "Bob")
@@ -50,7 +50,7 @@ def script(run, photos: Path) -> list[str]:
     answers.append(run("show", str(photos / "p1.jpg"), "--json").stdout)
     run("undo")  # the import: its drawn face goes
     answers += [run("show", str(photos / "p1.jpg"), "--json").stdout, run("similar", "9", "--json").stdout]
-    status = json.loads(run("status", "--json").stdout)
+    status = run.json("status")
     answers.append(json.dumps({k: status[k] for k in ("photos", "faces", "people", "labelled_faces", "vectors", "errors")}))
     # Times differ, and so does where each configuration keeps its files.
     return [re.sub(r"\d{4}-\d\d-\d\dT[\d:.]+Z?|\"seconds\": [\d.]+|\"classifier\": \"[^\"]*\"", "<varies>", a) for a in answers]
@@ -95,7 +95,7 @@ def test_the_writer_lock_is_the_databases_so_a_second_machine_waits_and_a_dead_h
         if run("index", str(tmp_path / "photos"), expect=None).exit_code == 0:
             break
         time.sleep(0.1)
-    assert json.loads(run("status", "--json").stdout)["photos"] == 1
+    assert run.json("status")["photos"] == 1
 
 
 def test_an_older_schema_is_upgraded_only_by_init_after_saying_what_to_back_up(on_postgres, postgres, use_fake_models):
@@ -115,7 +115,7 @@ def test_an_older_schema_is_upgraded_only_by_init_after_saying_what_to_back_up(o
     assert f"has schema revision 0006 and this indexer needs {SCHEMA_HEAD}: back it up first (e.g. pg_dump --format=custom " \
            f"--file=indexer-before-{SCHEMA_HEAD}.dump" in refused.stderr and "then run `indexer init` to upgrade it" in refused.stderr
     run("status", expect=1)
-    assert json.loads(run("init", "--json").stdout)["schema"] == SCHEMA_HEAD
+    assert run.json("init")["schema"] == SCHEMA_HEAD
     assert run("people").exit_code == 0
 
 
@@ -129,11 +129,11 @@ def test_a_second_machine_on_the_same_database_refreshes_its_own_vector_cache_wh
         make_photo(photos / f"p{i}.jpg", faces=faces, seed=i)
     first_host("index", str(photos))
     assert second_host("similar", "1", "--json").stdout == first_host("similar", "1", "--json").stdout
-    assert json.loads(second_host("status", "--json").stdout)["vectors"] == 4  # its own FAISS file, from the database
+    assert second_host.json("status")["vectors"] == 4  # its own FAISS file, from the database
     make_photo(photos / "p3.jpg", faces=["ann"], seed=3)
     first_host("index", str(photos))  # the database moves on; the second host's file is now behind it
-    similar = [json.loads(line) for line in second_host("similar", "5", "--json").stdout.splitlines()]
-    assert similar and json.loads(second_host("status", "--json").stdout)["vectors"] == 5
+    similar = second_host.json_lines("similar", "5")
+    assert similar and second_host.json("status")["vectors"] == 5
     assert second_host("similar", "5", "--json").stdout == first_host("similar", "5", "--json").stdout
 
 
@@ -171,10 +171,10 @@ def test_a_database_that_goes_away_mid_run_is_one_line_naming_the_cause_and_the_
         assert "error: unexpected" not in result.stderr and "Traceback" not in result.stderr
         server.start()
         embedder.embed = real
-        status = json.loads(run("status", "--json").stdout)
+        status = run.json("status")
         assert status["last_run"]["status"] == "failed" and "went away" in status["last_run"]["summary"]["error"]
-        assert json.loads(run("index", str(tmp_path / "photos"), "--json").stdout)["errors"] == 0
-        assert json.loads(run("status", "--json").stdout)["photos"] == 4
+        assert run.json("index", str(tmp_path / "photos"))["errors"] == 0
+        assert run.json("status")["photos"] == 4
     finally:
         try:
             server.stop()

@@ -21,7 +21,7 @@ def library(run, tmp_path, use_people_models):
     run("index", str(root))
     ids = {}
     for photo in sorted(root.iterdir()):
-        (face,) = json.loads(run("show", str(photo), "--json").stdout)["faces"]
+        (face,) = run.json("show", str(photo))["faces"]
         ids[photo.stem] = face["face_id"]
     for stem, name in (("ann0", "Ann"), ("ann1", "Ann"), ("ann2", "Ann"), ("bob0", "Bob")):
         run("label", str(ids[stem]), name)
@@ -49,11 +49,11 @@ def test_a_rejected_face_is_never_suggested_again_nor_named_so_by_train(run, lib
     assert run("reject", str(ids["ann4"]), "ann").stdout.strip() == f"face {ids['ann4']}: not Ann"
     assert ids["ann4"] not in {s["face_id"] for s in suggested(run)}
     run("train")
-    faces = {stem: json.loads(run("show", str(root / f"{stem}.jpg"), "--json").stdout)["faces"][0] for stem in ("ann3", "ann4")}
+    faces = {stem: run.json("show", str(root / f"{stem}.jpg"))["faces"][0] for stem in ("ann3", "ann4")}
     assert faces["ann3"]["person"] == "Ann" and faces["ann3"]["source"] == "auto"  # the rule names the other one
     assert faces["ann4"]["person"] is None
     run("reject", str(ids["ann3"]), "Ann")  # now named automatically: the name comes off at once
-    assert json.loads(run("show", str(root / "ann3.jpg"), "--json").stdout)["faces"][0]["person"] is None
+    assert run.json("show", str(root / "ann3.jpg"))["faces"][0]["person"] is None
     refused = run("reject", str(ids["ann0"]), "Ann", expect=1)
     assert f"face {ids['ann0']} was named Ann by hand" in refused.stderr
 
@@ -63,11 +63,11 @@ def test_answers_in_the_terminal_name_reject_skip_and_stop(run, library):
     order = [s["face_id"] for s in suggested(run)]
     result = run("review", "--ask", input="y\nn\ns\nq\n")
     assert result.stdout.count("[y/n/s/q]") == 4
-    named = json.loads(run("show", str(next(p for p in root.iterdir() if ids[p.stem] == order[0])), "--json").stdout)
+    named = run.json("show", str(next(p for p in root.iterdir() if ids[p.stem] == order[0])))
     assert named["faces"][0]["source"] == "manual"
     left = [s["face_id"] for s in suggested(run)]
     assert order[0] not in left and order[1] not in left and order[2] in left and order[3] in left
-    actions = [json.loads(line)["action"] for line in run("history", "--json").stdout.splitlines()]
+    actions = [line["action"] for line in run.json_lines("history")]
     assert actions[:2] == ["reject", "confirm"]
     run("undo", "2")
     assert [s["face_id"] for s in suggested(run)] == order
@@ -76,7 +76,7 @@ def test_answers_in_the_terminal_name_reject_skip_and_stop(run, library):
 def test_confirm_names_the_face_by_hand(run, library):
     root, ids = library
     assert run("confirm", str(ids["bob2"]), "bob").stdout.startswith(f"face {ids['bob2']} in ")
-    assert json.loads(run("show", str(root / "bob2.jpg"), "--json").stdout)["faces"][0]["source"] == "manual"
+    assert run.json("show", str(root / "bob2.jpg"))["faces"][0]["source"] == "manual"
     run("confirm", "999", "Bob", expect=1)
     run("reject", str(ids["bob1"]), "Nobody", expect=1)
 
@@ -87,8 +87,8 @@ def test_a_rejection_stays_with_its_face_when_the_photo_is_read_again(run, libra
     run("reject", str(ids["ann4"]), "Ann")
     make_photo(root / "ann4.jpg", faces=["ann"], seed=4, shade=45)  # edited: read again, the face gets a new id
     run("index", str(root))
-    (face,) = json.loads(run("show", str(root / "ann4.jpg"), "--json").stdout)["faces"]
+    (face,) = run.json("show", str(root / "ann4.jpg"))["faces"]
     assert face["face_id"] != ids["ann4"] and face["person"] is None  # not named Ann by the nightly run
     assert face["face_id"] not in {s["face_id"] for s in suggested(run)}
     run("train")
-    assert json.loads(run("show", str(root / "ann4.jpg"), "--json").stdout)["faces"][0]["person"] is None
+    assert run.json("show", str(root / "ann4.jpg"))["faces"][0]["person"] is None

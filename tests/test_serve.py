@@ -35,7 +35,7 @@ def library(run, tmp_path, use_people_models):
     hand. Returns the photo folder and each photo's faces (stem → [face ids])."""
     root = unsorted_library(tmp_path / "photos")
     run("index", str(root))
-    faces = {photo.stem: [f["face_id"] for f in json.loads(run("show", str(photo), "--json").stdout)["faces"]]
+    faces = {photo.stem: [f["face_id"] for f in run.json("show", str(photo))["faces"]]
              for photo in sorted(root.glob("*.jpg"))}
     run("label", str(faces["p0"][0]), "Ann")
     return root, faces
@@ -82,7 +82,7 @@ def done_event(response) -> int:
 
 
 def show(run, photo) -> list[dict]:
-    return json.loads(run("show", str(photo), "--json").stdout)["faces"]
+    return run.json("show", str(photo))["faces"]
 
 
 def cluster_of(run, face_id: int) -> dict:
@@ -175,7 +175,7 @@ def test_naming_a_cluster_leaves_out_the_faces_clicked_and_is_one_event_undone_f
     found = {f["face_id"] for line in run("find", "Bob", "--json").stdout.splitlines() for f in json.loads(line)["faces"]}
     assert found == set(bob_faces) - {faces["p5"][0]}
     assert show(run, root / "p5.jpg")[0]["person"] is None
-    history = json.loads(run("history", "--json").stdout.splitlines()[0])
+    history = run.json_lines("history")[0]
     assert history["id"] == event and history["action"] == "label"
     undone = post(client, "/undo", {"event": str(event)})
     assert undone.headers["location"].startswith("/history?done=")
@@ -207,11 +207,11 @@ def test_one_face_named_and_cleared_rename_merge_and_split_are_each_one_event_un
     assert show(run, root / "p4.jpg")[0]["person"] == "Bob again"
     post(client, f"/faces/{faces['p5'][0]}/name", {"do": "clear"})
     assert show(run, root / "p5.jpg")[0]["source"] == "manual" and show(run, root / "p5.jpg")[0]["person"] is None
-    actions = [json.loads(line)["action"] for line in run("history", "--json").stdout.splitlines()]
+    actions = [line["action"] for line in run.json_lines("history")]
     assert actions[:5] == ["label", "split", "merge", "rename", "label"]
     run("undo", "5")
     assert show(run, root / "p4.jpg")[0]["person"] is None and show(run, root / "p5.jpg")[0]["source"] is None
-    assert [json.loads(line)["name"] for line in run("people", "--json").stdout.splitlines()] == ["Ann"]
+    assert [line["name"] for line in run.json_lines("people")] == ["Ann"]
 
 
 def test_a_bad_name_or_a_stale_undo_is_a_page_saying_why_and_changes_nothing(client, library, run):
@@ -254,7 +254,7 @@ def test_review_confirms_with_yes_rejects_with_no_and_both_undo(client, library,
     assert "<p>1 unnamed face " in client.get("/review").text
     skipped = client.get("/review?offset=1").text
     assert "You skipped the last" in skipped
-    assert [json.loads(line)["action"] for line in run("history", "--json").stdout.splitlines()][:2] == ["reject", "confirm"]
+    assert [line["action"] for line in run.json_lines("history")][:2] == ["reject", "confirm"]
     run("undo", "2")
     assert "<p>3 unnamed faces" in review(client, lambda page: "<p>3 " in page)  # the CLI changed the index: computed again
 
@@ -273,7 +273,7 @@ def test_a_face_drawn_on_the_photo_page_is_named_and_undone(client, library, run
 
 
 def test_pages_are_paginated(client, library, run, monkeypatch):
-    from indexer.web import content
+    from indexer.answers import browse as content  # the page size of the app and the gallery
 
     monkeypatch.setattr(content, "PAGE_SIZE", 2)
     root, faces = library

@@ -15,8 +15,9 @@ from indexer.db.queries import KnownPhoto
 from indexer.indexing.plan import Plan, ToRead
 from indexer.indexing.scan import ScannedFile
 from indexer.indexing.shots import lead_rank, plan_shots, shot_key
-from support.photos import make_photo
+from support.photos import make_photo, saved_as
 from support.raw import write_dng
+from support.cli import faces
 
 
 def raw_of(jpeg: Path, ending: str = "dng", **options) -> Path:
@@ -25,12 +26,9 @@ def raw_of(jpeg: Path, ending: str = "dng", **options) -> Path:
         return write_dng(jpeg.with_suffix(f".{ending}"), image.convert("RGB"), **options)
 
 
-def faces(run, photo: Path) -> list[dict]:
-    return json.loads(run("show", str(photo), "--json").stdout)["faces"]
-
 
 def summary(run, folder: Path) -> dict:
-    return json.loads(run("index", str(folder), "--json").stdout)
+    return run.json("index", str(folder))
 
 
 @pytest.fixture
@@ -53,9 +51,9 @@ def test_a_raw_beside_its_jpeg_is_one_shot_read_once_from_the_jpeg(run, pair, mo
     assert (done["new"], done["companions"], done["faces_added"], detector.calls) == (3, 1, 3, 2)  # the DNG is not read
     jpeg, raw = faces(run, pair / "IMG_1.jpg"), faces(run, pair / "IMG_1.dng")
     assert raw == jpeg and len(jpeg) == 2  # show works on each file: the shot's faces
-    shown = json.loads(run("show", str(pair / "IMG_1.dng"), "--json").stdout)
+    shown = run.json("show", str(pair / "IMG_1.dng"))
     assert shown["shot"] == [str(pair / "IMG_1.jpg"), str(pair / "IMG_1.dng")] and shown["faces_from"] == str(pair / "IMG_1.jpg")
-    assert json.loads(run("status", "--json").stdout)["faces"] == 3
+    assert run.json("status")["faces"] == 3
 
     ann = next(f for f in jpeg if f["box"][0] == 10)
     run("label", str(ann["face_id"]), "Ann")
@@ -63,9 +61,9 @@ def test_a_raw_beside_its_jpeg_is_one_shot_read_once_from_the_jpeg(run, pair, mo
     assert [line["photo"] for line in found] == [str(pair / "IMG_1.jpg")]  # once, with all its files
     assert found[0]["files"] == [str(pair / "IMG_1.jpg"), str(pair / "IMG_1.dng")]
     assert run("find", "Ann").stdout.strip().endswith(f"also {pair / 'IMG_1.dng'}")
-    people = json.loads(run("people", "--json").stdout.splitlines()[0])
+    people = run.json_lines("people")[0]
     assert (people["name"], people["faces"], people["photos"]) == ("Ann", 1, 1)
-    answer = json.loads(run("who-is", str(pair / "IMG_1.dng"), "--json").stdout)
+    answer = run.json("who-is", str(pair / "IMG_1.dng"))
     assert [f["person"] for f in answer["faces"]] == ["Ann", None]  # from the index, as for the JPEG
     assert summary(run, pair)["unchanged"] == 3 and detector.calls == 2
 
@@ -109,7 +107,7 @@ def test_deleting_the_raw_leaves_the_jpeg_as_it_was(run, pair, models):
     (pair / "IMG_1.dng").unlink()
     done = summary(run, pair)
     assert done["removed"] == 1 and detector.calls == calls and faces(run, pair / "IMG_1.jpg") == before
-    assert json.loads(run("status", "--json").stdout)["photos"] == 2
+    assert run.json("status")["photos"] == 2
 
 
 def test_a_jpeg_that_cannot_be_read_leaves_its_raw_to_be_read_by_the_next_run(run, tmp_path, models):
@@ -128,11 +126,10 @@ def test_a_heic_beside_a_jpeg_is_one_shot_read_from_the_jpeg(run, tmp_path, mode
     detector, _ = models
     root = tmp_path / "photos"
     jpeg = make_photo(root / "IMG_3.JPG", faces=["bob"], seed=4)
-    with Image.open(jpeg) as image:
-        image.save(root / "IMG_3.HEIC", quality=90)
+    saved_as(jpeg, root / "IMG_3.HEIC", quality=90)
     done = summary(run, root)
     assert (done["companions"], detector.calls) == (1, 1)
-    assert json.loads(run("show", str(root / "IMG_3.HEIC"), "--json").stdout)["faces_from"] == str(jpeg)
+    assert run.json("show", str(root / "IMG_3.HEIC"))["faces_from"] == str(jpeg)
 
 
 def test_a_raw_alone_is_read_upright_and_a_bad_one_is_skipped_with_its_reason(run, tmp_path, models):
@@ -145,7 +142,7 @@ def test_a_raw_alone_is_read_upright_and_a_bad_one_is_skipped_with_its_reason(ru
     result = run("index", str(root), "--json")
     assert json.loads(result.stdout)["errors"] == 2 and "cut.cr2" in result.stderr
     assert [f["box"] for f in faces(run, root / "turned.dng")] == [[10, 10, 40, 40], [70, 10, 40, 40]]
-    errors = {Path(line["path"]).name: line["reason"] for line in json.loads(run("errors", "--json").stdout)}
+    errors = {Path(line["path"]).name: line["reason"] for line in run.json("errors")}
     assert errors["fake.arw"] == "not a camera RAW file LibRaw can read (an unknown camera, or not RAW at all)"
     assert "RAW" in errors["cut.cr2"] and "\n" not in errors["cut.cr2"]
 
@@ -157,7 +154,7 @@ def test_with_raw_left_out_of_the_extensions_a_raw_is_not_even_listed(run, tmp_p
     from support.cli import Cli
 
     narrow = Cli(config, data_dir=tmp_path / "data")
-    done = json.loads(narrow("index", str(root), "--json").stdout)
+    done = narrow.json("index", str(root))
     assert (done["scanned"], done["companions"]) == (1, 0)
 
 
@@ -168,7 +165,7 @@ def test_a_shot_is_exported_to_a_sidecar_per_file_and_imported_from_any_of_them(
     run("index", str(pair))
     jpeg = faces(run, pair / "IMG_1.jpg")
     run("label", str(jpeg[0]["face_id"]), "Ann")
-    report = json.loads(run("export-xmp", "--json").stdout)
+    report = run.json("export-xmp")
     assert sorted(Path(s).name for s in report["sidecars_written"]) == ["IMG_1.dng.xmp", "IMG_1.jpg.xmp", "p.jpg.xmp"]
     regions = {name: sorted((r.name or "", tuple(round(v, 4) for v in r.area)) for r in read_regions((pair / name).read_bytes()))
                for name in ("IMG_1.dng.xmp", "IMG_1.jpg.xmp")}
@@ -179,7 +176,7 @@ def test_a_shot_is_exported_to_a_sidecar_per_file_and_imported_from_any_of_them(
         (pair / name).unlink()
     (pair / "IMG_1.xmp").write_bytes(new_sidecar([RegionToWrite(0, (0.225, 0.15, 0.1, 0.2), "Bob")], (400, 200)).replace(
         b"<indexer:FaceId>0</indexer:FaceId>", b""))
-    imported = json.loads(run("import-xmp", "--json").stdout)
+    imported = run.json("import-xmp")
     assert (imported["named"], imported["drawn"], imported["conflicts"]) == (1, [], [])
     assert [f["person"] for f in faces(run, pair / "IMG_1.jpg")] == ["Ann", "Bob"]
 
@@ -193,8 +190,8 @@ def test_a_lead_that_moved_to_another_folder_leaves_its_companion_a_shot_of_its_
     done = summary(run, pair)
     assert done["moved"] == 1 and detector.calls == calls + 1  # the DNG is read for its own faces now
     assert len(faces(run, pair / "IMG_1.dng")) == 2 and len(faces(run, pair / "elsewhere" / "IMG_1.jpg")) == 2
-    assert "faces_from" not in json.loads(run("show", str(pair / "IMG_1.dng"), "--json").stdout) or \
-        json.loads(run("show", str(pair / "IMG_1.dng"), "--json").stdout)["faces_from"] is None
+    assert "faces_from" not in run.json("show", str(pair / "IMG_1.dng")) or \
+        run.json("show", str(pair / "IMG_1.dng"))["faces_from"] is None
 
 
 # --- the rule itself -----------------------------------------------------------------------------------
@@ -249,7 +246,7 @@ def test_the_gallery_and_who_is_copies_show_a_raw_from_its_preview_or_its_mosaic
         write_dng(root / "preview.dng", image.convert("RGB"), "jpeg")
         write_dng(root / "mosaic.dng", image.convert("RGB"), None)
     run("index", str(root))
-    report = json.loads(run("gallery", str(tmp_path / "site"), "--json").stdout)
+    report = run.json("gallery", str(tmp_path / "site"))
     assert (report["previews_made"], report["unreadable"]) == (2, [])
     for name in ("preview.dng", "mosaic.dng"):
         (page,) = [p for p in (tmp_path / "site" / "photos").glob("*.html") if str(root / name) in p.read_text()]
@@ -295,7 +292,7 @@ def test_a_png_beside_a_jpeg_of_its_name_is_its_own_photo(run, tmp_path, models)
         image.save(root / "party.png")  # even the same picture: no camera writes a PNG beside its JPEG
     done = summary(run, root)
     assert (done["companions"], done["faces_added"]) == (0, 2)
-    assert json.loads(run("show", str(root / "party.png"), "--json").stdout)["shot"] == [str(root / "party.png")]
+    assert run.json("show", str(root / "party.png"))["shot"] == [str(root / "party.png")]
 
 
 def test_a_raw_of_another_picture_beside_a_jpeg_of_its_name_is_its_own_photo(run, tmp_path, models):
@@ -325,11 +322,11 @@ def test_an_index_made_before_this_rule_is_corrected_by_the_next_run_and_no_name
         db.execute("DELETE FROM faces WHERE photo_id = ?", (png_id,))
         db.execute("UPDATE photos SET shot_lead_id = ? WHERE id = ?", (jpeg_id, png_id))
         db.execute("UPDATE photos SET shot_checked = NULL")
-    assert json.loads(run("show", str(root / "party.png"), "--json").stdout)["faces_from"] == str(jpeg)
+    assert run.json("show", str(root / "party.png"))["faces_from"] == str(jpeg)
     done = summary(run, root)
     assert (done["changed"], done["faces_added"], done["companions"]) == (1, 2, 0)  # the PNG read for its own faces
     assert [f["person"] for f in faces(run, jpeg)] == ["Ann"] and len(faces(run, root / "party.png")) == 2
-    assert json.loads(run("show", str(root / "IMG_1.dng"), "--json").stdout)["faces_from"] == str(root / "IMG_1.jpg")
+    assert run.json("show", str(root / "IMG_1.dng"))["faces_from"] == str(root / "IMG_1.jpg")
 
 
 def test_a_shot_is_looked_at_once_not_every_night(run, pair, models, monkeypatch):

@@ -162,7 +162,7 @@ def named_library(run, tmp_path, use_people_models):
         make_photo(root / f"p{i}.jpg", faces=faces, seed=i)
     run("index", str(root))
     for photo, box_x, name in ((0, 10, "Ann"), (1, 10, "Ann"), (1, 70, "Bob & <Co>")):
-        faces = json.loads(run("show", str(root / f"p{photo}.jpg"), "--json").stdout)["faces"]
+        faces = run.json("show", str(root / f"p{photo}.jpg"))["faces"]
         run("label", str(next(f["face_id"] for f in faces if f["box"][0] == box_x)), name)
     return root
 
@@ -173,17 +173,17 @@ def digest(path: Path) -> str:
 
 def test_export_writes_sidecars_and_never_a_photo_and_a_fresh_index_imports_the_same_names(run, named_library, tmp_path, write_config):
     photos = {p: digest(p) for p in named_library.glob("*.jpg")}
-    dry = json.loads(run("export-xmp", "--dry-run", "--json").stdout)
+    dry = run.json("export-xmp", "--dry-run")
     assert len(dry["sidecars_written"]) == 3 and not list(named_library.glob("*.xmp"))
-    report = json.loads(run("export-xmp", "--json").stdout)
+    report = run.json("export-xmp")
     assert sorted(Path(s).name for s in report["sidecars_written"]) == ["p0.jpg.xmp", "p1.jpg.xmp", "p2.jpg.xmp"]
     assert report["regions"] == 4 and report["skipped"] == []
     assert {p: digest(p) for p in named_library.glob("*.jpg")} == photos
     assert sorted(r.name or "" for r in read_regions((named_library / "p1.jpg.xmp").read_bytes())) == ["Ann", "Bob & <Co>"]
-    again = json.loads(run("export-xmp", "--json").stdout)
+    again = run.json("export-xmp")
     assert again["sidecars_written"] == [] and again["sidecars_unchanged"] == 3
     assert [r.name for r in read_regions((named_library / "p2.jpg.xmp").read_bytes())] == [None]  # cy: unnamed
-    json.loads(run("export-xmp", "--named-only", "--json").stdout)
+    run.json("export-xmp", "--named-only")
     assert read_regions((named_library / "p2.jpg.xmp").read_bytes()) == []
 
     # A new index of the same photos, nobody named: importing gives the same names on the same faces.
@@ -202,7 +202,7 @@ def test_export_writes_sidecars_and_never_a_photo_and_a_fresh_index_imports_the_
     imported = json.loads(in_fresh("import-xmp", "--json"))
     assert (imported["named"], imported["conflicts"], imported["without_face"]) == (3, [], [])
     for photo in ("p0.jpg", "p1.jpg", "p2.jpg"):
-        before = json.loads(run("show", str(named_library / photo), "--json").stdout)["faces"]
+        before = run.json("show", str(named_library / photo))["faces"]
         after = json.loads(in_fresh("show", str(named_library / photo), "--json"))["faces"]
         assert [(f["box"], f["person"], f["source"]) for f in after] == [(f["box"], f["person"], f["source"]) for f in before]
     assert json.loads(in_fresh("history", "--json").splitlines()[0])["action"] == "import-xmp"
@@ -216,14 +216,14 @@ def test_import_leaves_a_different_hand_given_name_alone_unless_overwrite_and_dr
     (named_library / "p0.jpg.xmp").write_bytes(new_sidecar(
         [RegionToWrite(0, (0.075, 0.15, 0.1, 0.2), "Annie"), RegionToWrite(0, (0.9, 0.9, 0.05, 0.05), "Ghost"),
          RegionToWrite(0, (0.5, 0.9, 0.03, 0.03), "Speck")], (400, 200)))
-    report = json.loads(run("import-xmp", "--json").stdout)
+    report = run.json("import-xmp")
     assert [c["name"] for c in report["conflicts"]] == ["Annie"] and report["conflicts"][0]["indexed_as"] == "Ann"
     assert [(d["photo"], d["name"], d["box"]) for d in report["drawn"]] == [(str(named_library / "p0.jpg"), "Ghost", [350, 175, 20, 10])]
     assert [(b["name"], "too small to draw a face" in b["reason"]) for b in report["bad_regions"]] == [("Speck", True)]
     assert report["without_face"] == []
-    assert json.loads(run("show", str(named_library / "p0.jpg"), "--json").stdout)["faces"][0]["person"] == "Ann"
-    assert json.loads(run("import-xmp", "--overwrite", "--json").stdout)["named"] == 1
-    assert json.loads(run("show", str(named_library / "p0.jpg"), "--json").stdout)["faces"][0]["person"] == "Annie"
+    assert run.json("show", str(named_library / "p0.jpg"))["faces"][0]["person"] == "Ann"
+    assert run.json("import-xmp", "--overwrite")["named"] == 1
+    assert run.json("show", str(named_library / "p0.jpg"))["faces"][0]["person"] == "Annie"
 
 
 def test_a_region_drawn_around_the_whole_head_still_names_the_face_under_it(run, named_library):
@@ -231,8 +231,8 @@ def test_a_region_drawn_around_the_whole_head_still_names_the_face_under_it(run,
     sidecar = named_library / "p2.jpg.xmp"
     sidecar.write_bytes(new_sidecar([RegionToWrite(0, (0.075, 0.15, 0.2, 0.4), "Cy")], (400, 200)).replace(
         b"<indexer:FaceId>0</indexer:FaceId>", b""))  # as another tool wrote it
-    assert json.loads(run("import-xmp", "--json").stdout)["named"] == 1
-    assert json.loads(run("show", str(named_library / "p2.jpg"), "--json").stdout)["faces"][0]["person"] == "Cy"
+    assert run.json("import-xmp")["named"] == 1
+    assert run.json("show", str(named_library / "p2.jpg"))["faces"][0]["person"] == "Cy"
     run("export-xmp")  # that region already names the face: no second box for it
     assert [(r.name, r.face_id) for r in read_regions(sidecar.read_bytes())] == [("Cy", None)]
 
@@ -244,8 +244,8 @@ def test_regions_embedded_in_a_photo_are_imported(run, named_library):
         image.load()
         image.save(photo, quality=95, xmp=packet)
     run("index", str(named_library))  # the photo changed: read again
-    assert json.loads(run("import-xmp", "--json").stdout)["named"] == 1
-    assert json.loads(run("show", str(photo), "--json").stdout)["faces"][0]["person"] == "Cy"
+    assert run.json("import-xmp")["named"] == 1
+    assert run.json("show", str(photo))["faces"][0]["person"] == "Cy"
 
 
 def test_with_photo_xmp_naming_a_sidecar_two_files_would_share_is_not_written(run, named_library, write_config, tmp_path):
@@ -270,7 +270,7 @@ def test_an_existing_sidecar_is_backed_up_once_and_keeps_its_mode(run, named_lib
     assert (named_library / "p0.jpg.xmp.before-indexer").read_bytes() == DIGIKAM_STYLE
     assert sidecar.stat().st_mode & 0o777 == 0o640
     assert b"holiday &amp; sea" in sidecar.read_bytes()
-    run("label", str(json.loads(run("show", str(named_library / "p0.jpg"), "--json").stdout)["faces"][0]["face_id"]), "Ann B")
+    run("label", str(run.json("show", str(named_library / "p0.jpg"))["faces"][0]["face_id"]), "Ann B")
     run("export-xmp")
     assert (named_library / "p0.jpg.xmp.before-indexer").read_bytes() == DIGIKAM_STYLE  # not overwritten
     assert sorted(r.name for r in read_regions(sidecar.read_bytes())) == ["Ann B", "Bob <the builder>"]
@@ -365,7 +365,7 @@ def faceless(run, tmp_path, use_people_models):
 
 def test_regions_over_no_face_become_faces_drawn_by_hand_and_what_cannot_be_a_face_is_said_once(run, faceless):
     photo = faceless / "dee-missed.jpg"
-    assert json.loads(run("show", str(photo), "--json").stdout)["faces"] == []
+    assert run.json("show", str(photo))["faces"] == []
     packet = with_mp(regions_packet(
         region_item("Dee", SAME_AREA), region_item("Rex", (0.2, 0.2, 0.1, 0.1), kind="Pet"),
         region_item(None, (0.5, 0.5, 0.05, 0.05), kind="Focus"), region_item("", (0.8, 0.5, 0.1, 0.2)),
@@ -389,22 +389,22 @@ def test_regions_over_no_face_become_faces_drawn_by_hand_and_what_cannot_be_a_fa
     assert "empty" in reasons[""] or "name" in reasons[""]
     assert all(b["sidecar"] == str(faceless / "dee-missed.jpg.xmp") for b in report["bad_regions"])
 
-    (face,) = json.loads(run("show", str(photo), "--json").stdout)["faces"]
+    (face,) = run.json("show", str(photo))["faces"]
     assert (face["box"], face["person"], face["source"], face["origin"]) == ([200, 120, 40, 40], "Dee", "manual", "drawn")
     nearest = run("similar", str(face["face_id"]), "--json").json_lines()[0]
     assert nearest["photo"] == str(faceless / "dee-found.jpg")  # embedded from its box like any face
-    assert json.loads(run("history", "--json").stdout.splitlines()[0])["action"] == "import-xmp"
+    assert run.json_lines("history")[0]["action"] == "import-xmp"
 
-    again = json.loads(run("import-xmp", "--json").stdout)  # nothing new the second time
+    again = run.json("import-xmp")  # nothing new the second time
     assert (again["named"], again["drawn"], again["already_named"], again["event"]) == (0, [], 1, None)
     run("undo")
-    assert json.loads(run("show", str(photo), "--json").stdout)["faces"] == []
-    assert json.loads(run("check", "--json").stdout)["problems"] == []
+    assert run.json("show", str(photo))["faces"] == []
+    assert run.json("check")["problems"] == []
 
 
 def test_only_microsofts_regions_are_used_where_a_photo_has_no_mwg_region(run, faceless):
     (faceless / "dee-missed.jpg.xmp").write_bytes(MICROSOFT_STYLE.replace(b"0.1, 0.2, 0.3, 0.4", b"0.5, 0.6, 0.1, 0.2"))
-    report = json.loads(run("import-xmp", "--json").stdout)
+    report = run.json("import-xmp")
     assert [(d["name"], d["box"]) for d in report["drawn"]] == [("Cy", [200, 120, 40, 40])]
 
 
@@ -419,9 +419,9 @@ def test_a_region_on_an_exif_rotated_photo_is_drawn_where_the_face_is_upright(ru
     run("index", str(faceless))
     area = to_stored((200, 120, 40, 40), (400, 200), orientation)
     (faceless / "dee-missed.jpg.xmp").write_bytes(regions_packet(region_item("Dee", area), dimensions=(200, 400) if orientation != 3 else (400, 200)))
-    report = json.loads(run("import-xmp", "--json").stdout)
+    report = run.json("import-xmp")
     assert [(d["name"], d["box"]) for d in report["drawn"]] == [("Dee", [200, 120, 40, 40])]
-    (face,) = json.loads(run("show", str(photo), "--json").stdout)["faces"]
+    (face,) = run.json("show", str(photo))["faces"]
     assert run("similar", str(face["face_id"]), "--json").json_lines()[0]["photo"] == str(faceless / "dee-found.jpg")
 
 
@@ -431,20 +431,20 @@ def test_a_photo_resized_after_tagging_is_drawn_by_the_normalised_area(run, face
     with Image.open(photo) as image:
         image.resize((200, 100)).save(photo, quality=95)  # tagged at 800×400, now 200×100
     run("index", str(faceless))
-    report = json.loads(run("import-xmp", "--json").stdout)
+    report = run.json("import-xmp")
     assert [(d["name"], d["box"]) for d in report["drawn"]] == [("Dee", [100, 60, 20, 20])]
 
 
 def test_an_import_right_after_an_export_creates_and_names_nothing_new(run, faceless, tmp_path):
     photo = faceless / "dee-missed.jpg"
     run("add-face", str(photo), "200,120,40,40", "--name", "Dee")
-    found = json.loads(run("show", str(faceless / "dee-found.jpg"), "--json").stdout)["faces"][0]
+    found = run.json("show", str(faceless / "dee-found.jpg"))["faces"][0]
     run("label", str(found["face_id"]), "Dee")
-    exported = json.loads(run("export-xmp", "--json").stdout)
+    exported = run.json("export-xmp")
     assert exported["regions"] == 2
     assert [r.name for r in read_regions((faceless / "dee-missed.jpg.xmp").read_bytes())] == ["Dee"]
     before = run("export", "--format", "jsonl").stdout
-    report = json.loads(run("import-xmp", "--json").stdout)
+    report = run.json("import-xmp")
     assert (report["named"], report["drawn"], report["already_named"], report["bad_regions"]) == (0, [], 2, [])
     assert run("export", "--format", "jsonl").stdout == before
-    assert json.loads(run("history", "--json").stdout.splitlines()[0])["action"] == "label"  # no new event
+    assert run.json_lines("history")[0]["action"] == "label"  # no new event

@@ -66,8 +66,10 @@ def photos_of(reader: Reader, name: str, min_score: float = 0.0) -> tuple[str, l
     PersonNotFound when nobody has that name."""
     person_id, found = person_called(reader, name)
     grouped: dict[str, list[FaceOfPerson]] = {}
-    for face_id, path, x, y, w, h, score, source, time in reads.faces_of_person(reader, person_id, min_score):
-        grouped.setdefault(path, []).append(FaceOfPerson(face_id, path, [x, y, w, h], float(score), source, time))
+    for face in reads.faces_of_person(reader, person_id, min_score):
+        grouped.setdefault(face.photo, []).append(FaceOfPerson(face.face_id, face.photo, list(face.box),
+                                                               1.0 if face.score is None else float(face.score),
+                                                               face.source, face.time))
     others = reads.other_files_of_shots(reader, list(grouped))
     photos = [PhotoOfPerson(path, faces, others.get(path, [])) for path, faces in grouped.items()]
     photos.sort(key=lambda p: (-p.score, p.path))

@@ -41,10 +41,10 @@ class StoredFace:
 
 def stored_faces(reader: Reader, photo_id: int) -> list[StoredFace]:
     """The faces of one photo as stored, left to right (a video's in time)."""
-    return [StoredFace(face_id, [x, y, w, h], round(detection, 4), name, score if name else None, source, origin,
-                       at, [start, end] if at is not None else None)
-            for face_id, x, y, w, h, detection, name, score, source, origin, at, start, end
-            in reads.faces_of_photo(reader, photo_id)]
+    return [StoredFace(face.face_id, list(face.box), round(face.detection, 4), face.person,
+                       face.score if face.person else None, face.source, face.origin, face.time,
+                       list(face.span) if face.time is not None else None)
+            for face in reads.faces_of_photo(reader, photo_id)]
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def photo_id(reader: Reader, photo: str) -> int:
     row = reads.photo_by_path(reader, absolute(photo))
     if row is None:
         raise IndexerError(f"not in the index: {photo} (`indexer index` its folder first)")
-    return row[0]
+    return row.id
 
 
 def photo_record(reader: Reader, photo: str) -> PhotoRecord:
@@ -84,9 +84,9 @@ def photo_record(reader: Reader, photo: str) -> PhotoRecord:
     row = reads.photo_by_path(reader, absolute(photo))
     if row is None:
         raise IndexerError(f"not in the index: {photo} (`indexer index` its folder, or ask `indexer who-is`)")
-    photo_id, path, width, height, size, indexed_at, error, duration = row
-    faces, shot, faces_from = faces_of_file(reader, photo_id, width, height)
-    return PhotoRecord(path, width, height, size, as_datetime(indexed_at), error, faces, shot, faces_from, duration)
+    faces, shot, faces_from = faces_of_file(reader, row.id, row.width, row.height)
+    return PhotoRecord(row.path, row.width, row.height, row.size, as_datetime(row.indexed_at), row.error, faces, shot,
+                       faces_from, row.duration)
 
 
 def faces_of_file(reader: Reader, photo_id: int, width: int | None, height: int | None,

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from indexer.db import queries
+from indexer.db import reads
+from indexer.db.reader import Reader
 from indexer.library import Library
 
 
@@ -23,6 +24,7 @@ def similar_faces(library: Library, face_id: int, limit: int) -> list[SimilarFac
     IndexerError when there is no such face."""
     nearest = library.similar_faces(face_id, limit)
     with library.session() as session:
-        faces = queries.faces_by_id(session, [i for i, _ in nearest])
+        faces = {face.face_id: face for face in reads.faces_by_id(Reader.of_session(session), [i for i, _ in nearest])}
     # A face deleted since the vector file was written is left out.
-    return [SimilarFace(other, distance, *faces[other]) for other, distance in nearest if other in faces]
+    return [SimilarFace(other, distance, faces[other].photo, list(faces[other].box), faces[other].person)
+            for other, distance in nearest if other in faces]

@@ -17,12 +17,12 @@ from pathlib import Path
 import numpy as np
 
 from indexer.answers.photos import faces_of_file
-from indexer.db import queries
+from indexer.db import queries, reads
 from indexer.db.reader import Reader
 from indexer.errors import IndexerError
 from indexer.vision.imaging import UnreadablePhoto, load_photo, photo_formats
-from indexer.vision.raw import is_raw
-from indexer.vision.video import VIDEO_FORMAT, BadVideo, is_video
+from indexer.vision.media import is_raw, read_as_video
+from indexer.vision.video import BadVideo
 from indexer.indexing.analyse import FaceAnalyser
 from indexer.indexing.plan import FileState, file_state
 from indexer.library import Library
@@ -92,7 +92,7 @@ class WhoIs:
                 raise UnreadablePhoto("is a folder, not a photo")
             answer.faces = self._from_index(photo)
             formats = photo_formats(self.library.config.library.extensions)
-            if VIDEO_FORMAT in formats and is_video(photo):
+            if read_as_video(photo, formats):
                 if keep_pixels:
                     raise UnreadablePhoto("a video: --annotate draws on copies of photos only")
                 if answer.faces is None:
@@ -133,31 +133,28 @@ class WhoIs:
         except ReadingStopped:
             raise UnreadablePhoto(f"stopped: it took longer than {self.analyser.max_seconds_per_file:g} s "
                                   "([library] max_seconds_per_file)") from None
-        matches = [None] * len(found.faces)
-        if found.faces and self.recognizer is not None:
-            spans = [(start, end) for _, start, end in found.times]
-            decided = automatic_names((i, 0, match, spans[i]) for i, match in enumerate(self.recognizer.match(found.vectors)))
-            matches = [decided[i] for i in range(len(found.faces))]
+        matches = self._names_of(found.faces)
         names = self.names
         return [FaceAnswer(list(face.box), face.confidence, names.get(match.person_id) if match else None,
-                           match.score if match else None, time=at, span=[start, end])
-                for face, match, (at, start, end) in zip(found.faces, matches, found.times, strict=True)]
+                           match.score if match else None, time=face.time, span=list(face.span))
+                for face, match in zip(found.faces, matches, strict=True)]
 
     def _from_pixels(self, pixels: np.ndarray) -> list[FaceAnswer]:
-        faces, vectors = self.analyser.faces_of(pixels)
-        if not faces:
-            return []
-        recognizer = self.recognizer
-        matches = [None] * len(faces)
-        if recognizer is not None:  # a person once per photo, as in the library
-            decided = automatic_names((i, 0, match) for i, match in enumerate(recognizer.match(vectors)))
-            matches = [decided[i] for i in range(len(faces))]
+        faces = self.analyser.faces_of(pixels)
+        matches = self._names_of(faces)
         names = self.names
-        answers = []
-        for face, match in zip(faces, matches, strict=True):
-            answers.append(FaceAnswer(list(face.box), face.confidence, names.get(match.person_id) if match else None,
-                                      match.score if match else None))
-        return answers
+        return [FaceAnswer(list(face.box), face.confidence, names.get(match.person_id) if match else None,
+                           match.score if match else None) for face, match in zip(faces, matches, strict=True)]
+
+    def _names_of(self, faces: list) -> list:
+        """The trained rule's name for each face found (None: unknown), a person once per photo — in a
+        video, once per moment —, as in the library."""
+        if not faces or self.recognizer is None:
+            return [None] * len(faces)
+        vectors = np.stack([face.vector for face in faces])
+        decided = automatic_names((i, 0, match, *([faces[i].span] if faces[i].span else []))
+                                  for i, match in enumerate(self.recognizer.match(vectors)))
+        return [decided[i] for i in range(len(faces))]
 
     @functools.cached_property
     def analyser(self) -> FaceAnalyser:
@@ -178,7 +175,7 @@ class WhoIs:
     def names(self) -> dict[int, str]:
         """Person id -> name."""
         with self.library.session() as session:
-            return queries.person_names(session)
+            return reads.people_names(Reader.of_session(session))
 
 
 def annotation_targets(photos: list[str], out: Path) -> dict[str, Path]:

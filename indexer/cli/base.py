@@ -38,6 +38,7 @@ app.add_typer(models_app, name="models")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
 JsonLinesOption = Annotated[bool, typer.Option("--json", help="One JSON object per line (per photo, person or face) instead of text.")]
+FaceIdArgument = Annotated[int, typer.Argument(help="The face's id (from review, show, who-is or find).")]
 
 
 @dataclass

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -194,6 +194,23 @@ def _empty() -> Reader:
     engine = create_engine("sqlite://", poolclass=StaticPool)
     Base.metadata.create_all(engine)
     return Reader(engine.raw_connection().driver_connection, through_sqlalchemy=False)
+
+
+CHUNK = 500  # ids bound in one statement at most (SQLite allows 999 parameters before 3.32)
+
+
+def chunks(values: Iterable[Any], size: int = CHUNK) -> Iterator[list[Any]]:
+    """``values`` a list of at most ``size`` at a time: the ids of one ``IN (…)`` each. The one chunking of
+    every read and write of many ids."""
+    values = list(values)
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def in_list(name: str, values: list[Any]) -> tuple[str, dict[str, Any]]:
+    """``values`` as bound parameters of ``IN (…)`` in plain SQL: (the list's SQL — "NULL" for none —, the
+    parameters ``name0``, ``name1`` …)."""
+    return ", ".join(f":{name}{i}" for i in range(len(values))) or "NULL", {f"{name}{i}": v for i, v in enumerate(values)}
 
 
 def as_datetime(value: Any) -> datetime | None:

@@ -12,31 +12,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from indexer.db.reader import Reader
+from indexer.db.face_rows import UNNAMED, UNNAMED_IN_CLUSTER, FaceRow, face_rows, stream_face_rows
+from indexer.db.reader import Reader, chunks, in_list
 from indexer.db.values import UNDO, LabelSource
 
 __all__ = [
-    "people_with_counts", "person_ids_by_name", "faces_of_person", "photo_by_path", "faces_of_photo",
+    "people_with_counts", "person_ids_by_name", "faces_of_person", "PhotoRow", "photo_by_path", "faces_of_photo",
     "failed_photos", "Counts", "counts", "last_run", "last_training", "name_events", "faces_in_clusters",
-    "faces_for_export", "faces_with_photos", "people_names", "indexed_faces_by_photo", "advisory_lock_held",
-    "shot_of_photo", "other_files_of_shots", "people_page", "person_summaries", "faces_of_person_page",
-    "clusters_page", "faces_of_cluster_page", "faces_of_photos", "face_with_photo", "undoable_event", "change_marks",
+    "faces_for_export", "faces_with_photos", "people_names", "advisory_lock_held",
+    "shot_of_photo", "other_files_of_shots", "ShotFile", "indexed_stills", "faces_of_stills", "people_page", "person_summaries", "faces_of_person_page",
+    "clusters_page", "faces_of_cluster_page", "faces_by_id", "faces_of_photos", "face_with_photo", "undoable_event", "change_marks",
     "people_names_of", "cluster_sizes", "name_event", "picture_keys",
     "photo_of_face", "event_count", "newest_event", "still_open",
 ]
 
-_NAME_OF_FACE = "LEFT JOIN people ON people.id = faces.person_id"
-_FACE_WITH_PHOTO = (
-    "SELECT faces.id, faces.photo_id, faces.box_x, faces.box_y, faces.box_w, faces.box_h, faces.person_id, "
-    "       faces.label_source, faces.label_score, faces.cluster_id, faces.cluster_sure, faces.origin, faces.video_time, "
-    "       photos.path, photos.width, photos.height, photos.content_hash, photos.size, photos.mtime_ns, photos.duration "
-    "FROM faces JOIN photos ON photos.id = faces.photo_id ")
-# Unnamed: neither named (by hand or by recognition) nor cleared by hand; the faces clusters hold.
-_UNNAMED = "faces.person_id IS NULL AND faces.label_source IS NULL"
-# The same, for the faces in clusters, written so that the planner reads them from ix_faces_in_cluster
-# alone (with "person_id IS NULL" SQLite prefers ix_faces_person_id and reads 60 000 rows of 600 bytes
-# for a page of clusters at 100 000 faces: ~300 ms, against ~20 ms; bench/serve.py).
-_UNNAMED_IN_CLUSTER = "faces.cluster_id IS NOT NULL AND +faces.person_id IS NULL AND coalesce(faces.label_source, '') = ''"
 _BY_HAND_FIRST = f"CASE WHEN faces.label_source = '{LabelSource.MANUAL.value}' THEN 0 ELSE 1 END"
 _SURE_FIRST = "CASE WHEN faces.cluster_sure IS NULL OR faces.cluster_sure THEN 0 ELSE 1 END"
 
@@ -64,30 +53,37 @@ def people_names(reader: Reader) -> dict[int, str]:
 
 def people_names_of(reader: Reader, person_ids: list[int]) -> dict[int, str]:
     """Person id → name, for those of ``person_ids`` who exist."""
-    names = ", ".join(f":p{i}" for i in range(len(person_ids))) or "NULL"
-    return dict(reader.rows(f"SELECT id, name FROM people WHERE id IN ({names})",
-                            **{f"p{i}": person_id for i, person_id in enumerate(person_ids)}))
+    names, params = in_list("p", person_ids)
+    return dict(reader.rows(f"SELECT id, name FROM people WHERE id IN ({names})", **params))
 
 
-def faces_of_person(reader: Reader, person_id: int, min_score: float) -> list[tuple]:
+def faces_of_person(reader: Reader, person_id: int, min_score: float) -> list[FaceRow]:
     """The faces named ``person_id`` scoring at least ``min_score`` (a name given by hand scores 1), best
-    first: (face id, photo path, x, y, w, h, score, label source, time in its video or None)."""
-    return reader.rows(
-        "SELECT faces.id, photos.path, faces.box_x, faces.box_y, faces.box_w, faces.box_h, "
-        "       coalesce(faces.label_score, 1.0) AS score, faces.label_source, faces.video_time "
-        "FROM faces JOIN photos ON photos.id = faces.photo_id "
-        "WHERE faces.person_id = :person AND coalesce(faces.label_score, 1.0) >= :min_score "
-        "ORDER BY score DESC, photos.path, faces.id",
-        person=person_id, min_score=min_score,
-    )
+    first (then by photo and id)."""
+    return face_rows(reader, "faces.person_id = :person AND coalesce(faces.label_score, 1.0) >= :min_score",
+                     "coalesce(faces.label_score, 1.0) DESC, photos.path, faces.id", person=person_id, min_score=min_score)
 
 
-def photo_by_path(reader: Reader, path: str) -> tuple | None:
-    """(id, path, width, height, size, indexed_at, error, duration of a video or None) of the photo at
-    ``path``, or None."""
+@dataclass(frozen=True)
+class PhotoRow:
+    """A file as the index holds it: its upright size in pixels (None when never decoded), its size in
+    bytes, when it was last read (as stored), why it could not be (None: it could), a video's length."""
+
+    id: int
+    path: str
+    width: int | None
+    height: int | None
+    size: int
+    indexed_at: Any
+    error: str | None
+    duration: float | None
+
+
+def photo_by_path(reader: Reader, path: str) -> PhotoRow | None:
+    """The photo at ``path``, or None."""
     rows = reader.rows("SELECT id, path, width, height, size, indexed_at, error, duration FROM photos WHERE path = :path",
                        path=path)
-    return rows[0] if rows else None
+    return PhotoRow(*rows[0]) if rows else None
 
 
 def shot_of_photo(reader: Reader, photo_id: int) -> tuple[int, str, int | None, int | None, list[str]]:
@@ -103,26 +99,19 @@ def other_files_of_shots(reader: Reader, paths: list[str]) -> dict[str, list[str
     """Path of a photo read for its faces → the paths of the other files of its shot (its companions), for
     those of ``paths`` that have any."""
     found: dict[str, list[str]] = {}
-    for start in range(0, len(paths), 500):
-        chunk = paths[start : start + 500]
-        names = ", ".join(f":p{i}" for i in range(len(chunk)))
+    for chunk in chunks(paths):
+        names, params = in_list("p", chunk)
         for lead, other in reader.rows(
                 "SELECT lead.path, other.path FROM photos other JOIN photos lead ON lead.id = other.shot_lead_id "
-                f"WHERE lead.path IN ({names}) ORDER BY lead.path, other.path", **{f"p{i}": p for i, p in enumerate(chunk)}):
+                f"WHERE lead.path IN ({names}) ORDER BY lead.path, other.path", **params):
             found.setdefault(lead, []).append(other)
     return found
 
 
-def faces_of_photo(reader: Reader, photo_id: int) -> list[tuple]:
-    """The faces of one photo, left to right (a video's: in time, then left to right): (face id, x, y, w,
-    h, detection, person's name or None, label score, label source, origin, video time, from, to)."""
-    return reader.rows(
-        "SELECT faces.id, box_x, box_y, box_w, box_h, detection, people.name, label_score, label_source, faces.origin, "
-        "       faces.video_time, faces.video_from, faces.video_to "
-        f"FROM faces {_NAME_OF_FACE} WHERE faces.photo_id = :photo "
-        "ORDER BY coalesce(faces.video_from, 0), box_x, box_y, faces.id",
-        photo=photo_id,
-    )
+def faces_of_photo(reader: Reader, photo_id: int) -> list[FaceRow]:
+    """The faces of one photo, left to right (a video's: in time, then left to right)."""
+    return face_rows(reader, "faces.photo_id = :photo", "coalesce(faces.video_from, 0), faces.box_x, faces.box_y, faces.id",
+                     photo=photo_id)
 
 
 def failed_photos(reader: Reader) -> list[tuple[str, str | None, Any, str | None]]:
@@ -198,9 +187,8 @@ def still_open(reader: Reader, suggestions: list[tuple[int, str]]) -> list[tuple
     """Of ``suggestions`` (face id, person's name), those still to answer: the face unnamed (not named nor
     cleared, by hand or by recognition) and not rejected for that person, who still exists; with each the
     id of the face's photo."""
-    names = ", ".join(f":f{i}" for i in range(len(suggestions))) or "NULL"
-    ids = {f"f{i}": face_id for i, (face_id, _) in enumerate(suggestions)}
-    unnamed = dict(reader.rows(f"SELECT id, photo_id FROM faces WHERE id IN ({names}) AND {_UNNAMED}", **ids))
+    names, ids = in_list("f", [face_id for face_id, _ in suggestions])
+    unnamed = dict(reader.rows(f"SELECT id, photo_id FROM faces WHERE id IN ({names}) AND {UNNAMED}", **ids))
     people = {name for (name,) in reader.rows("SELECT name FROM people")}
     rejected = set(reader.rows("SELECT rejections.face_id, people.name FROM rejections JOIN people ON people.id = rejections.person_id "
                                f"WHERE rejections.face_id IN ({names})", **ids))
@@ -226,46 +214,40 @@ def change_marks(reader: Reader) -> tuple:
         "       (SELECT max(id) FROM faces), (SELECT count(*) FROM faces)")[0])
 
 
-def faces_in_clusters(reader: Reader) -> list[tuple]:
-    """Every face still unnamed in a cluster, by cluster and face: (cluster id, face id, photo path, x, y,
-    w, h, distance to the cluster's mean face, whether the grouping is sure of it)."""
-    return reader.rows(
-        "SELECT faces.cluster_id, faces.id, photos.path, faces.box_x, faces.box_y, faces.box_w, faces.box_h, "
-        "       faces.cluster_distance, faces.cluster_sure "
-        "FROM faces JOIN photos ON photos.id = faces.photo_id "
-        "WHERE faces.cluster_id IS NOT NULL AND faces.person_id IS NULL AND faces.label_source IS NULL "
-        "ORDER BY faces.cluster_id, faces.id"
-    )
+def faces_in_clusters(reader: Reader) -> list[FaceRow]:
+    """Every face still unnamed in a cluster, by cluster and face."""
+    return face_rows(reader, f"faces.cluster_id IS NOT NULL AND {UNNAMED}", "faces.cluster_id, faces.id")
 
 
-def faces_for_export(reader: Reader) -> Iterator[tuple]:
-    """Every face, streamed, by photo and face: (face id, photo path, x, y, w, h, the person's name or
-    None, label source, label score, origin, time in its video or None)."""
-    yield from reader.stream(
-        "SELECT faces.id, photos.path, faces.box_x, faces.box_y, faces.box_w, faces.box_h, people.name, "
-        "       faces.label_source, faces.label_score, faces.origin, faces.video_time "
-        f"FROM faces JOIN photos ON photos.id = faces.photo_id {_NAME_OF_FACE} "
-        "ORDER BY photos.path, faces.id")
+def faces_for_export(reader: Reader) -> Iterator[FaceRow]:
+    """Every face, streamed, by photo and face."""
+    yield from stream_face_rows(reader, order="photos.path, faces.id")
 
 
-def faces_with_photos(reader: Reader) -> list[tuple]:
-    """Every face with its photo, by face id: (face id, photo id, x, y, w, h, person id, label source,
-    label score, cluster id, sure in its cluster, origin, time in its video or None, photo path, width,
-    height, content hash, size, mtime_ns, a video's duration or None)."""
-    return reader.rows(_FACE_WITH_PHOTO + "ORDER BY faces.id")
+def faces_with_photos(reader: Reader) -> list[FaceRow]:
+    """Every face with its photo, by face id."""
+    return face_rows(reader)
 
 
-def face_with_photo(reader: Reader, face_id: int) -> tuple | None:
-    """One face with its photo, as ``faces_with_photos`` gives them, or None."""
-    rows = reader.rows(_FACE_WITH_PHOTO + "WHERE faces.id = :face", face=face_id)
+def face_with_photo(reader: Reader, face_id: int) -> FaceRow | None:
+    """One face with its photo, or None."""
+    rows = face_rows(reader, "faces.id = :face", face=face_id)
     return rows[0] if rows else None
 
 
-def faces_of_photos(reader: Reader, photo_ids: list[int]) -> list[tuple]:
-    """The faces of some photos with their photo, as ``faces_with_photos`` gives them."""
-    names = ", ".join(f":p{i}" for i in range(len(photo_ids))) or "NULL"
-    return reader.rows(_FACE_WITH_PHOTO + f"WHERE faces.photo_id IN ({names}) ORDER BY faces.id",
-                       **{f"p{i}": photo_id for i, photo_id in enumerate(photo_ids)})
+def faces_by_id(reader: Reader, face_ids: list[int]) -> list[FaceRow]:
+    """The faces of ``face_ids`` that exist, by id."""
+    found: list[FaceRow] = []
+    for chunk in chunks(face_ids):
+        names, params = in_list("f", chunk)
+        found += face_rows(reader, f"faces.id IN ({names})", **params)
+    return found
+
+
+def faces_of_photos(reader: Reader, photo_ids: list[int]) -> list[FaceRow]:
+    """The faces of some photos, by id."""
+    names, params = in_list("p", photo_ids)
+    return face_rows(reader, f"faces.photo_id IN ({names})", **params)
 
 
 def people_page(reader: Reader, limit: int, offset: int) -> tuple[int, list[tuple[int, str]]]:
@@ -290,60 +272,70 @@ def person_summaries(reader: Reader, person_ids: list[int]) -> dict[int, tuple[i
     return found
 
 
-def faces_of_person_page(reader: Reader, person_id: int, limit: int, offset: int) -> list[tuple]:
-    """``limit`` faces of the person after the ``offset`` best (named by hand first, then by score), as
-    ``faces_with_photos`` gives them."""
-    return reader.rows(_FACE_WITH_PHOTO + f"WHERE faces.person_id = :person ORDER BY {_BY_HAND_FIRST}, "
-                       "coalesce(faces.label_score, 1.0) DESC, faces.id LIMIT :limit OFFSET :offset",
-                       person=person_id, limit=limit, offset=offset)
+def faces_of_person_page(reader: Reader, person_id: int, limit: int, offset: int) -> list[FaceRow]:
+    """``limit`` faces of the person after the ``offset`` best (named by hand first, then by score)."""
+    return face_rows(reader, "faces.person_id = :person", f"{_BY_HAND_FIRST}, coalesce(faces.label_score, 1.0) DESC, "
+                     "faces.id LIMIT :limit OFFSET :offset", person=person_id, limit=limit, offset=offset)
 
 
-def clusters_page(reader: Reader, limit: int, offset: int, min_size: int = 2) -> tuple[int, list[tuple]]:
+def clusters_page(reader: Reader, limit: int, offset: int, min_size: int) -> tuple[int, list[tuple]]:
     """(how many clusters hold ``min_size`` unnamed faces or more, ``limit`` of them after the ``offset``
     largest): (cluster id, unnamed faces, photos, faces the grouping is unsure of, the id of its first
     face — the first it is sure of), largest first, then by id."""
-    total = reader.value(f"SELECT count(*) FROM (SELECT cluster_id FROM faces WHERE {_UNNAMED_IN_CLUSTER} "
+    total = reader.value(f"SELECT count(*) FROM (SELECT cluster_id FROM faces WHERE {UNNAMED_IN_CLUSTER} "
                          "GROUP BY cluster_id HAVING count(*) >= :size) AS shown", size=min_size)
     return total, reader.rows(
         "SELECT cluster_id, count(*), count(DISTINCT photo_id), "
         f"       count(CASE WHEN {_SURE_FIRST} = 1 THEN 1 END), "
         f"       coalesce(min(CASE WHEN {_SURE_FIRST} = 0 THEN faces.id END), min(faces.id)) "
-        f"FROM faces WHERE {_UNNAMED_IN_CLUSTER} GROUP BY cluster_id HAVING count(*) >= :size "
+        f"FROM faces WHERE {UNNAMED_IN_CLUSTER} GROUP BY cluster_id HAVING count(*) >= :size "
         "ORDER BY count(*) DESC, cluster_id LIMIT :limit OFFSET :offset", size=min_size, limit=limit, offset=offset)
 
 
 def cluster_sizes(reader: Reader, cluster_ids: list[int]) -> dict[int, int]:
     """Cluster id → how many unnamed faces it holds, for ``cluster_ids``."""
-    names = ", ".join(f":c{i}" for i in range(len(cluster_ids))) or "NULL"
-    return dict(reader.rows(f"SELECT cluster_id, count(*) FROM faces WHERE cluster_id IN ({names}) AND {_UNNAMED_IN_CLUSTER} "
-                            "GROUP BY cluster_id", **{f"c{i}": cluster_id for i, cluster_id in enumerate(cluster_ids)}))
+    names, params = in_list("c", cluster_ids)
+    return dict(reader.rows(f"SELECT cluster_id, count(*) FROM faces WHERE cluster_id IN ({names}) AND {UNNAMED_IN_CLUSTER} "
+                            "GROUP BY cluster_id", **params))
 
 
-def faces_of_cluster_page(reader: Reader, cluster_id: int, limit: int, offset: int) -> tuple[tuple[int, int, int], list[tuple]]:
+def faces_of_cluster_page(reader: Reader, cluster_id: int, limit: int, offset: int) -> tuple[tuple[int, int, int], list[FaceRow]]:
     """((unnamed faces, photos, faces it is unsure of) of the cluster, ``limit`` of its unnamed faces
-    after the ``offset`` first — those the grouping is sure of first, then by id —, as
-    ``faces_with_photos`` gives them)."""
+    after the ``offset`` first — those the grouping is sure of first, then by id)."""
     sizes = reader.rows(f"SELECT count(*), count(DISTINCT photo_id), count(CASE WHEN {_SURE_FIRST} = 1 THEN 1 END) "
-                        f"FROM faces WHERE cluster_id = :cluster AND {_UNNAMED}", cluster=cluster_id)[0]
-    return tuple(sizes), reader.rows(_FACE_WITH_PHOTO + f"WHERE faces.cluster_id = :cluster AND {_UNNAMED} "
-                                     f"ORDER BY {_SURE_FIRST}, faces.id LIMIT :limit OFFSET :offset",
-                                     cluster=cluster_id, limit=limit, offset=offset)
+                        f"FROM faces WHERE cluster_id = :cluster AND {UNNAMED}", cluster=cluster_id)[0]
+    return tuple(sizes), face_rows(reader, f"faces.cluster_id = :cluster AND {UNNAMED}",
+                                   f"{_SURE_FIRST}, faces.id LIMIT :limit OFFSET :offset", cluster=cluster_id, limit=limit,
+                                   offset=offset)
 
 
-def indexed_faces_by_photo(reader: Reader) -> list[tuple]:
-    """Every photo read successfully with its faces, by path and face: (photo id, path, width, height, the
-    id, width and height of the file of its shot its faces were read from (itself unless it is a
-    companion), face id, x, y, w, h (in that file's pixels), the person's name or None, label source); a
-    photo without faces is one row whose face fields are None. Videos are left out (XMP regions are for
-    still pictures)."""
-    return reader.rows(
-        "SELECT photos.id, photos.path, photos.width, photos.height, lead.id, lead.width, lead.height, faces.id, "
-        "       faces.box_x, faces.box_y, faces.box_w, faces.box_h, people.name, faces.label_source "
+@dataclass(frozen=True)
+class ShotFile:
+    """A still photo read successfully (a video is left out: XMP regions are for still pictures), and the
+    file of its shot its faces were read from (itself unless it is a companion): ids and upright sizes."""
+
+    photo_id: int
+    path: str
+    width: int
+    height: int
+    lead_id: int
+    lead_width: int
+    lead_height: int
+
+
+def indexed_stills(reader: Reader) -> list[ShotFile]:
+    """Every still photo read successfully, with the file its faces were read from, by path."""
+    return [ShotFile(*row) for row in reader.rows(
+        "SELECT photos.id, photos.path, photos.width, photos.height, lead.id, lead.width, lead.height "
         "FROM photos JOIN photos lead ON lead.id = COALESCE(photos.shot_lead_id, photos.id) "
-        f"LEFT JOIN faces ON faces.photo_id = lead.id {_NAME_OF_FACE} "
         "WHERE photos.error IS NULL AND photos.width IS NOT NULL AND lead.error IS NULL AND lead.width IS NOT NULL "
-        "  AND photos.duration IS NULL AND lead.duration IS NULL "
-        "ORDER BY photos.path, faces.id")
+        "  AND photos.duration IS NULL AND lead.duration IS NULL ORDER BY photos.path")]
+
+
+def faces_of_stills(reader: Reader) -> list[FaceRow]:
+    """The faces of every still photo read successfully, by photo and face."""
+    return face_rows(reader, "photos.error IS NULL AND photos.width IS NOT NULL AND photos.duration IS NULL",
+                     "faces.photo_id, faces.id")
 
 
 def advisory_lock_held(reader: Reader) -> bool:

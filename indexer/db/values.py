@@ -36,6 +36,12 @@ class FaceOrigin(StrEnum):
     DRAWN = "drawn"  # drawn by hand (add-face) or made from another tool's face region: kept until the user removes it
 
 
+def is_unnamed(person_id: int | None, source: str | None) -> bool:
+    """Whether a face is unnamed: neither named (by hand or by recognition) nor cleared by hand — the faces
+    clusters hold and the review asks about. (In SQL: ``db.face_rows.UNNAMED``.)"""
+    return person_id is None and source is None
+
+
 class LimitHit(StrEnum):
     """What limit a file's last reading hit (``photos.limit_hit``; NULL: none). Each is a setting, and said
     once: in the run's summary (``limited``) and by ``indexer errors``."""

@@ -15,7 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from PIL import Image
@@ -23,12 +23,13 @@ from PIL import Image
 from indexer.vision.cascade import FACE_PX
 from indexer.vision.detect import DetectedFace, PreparedPhoto
 from indexer.db.values import LimitHit
-from indexer.vision.video import VIDEO_FORMAT, BadVideo, Sampling, VideoInfo, is_video, sample_frames, video_info
+from indexer.vision.media import read_as_video
+from indexer.vision.video import BadVideo, Sampling, VideoInfo, sample_frames, video_info
 from indexer.indexing.tracks import FrameFace, Tracker, sharpness
 from indexer.files import sha256_file
 from indexer.vision.imaging import DEFAULT_FORMATS, UnreadablePhoto, crop_face, load_upright, photo_formats
 from indexer.indexing.plan import ToRead
-from indexer.indexing.store import Analysed
+from indexer.indexing.store import Analysed, DrawnAgain, FoundFace
 from indexer.indexing.scan import ScannedFile
 
 log = logging.getLogger(__name__)
@@ -51,13 +52,22 @@ class DecodedPhoto:
 @dataclass(frozen=True)
 class VideoFaces:
     """What a video holds (``FaceAnalyser.read_video``): its size and length, and one face per appearance
-    with its embedding (rows of ``vectors``) and (time of its box's frame, span from, span to) seconds."""
+    (with its time and span)."""
 
     info: VideoInfo
-    faces: list[DetectedFace]
-    vectors: np.ndarray
-    times: list[tuple[float, float, float]]
+    faces: list[FoundFace]
     cuts_left_out: int = 0  # cuts not looked at: more in a minute than max_cut_samples_per_minute
+
+
+@dataclass
+class _Seen:
+    """A picture between detection and embedding (``FaceAnalyser._look``): the item it fills, its detected
+    faces, its drawn faces (as drawn, and placed on the picture now), the crops of both."""
+
+    analysed: Analysed
+    detected: list[DetectedFace] = field(default_factory=list)
+    drawn: list = field(default_factory=list)
+    crops: list[np.ndarray] = field(default_factory=list)
 
 
 class ReadingStopped(Exception):
@@ -102,12 +112,10 @@ class FaceAnalyser:
                    round(FACE_PX / config.detection.min_face_fraction) if config.detection.min_face_fraction > 0 else None,
                    library.max_seconds_per_file, library.max_cut_samples_per_minute)
 
-    def faces_of(self, pixels: np.ndarray) -> tuple[list[DetectedFace], np.ndarray]:
-        """The faces of one decoded photo and their embeddings, shape (faces, dimensions)."""
-        faces = self.detector.detect(pixels)
-        if not faces:
-            return [], np.zeros((0, self.embedder.dimensions), dtype=np.float32)
-        return faces, self.embedder.embed(self._crops(pixels, faces))
+    def faces_of(self, pixels: np.ndarray) -> list[FoundFace]:
+        """The faces of one decoded photo (upright RGB), found as ``batches`` finds a file's."""
+        seen = self._look(pixels, self.detector.detect(pixels), ())
+        return self._embed([seen])[0].faces
 
     def _crops(self, picture: np.ndarray | Image.Image, faces: list[DetectedFace]) -> list[np.ndarray]:
         return [crop_face(picture, face.box, self.margin, self.embedder.input_size) for face in faces]
@@ -130,7 +138,7 @@ class FaceAnalyser:
                 analysed.before = item.before
                 if done + READ_AHEAD < len(todo):
                     ahead.append(reader.submit(self._read, todo[done + READ_AHEAD].file, hashes))
-                if analysed.error is None and VIDEO_FORMAT in self.formats and is_video(item.file.path):
+                if analysed.error is None and read_as_video(item.file.path, self.formats):
                     if pending:
                         yield self._embed(pending)
                         pending = []
@@ -141,23 +149,18 @@ class FaceAnalyser:
                     if not in_time:
                         break  # the run's time ran out inside it: read again, whole, after the others next run
                     continue
-                crops: list[np.ndarray] = []
+                seen = _Seen(analysed)
                 if decoded is not None:
                     try:
-                        image = decoded.image
-                        analysed.faces = self.detector.detect(decoded.for_detector)
-                        analysed.drawn = [(drawn, scaled_box(drawn, *image.size)) for drawn in item.drawn]
-                        crops = self._crops(image, analysed.faces) + [
-                            crop_face(image, box, self.margin, self.embedder.input_size) for _, box in analysed.drawn]
+                        seen = self._look(decoded.image, self.detector.detect(decoded.for_detector), item.drawn, analysed)
                     except Exception as e:  # one photo must never stop the night's run
                         log.debug("face detection failed on %s", item.file.path, exc_info=True)
                         analysed.error = f"face detection failed: {type(e).__name__}: {e}"
-                        analysed.faces, analysed.drawn, crops = [], [], []
-                    del decoded, image
-                pending.append((analysed, crops))
+                    del decoded
+                pending.append(seen)
                 if progress is not None:
                     progress.update()
-                if sum(len(c) for _, c in pending) >= self.batch_size or len(pending) >= COMMIT_EVERY_PHOTOS:
+                if sum(len(s.crops) for s in pending) >= self.batch_size or len(pending) >= COMMIT_EVERY_PHOTOS:
                     yield self._embed(pending)
                     pending = []
             if pending:
@@ -165,19 +168,32 @@ class FaceAnalyser:
         finally:
             reader.shutdown(wait=True, cancel_futures=True)
 
-    def _embed(self, pending: list[tuple[Analysed, list[np.ndarray]]]) -> list[Analysed]:
-        """Embed the crops of a batch in one call and hand each photo its rows (its detected faces' first,
-        then its drawn faces')."""
-        crops = [crop for _, item_crops in pending for crop in item_crops]
+    def _look(self, picture: np.ndarray | Image.Image, detected: list[DetectedFace], drawn, analysed: Analysed | None = None,
+              ) -> _Seen:
+        """A picture's faces as the detector found them, the faces drawn by hand on it (``DrawnBox``es, placed
+        on the picture as it is now) and the crops of both, to embed (``_embed``)."""
+        width, height = picture.size if isinstance(picture, Image.Image) else (picture.shape[1], picture.shape[0])
+        boxes = [scaled_box(face, width, height) for face in drawn]
+        crops = [crop_face(picture, box, self.margin, self.embedder.input_size)
+                 for box in [face.box for face in detected] + boxes]
+        return _Seen(analysed if analysed is not None else Analysed(ScannedFile("", 0, 0), None), detected,
+                     list(zip(drawn, boxes)), crops)
+
+    def _embed(self, pending: list[_Seen]) -> list[Analysed]:
+        """Embed the crops of a batch in one call and give each picture its faces (its detected faces' crops
+        first, then its drawn faces')."""
+        crops = [crop for seen in pending for crop in seen.crops]
         vectors = self.embedder.embed(crops) if crops else np.zeros((0, self.embedder.dimensions), dtype=np.float32)
         assert len(vectors) == len(crops)
         offset = 0
-        for analysed, item_crops in pending:
-            detected = len(analysed.faces)
-            analysed.vectors = vectors[offset : offset + detected]
-            analysed.drawn_vectors = vectors[offset + detected : offset + len(item_crops)]
-            offset += len(item_crops)
-        return [analysed for analysed, _ in pending]
+        for seen in pending:
+            mine = vectors[offset : offset + len(seen.crops)]
+            seen.analysed.faces = [FoundFace.of(face, vector)
+                                   for face, vector in zip(seen.detected, mine[: len(seen.detected)], strict=True)]
+            seen.analysed.drawn = [DrawnAgain(drawn, box, vector)
+                                   for (drawn, box), vector in zip(seen.drawn, mine[len(seen.detected):], strict=True)]
+            offset += len(seen.crops)
+        return [seen.analysed for seen in pending]
 
     def _read_video(self, analysed: Analysed, out_of_time: Callable[[], bool]) -> bool:
         """Read a video's appearances into ``analysed`` (``read_video``); a video that cannot be read, or that
@@ -206,7 +222,7 @@ class FaceAnalyser:
             analysed.error = f"cannot read video: {type(e).__name__}: {e}"
             return True
         analysed.width, analysed.height, analysed.duration = found.info.width, found.info.height, found.info.duration
-        analysed.faces, analysed.vectors, analysed.times = found.faces, found.vectors, found.times
+        analysed.faces = found.faces
         if found.cuts_left_out:
             analysed.limit_hit = LimitHit.SAMPLED
         return True
@@ -245,11 +261,9 @@ class FaceAnalyser:
         if stopped:
             raise ReadingStopped(stopped[0])
         self._link(tracker, waiting)
-        tracks = tracker.tracks()
-        vectors = (np.stack([t.vector for t in tracks]) if tracks else np.zeros((0, self.embedder.dimensions), dtype=np.float32))
         return VideoFaces(replace(info, duration=max(info.duration, last)),
-                          [DetectedFace(t.best.box, t.best.confidence, t.best.landmarks) for t in tracks], vectors,
-                          [(t.best.time, *t.span) for t in tracks], sampling.cuts_left_out)
+                          [FoundFace(tuple(t.best.box), t.best.confidence, dict(t.best.landmarks), t.vector, t.best.time, t.span)
+                           for t in tracker.tracks()], sampling.cuts_left_out)
 
     def _link(self, tracker: Tracker, waiting: list) -> None:
         """Embed the crops of these sampled frames in one call and give their faces to the tracker, frame
@@ -257,13 +271,13 @@ class FaceAnalyser:
         crops = [crop for *_, frame_crops in waiting for crop in frame_crops]
         vectors = self.embedder.embed(crops) if crops else np.zeros((0, self.embedder.dimensions), dtype=np.float32)
         offset = 0
-        for time, after_cut, scale, faces, frame_crops in waiting:
+        for at, after_cut, scale, faces, frame_crops in waiting:
             found = []
             for face, crop, vector in zip(faces, frame_crops, vectors[offset : offset + len(faces)], strict=True):
                 x, y, w, h = face.box
                 full = (round(x / scale), round(y / scale), round(w / scale), round(h / scale))
                 marks = {name: (round(px / scale), round(py / scale)) for name, (px, py) in face.landmarks.items()}
-                found.append(FrameFace(time, full, face.confidence, marks, vector, sharpness(crop.mean(axis=2))))
+                found.append(FrameFace(at, full, face.confidence, marks, vector, sharpness(crop.mean(axis=2))))
             offset += len(faces)
             tracker.add(found, after_cut)
 
@@ -273,7 +287,7 @@ class FaceAnalyser:
         item = Analysed(found, None, error=found.problem)
         if item.error is not None:
             return None, item
-        if VIDEO_FORMAT in self.formats and is_video(found.path):
+        if read_as_video(found.path, self.formats):
             try:
                 item.content_hash = _hash_unchanged(found, hashes.pop(found.path, None))
             except UnreadablePhoto as e:

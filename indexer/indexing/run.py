@@ -266,7 +266,8 @@ def _one_picture(config: LibraryConfig, a: str, b: str) -> bool:
     preview (``vision.glance``); a video only when it is short enough to be a Live Photo's (its length
     measured when its header has none; unmeasurable: long)."""
     from indexer.vision import glance
-    from indexer.vision.video import BadVideo, is_video, video_info
+    from indexer.vision.media import is_video
+    from indexer.vision.video import BadVideo, video_info
 
     for path in (a, b):
         if is_video(path):

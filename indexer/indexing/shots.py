@@ -40,8 +40,7 @@ from dataclasses import dataclass, replace
 from indexer.db.queries import KnownPhoto
 from indexer.indexing.plan import Plan, ToRead
 from indexer.indexing.scan import ScannedFile
-from indexer.vision.raw import RAW_ENDINGS
-from indexer.vision.video import VIDEO_ENDINGS
+from indexer.vision.media import RAW_ENDINGS, VIDEO_ENDINGS
 
 # Which file of a shot is read for its faces, first to last (endings; others, then RAW, then videos after
 # these).

@@ -18,7 +18,7 @@ from indexer.db import queries
 from indexer.clock import utcnow
 from indexer.db.models import Face, Photo
 from indexer.db.values import FaceOrigin
-from indexer.geometry import box_overlap, same_face
+from indexer.geometry import same_place
 from indexer.indexing.plan import Plan
 from indexer.indexing.shots import Companion
 from indexer.indexing.scan import ScannedFile
@@ -27,10 +27,41 @@ from indexer.vision.detect import DetectedFace
 
 log = logging.getLogger(__name__)
 
+@dataclass(frozen=True)
+class FoundFace:
+    """A face a reading found: the detector's ``box`` ([x, y, w, h] in pixels of the upright picture),
+    ``confidence`` 0–1 and ``landmarks``, and its embedding (a unit vector); in a video, one appearance: the
+    time of its box's frame and its span (seconds from the start)."""
+
+    box: tuple[int, int, int, int]
+    confidence: float
+    landmarks: dict[str, tuple[int, int]]
+    vector: np.ndarray
+    time: float | None = None
+    span: tuple[float, float] | None = None
+
+    @classmethod
+    def of(cls, detected: DetectedFace, vector: np.ndarray, time: float | None = None,
+           span: tuple[float, float] | None = None) -> FoundFace:
+        return cls(tuple(detected.box), detected.confidence, dict(detected.landmarks), vector, time, span)
+
+
+@dataclass(frozen=True)
+class DrawnAgain:
+    """A face drawn by hand on a photo read anew: as it was drawn (``drawn``), its box on the photo as it is
+    now (scaled if its size changed), and its embedding from it."""
+
+    drawn: queries.DrawnBox
+    box: tuple[int, int, int, int]
+    vector: np.ndarray
+
+
 @dataclass
 class Analysed:
-    """One file after reading, detecting and embedding: its faces with their vectors (``vectors`` has one
-    row per face), or ``error`` when it could not be read. ``before``: the photo it replaces, if any."""
+    """One file after reading, detecting and embedding: its faces, or ``error`` when it could not be read
+    (and ``limit_hit``, a LimitHit, when a limit stopped or cut its reading). ``before``: the photo it
+    replaces, if any; ``drawn``: the faces drawn by hand on it, read anew; ``duration``: a video's length in
+    seconds (its faces are appearances)."""
 
     file: ScannedFile
     before: queries.KnownPhoto | None
@@ -38,18 +69,14 @@ class Analysed:
     width: int | None = None
     height: int | None = None
     content_hash: str | None = None
-    faces: list[DetectedFace] = field(default_factory=list)
-    vectors: np.ndarray | None = None
-    # The faces drawn by hand on it: their boxes on the photo as it is now (scaled if its size changed)
-    # and their vectors from it, one row each.
-    drawn: list[tuple[queries.DrawnBox, tuple[int, int, int, int]]] = field(default_factory=list)
-    drawn_vectors: np.ndarray | None = None
-    # A video (``duration`` in seconds, not None): each face is one appearance, with (the time of its
-    # box's frame, the start and the end of its span) in seconds, in ``times``.
+    faces: list[FoundFace] = field(default_factory=list)
+    drawn: list[DrawnAgain] = field(default_factory=list)
     duration: float | None = None
-    times: list[tuple[float, float, float]] = field(default_factory=list)
-    # The limit its reading hit (a LimitHit), or None: with ``error`` when it stopped the reading.
     limit_hit: str | None = None
+
+    def vectors(self, dimensions: int) -> np.ndarray:
+        """Its faces' embeddings, one row each: (faces, ``dimensions``)."""
+        return np.stack([face.vector for face in self.faces]) if self.faces else np.zeros((0, dimensions), np.float32)
 
 
 @dataclass
@@ -101,12 +128,12 @@ def store_batch(session: Session, items: list[Analysed], face_settings: str, mod
         photo.width, photo.height, photo.error = item.width, item.height, item.error
         photo.analysis, photo.duration = face_settings, item.duration
         photo.content_hash, photo.limit_hit = item.content_hash, item.limit_hit
-        rows = [_face_row(photo, face, item.vectors[k], model_name, item.times[k] if item.times else None)
-                for k, face in enumerate(item.faces)]
+        rows = [_face_row(photo, face, model_name) for face in item.faces]
         queries.add_faces(session, rows)
+        vectors = item.vectors(len(item.faces[0].vector) if item.faces else 0)
         if kept:
             same_content = item.content_hash is not None and item.content_hash == item.before.content_hash
-            carried = labels.carry_over_names(session, photo.id, kept, rows, item.vectors, model_name, same_content,
+            carried = labels.carry_over_names(session, photo.id, kept, rows, vectors, model_name, same_content,
                                               _lost_reason(item))
             refused |= carried.refused
             if carried.lost:
@@ -117,7 +144,7 @@ def store_batch(session: Session, items: list[Analysed], face_settings: str, mod
         drawn = _keep_drawn(session, photo, item, rows, model_name, result) if item.drawn else []
         added += rows + [face for face, _ in drawn]
         if rows:
-            added_vectors.append(item.vectors)
+            added_vectors.append(vectors)
         if drawn:
             added_vectors.append(np.stack([vector for _, vector in drawn]).astype(np.float32))
     session.flush()
@@ -136,30 +163,29 @@ def _keep_drawn(session: Session, photo: Photo, item: Analysed, rows: list[Face]
     and rejections go with them (``labels.hand_over``). Returns the new drawn faces with their vectors."""
     session.flush()  # the new detected faces have their ids
     kept: list[tuple[Face, np.ndarray]] = []
-    vectors = item.drawn_vectors if item.drawn_vectors is not None else []
-    for (drawn, box), vector in zip(item.drawn, vectors, strict=True):
-        face = queries.face_by_id(session, drawn.face_id)
+    for again in item.drawn:
+        face = queries.face_by_id(session, again.drawn.face_id)
         if face is None:
             continue  # removed meanwhile (an undo)
-        found = next((row for row in rows if box_overlap(row.box, box) >= 0.5 or same_face(row.box, box)), None)
+        found = next((row for row in rows if same_place(row.box, again.box)), None)
         if found is None:
-            found = queries.add_drawn_face(session, photo.id, box, np.asarray(vector, dtype="<f4").tobytes(), model_name)
-            kept.append((found, vector))
+            found = queries.add_drawn_face(session, photo.id, again.box, np.asarray(again.vector, dtype="<f4").tobytes(),
+                                           model_name)
+            kept.append((found, again.vector))
         labels.hand_over(session, face, found)
-        result.replaced.append(drawn.face_id)
+        result.replaced.append(again.drawn.face_id)
     return kept
 
 
-def _face_row(photo: Photo, face: DetectedFace, vector: np.ndarray, model_name: str,
-              times: tuple[float, float, float] | None) -> Face:
-    at, start, end = times if times is not None else (None, None, None)
+def _face_row(photo: Photo, face: FoundFace, model_name: str) -> Face:
+    start, end = face.span if face.span is not None else (None, None)
     return Face(
-        video_time=at, video_from=start, video_to=end,
+        video_time=face.time, video_from=start, video_to=end,
         photo=photo,
         box_x=face.box[0], box_y=face.box[1], box_w=face.box[2], box_h=face.box[3],
         detection=face.confidence,
         landmarks={name: list(point) for name, point in face.landmarks.items()},
-        embedding=np.asarray(vector, dtype="<f4").tobytes(),
+        embedding=np.asarray(face.vector, dtype="<f4").tobytes(),
         embedding_model=model_name,
     )
 

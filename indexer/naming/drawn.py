@@ -26,6 +26,38 @@ class BadBox(IndexerError):
     """A box that cannot be a face of that photo: outside it, or too small to embed."""
 
 
+@dataclass(frozen=True)
+class PhotoPixels:
+    photo_id: int
+    path: str
+    pixels: np.ndarray  # upright RGB
+
+
+@dataclass(frozen=True)
+class AddedFace:
+    face_id: int
+    photo: str
+    box: list[int]
+    person: str | None
+    event: int | None = None
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """A face to draw on photo ``photo_id``: its box (upright pixels), whom it is (``Who``), its embedding."""
+
+    photo_id: int
+    box: Box
+    who: Who
+    vector: np.ndarray
+
+
+@dataclass(frozen=True)
+class TakenIn:
+    event: int | None  # the history event (None: nothing changed)
+    drawn: list[tuple[int, int, Box]]  # (photo id, new face id, box) of each face drawn
+
+
 def parse_box(text: str) -> Box:
     """``X,Y,W,H`` (whole pixels, as `show` prints boxes) as a box; BadBox otherwise."""
     parts = [integer(part) for part in text.replace(" ", "").split(",")]
@@ -44,13 +76,6 @@ def check_box(box: Box, width: int, height: int, min_face_size: int) -> None:
     if max(w, h) < min_face_size:
         raise BadBox(f"the box {x},{y},{w},{h} is too small to embed: its longer side must be at least "
                      f"{min_face_size} px ([detection] min_face_size)")
-
-
-@dataclass(frozen=True)
-class PhotoPixels:
-    photo_id: int
-    path: str
-    pixels: np.ndarray  # upright RGB
 
 
 def indexed_pixels(library: Library, photo_id: int, at: float | None = None) -> PhotoPixels:
@@ -118,15 +143,6 @@ def _check_free(library: Library, photo_id: int, box: Box, at: float | None) -> 
                      f"name that face instead (`indexer label {face_id} NAME`)")
 
 
-@dataclass(frozen=True)
-class AddedFace:
-    face_id: int
-    photo: str
-    box: list[int]
-    person: str | None
-    event: int | None = None
-
-
 def add_face(library: Library, photo_id: int, box: Box, who: Who | None = None, at: float | None = None) -> AddedFace:
     """Draw a face on photo ``photo_id`` of the index — on a video, on its frame at ``at`` seconds: ``box``
     in pixels of the upright photo, named by hand after ``who`` (a person's id, or a name: made when new)
@@ -147,22 +163,6 @@ def add_face(library: Library, photo_id: int, box: Box, who: Who | None = None, 
             added = AddedFace(face.id, found.path, list(box), person.name if person else None, naming.finish_event())
         library.change_vectors(added=([added.face_id], vector[None, :]))
         return added
-
-
-@dataclass(frozen=True)
-class Drawing:
-    """A face to draw on photo ``photo_id``: its box (upright pixels), whom it is (``Who``), its embedding."""
-
-    photo_id: int
-    box: Box
-    who: Who
-    vector: np.ndarray
-
-
-@dataclass(frozen=True)
-class TakenIn:
-    event: int | None  # the history event (None: nothing changed)
-    drawn: list[tuple[int, int, Box]]  # (photo id, new face id, box) of each face drawn
 
 
 def take_in(library: Library, names: list[tuple[int, Who]], drawings: list[Drawing], description: str,

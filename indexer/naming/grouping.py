@@ -81,24 +81,6 @@ class Grouping:
     sure: np.ndarray
 
 
-def group_faces(vectors: np.ndarray, faces: list[FaceToGroup], link: float) -> np.ndarray:
-    """``grouping``'s group number per face (−1: in no group), largest group first."""
-    return grouping(vectors, faces, link).labels
-
-
-def first_pass(vectors: np.ndarray, faces: list[FaceToGroup], link: float) -> np.ndarray:
-    """The first pass alone (groups of MIN_SIZE or more; −1: in no group): the rule until December 2026,
-    which benches and tests compare with."""
-    count = len(faces)
-    if count < 2:
-        return np.full(count, -1, dtype=np.int64)
-    distances, neighbours = _nearest(np.asarray(vectors, dtype=np.float32), min(NEIGHBOURS, count - 1))
-    roots = _link(vectors, distances, neighbours, np.array([f.photo for f in faces]),
-                  np.array([f.core_quality for f in faces]), link)
-    sizes = {root: len(idx) for root, idx in _members(roots).items()}
-    return np.array([root if root >= 0 and sizes[root] >= MIN_SIZE else -1 for root in roots.tolist()])
-
-
 def grouping(vectors: np.ndarray, faces: list[FaceToGroup], link: float, scale: float = FACENET128_SCALE) -> Grouping:
     """The groups of unit vectors (n, dimensions) of ``faces``, with ``link`` the linking distance and
     ``scale`` the model's own (``ModelSpec.link_distance``; see the module)."""

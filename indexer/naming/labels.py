@@ -39,7 +39,7 @@ from indexer.db.models import Face, NameEvent, Person
 from indexer.db.values import FaceOrigin, LabelSource
 from indexer.errors import IndexerError
 from indexer.ids import is_id
-from indexer.geometry import box_overlap, same_face
+from indexer.geometry import box_overlap, same_place
 from indexer.naming.history import Recorder
 from indexer.naming.names import clean_name, match_name
 
@@ -106,10 +106,15 @@ class HandNaming:
 
     def face(self, face_id: int) -> Face:
         """The face with id ``face_id``; FaceNotFound when there is none."""
-        face = queries.face_by_id(self.session, face_id) if is_id(face_id) else None
-        if face is None:
-            raise FaceNotFound(f"no face with id {face_id} (`indexer who-is PHOTO` shows the faces of a photo with their ids)")
-        return face
+        return self._by_id(queries.face_by_id, face_id, FaceNotFound(
+            f"no face with id {face_id} (`indexer who-is PHOTO` shows the faces of a photo with their ids)"))
+
+    def _by_id(self, find, item_id: int, missing: IndexerError):
+        """``find(session, item_id)``, or ``missing`` raised when nothing has that id."""
+        found = find(self.session, item_id) if is_id(item_id) else None
+        if found is None:
+            raise missing
+        return found
 
     def person(self, name: str) -> Person:
         """The person called ``name`` (ignoring case and Unicode form), made when there is none."""
@@ -119,10 +124,8 @@ class HandNaming:
 
     def person_by_id(self, person_id: int) -> Person:
         """The person with id ``person_id``; PersonGone when there is none (merged away, or undone)."""
-        person = queries.person_by_id(self.session, person_id) if is_id(person_id) else None
-        if person is None:
-            raise PersonGone(f"no person {person_id}: they were merged or removed (`indexer people` lists everyone)")
-        return person
+        return self._by_id(queries.person_by_id, person_id, PersonGone(
+            f"no person {person_id}: they were merged or removed (`indexer people` lists everyone)"))
 
     def who(self, who: Who) -> Person:
         """The person ``who`` means: by id (PersonGone when gone), or by name (made when new)."""
@@ -354,7 +357,7 @@ def carry_over(labels: list[queries.ManualLabel], boxes: list, vectors: np.ndarr
                 (start, end), (new_start, new_end) = label.span, spans[j]
                 if not (new_start - SAME_MOMENT <= end and start <= new_end + SAME_MOMENT):
                     continue
-            elif not (box_overlap(label.box, box) >= 0.5 or same_face(label.box, box)):
+            elif not same_place(label.box, box):
                 continue
             distance = float(np.linalg.norm(old - vectors[j])) if comparable else 1 - box_overlap(label.box, box)
             if distance <= max_distance:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from indexer.db import queries
+from indexer.db import queries, reads
+from indexer.db.reader import Reader
 from indexer.errors import IndexerError
 from indexer.ids import is_id
 from indexer.library import Library
@@ -41,7 +42,7 @@ def label_faces(library: Library, face_ids: list[int], who: Who | None, action: 
     names no face."""
     with by_hand(library, action) as naming:
         faces = [naming.face(face_id) for face_id in dict.fromkeys(face_ids)]
-        names = queries.person_names(naming.session)
+        names = reads.people_names(Reader.of_session(naming.session))
         previous = [names.get(face.person_id) for face in faces]
         person = naming.who(who) if who is not None else None
         naming.name_all(faces, person)

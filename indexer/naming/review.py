@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.db import queries
+from indexer.db import queries, reads
+from indexer.db.reader import Reader
 from indexer.db.queries.rows import vector_array
 from indexer.library import Library
 from indexer.naming.labels import refused
@@ -46,7 +47,7 @@ def suggestions(library: Library, person_id: int | None = None, limit: int = 20)
         if person_id is not None:
             chosen = person_ids == person_id
             face_ids, person_ids, vectors = face_ids[chosen], person_ids[chosen], vectors[chosen]
-        names = queries.person_names(session)
+        names = reads.people_names(Reader.of_session(session))
         rejected = refused(session)
         rows = queries.unnamed_faces(session, model.name)
         if len(face_ids) == 0 or not rows:

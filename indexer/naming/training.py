@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 from indexer.naming.classifier import ClassifierUnusable, SvmClassifier
-from indexer.db import queries
+from indexer.db import queries, reads
+from indexer.db.reader import Reader
 from indexer.clock import utcnow
 from indexer.db.models import Classifier
 from indexer.errors import IndexerError
@@ -97,7 +98,7 @@ def _train(library: Library, progress: bool | None) -> TrainingReport:
     model = library.model
     with library.session() as session:
         face_ids, person_ids, vectors = queries.named_faces(session, model.name, model.dimensions)
-        names = queries.person_names(session)
+        names = reads.people_names(Reader.of_session(session))
     if len(face_ids) == 0:
         raise IndexerError("nothing to train on: no face is named yet (use `indexer enroll` or `indexer label`)")
     usable = trainable(person_ids)

@@ -23,6 +23,7 @@ from indexer.db import queries
 from indexer.db.reader import as_datetime
 from indexer.db.values import FaceOrigin
 from indexer.errors import IndexerError
+from indexer.ids import is_id
 from indexer.naming.history import TABLES, UNDO, Changes, Event, Label
 from indexer.naming.labels import HandNaming, by_hand
 
@@ -53,7 +54,7 @@ def undo_event(library: Library, event_id: int) -> Undone:
     """Revert event ``event_id`` (see the module); CannotUndo when it is not in force or a later change
     touched its names. Faces it drew leave the vector file too."""
     with by_hand(library, UNDO) as naming:
-        row = queries.event_by_id(naming.session, event_id) if 0 < event_id < 2**63 else None
+        row = queries.event_by_id(naming.session, event_id) if is_id(event_id) else None
         event = Event.of(row) if row is not None else None
         if event is None or not event.in_force:
             raise CannotUndo(f"#{event_id} is no longer the newest change of its names, nor any change that can be "

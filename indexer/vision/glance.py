@@ -37,10 +37,11 @@ def glance(path: str | Path, formats: Iterable[str], max_megapixels: float) -> G
     """A glance at the picture at ``path`` (a photo of one of ``formats``, a camera RAW or a video); None when
     it cannot be read."""
     from indexer.vision.imaging import UnreadablePhoto, load_upright
-    from indexer.vision.video import VIDEO_FORMAT, BadVideo, frame_at, is_video, video_info
+    from indexer.vision.media import read_as_video
+    from indexer.vision.video import BadVideo, frame_at, video_info
 
     try:
-        if VIDEO_FORMAT in formats and is_video(path):
+        if read_as_video(path, formats):
             info = video_info(path, max_megapixels)
             picture = Image.fromarray(frame_at(path, info.duration / 2, max_megapixels))
         else:

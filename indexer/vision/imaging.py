@@ -16,8 +16,9 @@ import pillow_heif
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from indexer.files import UnsafeFile, regular_file
-from indexer.vision.raw import RAW_ENDINGS, RAW_FORMAT, BadRaw, decode_raw, is_raw, raw_frame
-from indexer.vision.video import VIDEO_ENDINGS, VIDEO_FORMAT, is_video
+from indexer.vision.media import (RAW_ENDINGS, RAW_FORMAT, VIDEO_ENDINGS, VIDEO_FORMAT, is_raw, read_as_video, too_large,
+                                  turns_of_orientation, upright)
+from indexer.vision.raw import BadRaw, decode_raw, raw_frame
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ def load_upright(path: str | Path, max_megapixels: float, formats: Iterable[str]
     this fraction of its size, where the decoder can skip the detail cheaply (JPEG: 1/2, 1/4 or 1/8 of
     each side, several times faster; RAW: a half-size demosaic); the image's ``size`` says what it got.
     A camera RAW file (by its ending, when RAW_FORMAT is among ``formats``) is decoded by ``raw``."""
-    if VIDEO_FORMAT in formats and is_video(path):
+    if read_as_video(path, formats):
         raise UnreadablePhoto("a video, not a photo: its frames are read by `indexer index` and `who-is`")
     try:
         if RAW_FORMAT in formats and is_raw(path):
@@ -81,11 +82,8 @@ def load_upright(path: str | Path, max_megapixels: float, formats: Iterable[str]
             keep = False
             try:
                 width, height = image.size
-                if width * height > max_megapixels * 1_000_000:
-                    raise UnreadablePhoto(
-                        f"image too large: {width}×{height} is {width * height / 1e6:.0f} megapixels, "
-                        f"over the limit of {max_megapixels:g} ([library] max_megapixels)"
-                    )
+                if too_large(width, height, max_megapixels):
+                    raise UnreadablePhoto(too_large(width, height, max_megapixels))
                 if scale < 1.0 and image.format == "JPEG":
                     image.draft("RGB", (max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))))
                 image.load()
@@ -141,7 +139,7 @@ def upright_size(path: str | Path, formats: Iterable[str] = DEFAULT_FORMATS) -> 
         (width, height), orientation = stored_geometry(path, formats)
     except UnreadablePhoto:
         return None
-    return (height, width) if orientation >= 5 else (width, height)
+    return upright((width, height), turns_of_orientation(orientation))
 
 
 def _upright(image: Image.Image) -> None:

@@ -24,13 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # imported where used: the configuration reads RAW_ENDINGS, and `find` must start fast
-    from PIL import Image
+from indexer.vision.media import too_large, turns_of_orientation, upright
 
-# The endings of the RAW formats read (lower case): Sony, Canon (two generations), Adobe's DNG (Leica,
-# Pentax, phones' ProRAW too), Nikon, Olympus / OM System, Pentax, Fujifilm, Panasonic, Samsung.
-RAW_ENDINGS = frozenset({"arw", "cr2", "cr3", "dng", "nef", "orf", "pef", "raf", "rw2", "srw"})
-RAW_FORMAT = "RAW"  # how ``imaging.photo_formats`` names them among Pillow's formats
+if TYPE_CHECKING:  # imported where used: `find` must start fast
+    from PIL import Image
 
 # A half-size demosaic is used when its shorter side is still at least this many pixels: what the
 # detector searches a photo at with the default settings ([detection] min_face_size / min_face_fraction).
@@ -59,11 +56,7 @@ class RawFrame:
     @property
     def upright(self) -> tuple[int, int]:
         """Its size once turned upright (width, height): the frame of its face boxes."""
-        return (self.stored[1], self.stored[0]) if self.orientation in (6, 8) else self.stored
-
-
-def is_raw(path: str | Path) -> bool:
-    return Path(path).suffix[1:].lower() in RAW_ENDINGS
+        return upright(self.stored, turns_of_orientation(self.orientation))
 
 
 def raw_frame(path: str | Path, max_megapixels: float) -> RawFrame:
@@ -137,9 +130,8 @@ def _choose(raw, max_megapixels: float, decode: bool = True) -> tuple[RawFrame, 
     width, height = sizes.width, sizes.height
     if width <= 0 or height <= 0:
         raise BadRaw("damaged RAW file: it has no picture size")
-    if width * height > max_megapixels * 1_000_000:
-        raise BadRaw(f"image too large: {width}×{height} is {width * height / 1e6:.0f} megapixels, over the limit "
-                     f"of {max_megapixels:g} ([library] max_megapixels)")
+    if too_large(width, height, max_megapixels):
+        raise BadRaw(too_large(width, height, max_megapixels))
     orientation = _ORIENTATION.get(sizes.flip, 1)
     try:
         with libraw_quiet():
@@ -167,7 +159,7 @@ def _preview(thumb, size: tuple[int, int], max_megapixels: float, decode: bool) 
     try:
         if thumb.format == rawpy.ThumbFormat.JPEG:
             image = Image.open(io.BytesIO(thumb.data), formats=["JPEG"])
-            if image.size[0] * image.size[1] > max_megapixels * 1_000_000:
+            if too_large(*image.size, max_megapixels):
                 return None
         elif thumb.format == rawpy.ThumbFormat.BITMAP and np.asarray(thumb.data).ndim == 3:
             image = Image.fromarray(np.ascontiguousarray(thumb.data).astype(np.uint8))

@@ -17,12 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from indexer.vision.media import too_large, upright
+
 if TYPE_CHECKING:
     import numpy as np
 
-# The endings of the video formats read (lower case).
-VIDEO_ENDINGS = frozenset({"mp4", "mov", "m4v", "3gp", "mkv", "avi", "webm"})
-VIDEO_FORMAT = "VIDEO"  # how ``imaging.photo_formats`` names them among Pillow's formats
 SAMPLE_EVERY = 1.0  # seconds between sampled frames
 CUT_DIFFERENCE = 40.0  # mean absolute difference (0–255) of two consecutive grey thumbnails that is a cut
 _THUMBNAIL = (32, 18)
@@ -58,10 +57,6 @@ class SampledFrame:
     scale: float
 
 
-def is_video(path: str | Path) -> bool:
-    return Path(path).suffix[1:].lower() in VIDEO_ENDINGS
-
-
 def video_info(path: str | Path, max_megapixels: float) -> VideoInfo:
     """What the video is (its first frame is decoded for its rotation). BadVideo."""
     with _Opened(path) as video:
@@ -91,7 +86,7 @@ def sample_frames(path: str | Path, max_megapixels: float, working_size: Callabl
         info = video.info(max_megapixels)
         width, height = working_size(info.width, info.height)
         scale = width / info.width
-        stored = (height, width) if info.rotation in (90, 270) else (width, height)
+        stored = upright((width, height), info.rotation // 90)
         next_sample, previous = 0.0, None
         cuts_by_minute: dict[int, int] = {}
         for frame in video.frames(skip_nonref=True):
@@ -189,7 +184,7 @@ class _Opened:
             for frame in self.container.decode(self.stream):
                 if self._max_pixels is not None and frame.width * frame.height > self._max_pixels:
                     # The header said less (the guard is checked on it first): a stream that grows mid-way.
-                    raise BadVideo(_too_large(frame.width, frame.height, self._max_pixels / 1e6))
+                    raise BadVideo(too_large(frame.width, frame.height, self._max_pixels / 1e6))
                 yield frame
         except (av.error.FFmpegError, ValueError) as e:
             raise BadVideo(f"damaged video: {_said(e)}") from e
@@ -201,8 +196,8 @@ class _Opened:
         width, height = context.width, context.height
         if not width or not height:
             raise BadVideo("damaged video: it has no picture size")
-        if width * height > max_megapixels * 1_000_000:
-            raise BadVideo(_too_large(width, height, max_megapixels))
+        if too_large(width, height, max_megapixels):
+            raise BadVideo(too_large(width, height, max_megapixels))
         self._max_pixels = max_megapixels * 1_000_000
         rotation = 0
         for frame in self.frames():
@@ -219,8 +214,8 @@ class _Opened:
             duration = self.container.duration / 1_000_000
         else:
             duration, measured = self._measured_length()
-        upright = (height, width) if rotation in (90, 270) else (width, height)
-        self._info = VideoInfo(upright[0], upright[1], max(0.0, duration), rotation, measured)
+        shown = upright((width, height), rotation // 90)
+        self._info = VideoInfo(shown[0], shown[1], max(0.0, duration), rotation, measured)
         return self._info
 
     def _measured_length(self) -> tuple[float, bool]:
@@ -238,11 +233,6 @@ class _Opened:
             return end, False
         start = float(self.stream.start_time * base) if self.stream.start_time is not None and base is not None else 0.0
         return max(0.0, end - start), end > 0
-
-
-def _too_large(width: int, height: int, max_megapixels: float) -> str:
-    return (f"image too large: {width}×{height} is {width * height / 1e6:.0f} megapixels, over the limit of "
-            f"{max_megapixels:g} ([library] max_megapixels)")
 
 
 def _said(error: Exception) -> str:

@@ -9,12 +9,9 @@ import logging
 import os
 from pathlib import Path
 
+from indexer.answers.browse import FaceRow, Photo
 from indexer.config import Config
-from indexer.db import reads
 from indexer.files import PRIVATE_FOLDER
-from indexer.db.reader import Reader
-from indexer.outputs.gallery.content import Photo
-from indexer.web.content import face_and_photo
 
 log = logging.getLogger(__name__)
 
@@ -27,17 +24,13 @@ class Pictures:
         self.max_megapixels = config.library.max_megapixels
         self.formats = photo_formats(config.library.extensions)
 
-    def face(self, reader: Reader, face_id: int) -> Path | None:
-        """The thumbnail of face ``face_id`` (a JPEG file); None when there is no such face or its photo
+    def face(self, face: FaceRow, photo: Photo) -> Path | None:
+        """The thumbnail of ``face`` (a JPEG file), of ``photo`` (``answers.browse.face``); None when its photo
         cannot be read now."""
-        target = self.folder / "faces" / f"{face_id}.jpg"
+        target = self.folder / "faces" / f"{face.face_id}.jpg"
         if target.is_file():
             return target
-        row = reads.face_with_photo(reader, face_id)
-        if row is None:
-            return None
-        _, photo = face_and_photo(row)
-        return target if self._make(photo, {face_id: target}, None) else None
+        return target if self._make(photo, {face.face_id: target}, None) else None
 
     def preview(self, photo: Photo) -> Path | None:
         """The preview of ``photo`` (named after its content: a changed photo gets a new one); None when

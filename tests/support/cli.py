@@ -117,6 +117,11 @@ class Cli:
             raise
 
 
+def faces(run: Cli, photo: Path | str) -> list[dict]:
+    """The faces `show --json` lists of one photo, with ``run`` (a Cli)."""
+    return run.json("show", str(photo))["faces"]
+
+
 def write_config(home: Path, backend: Backend, database: str | None, engine: str | None = None, extra: str = "") -> Path:
     """``home/config.toml``: the data folder ``home/data``, the database (None: SQLite there), the engine
     (None: the default) and any ``extra`` TOML."""

@@ -1,5 +1,6 @@
 """Synthetic faces shaped like FaceNet's (facenet128), at the scale where grouping gets hard: hundreds of
-people with a few photos each. Used by tests/test_grouping.py and bench/clusters.py.
+people with a few photos each, and the rule before today's (``first_pass``) to compare with. Used by
+tests/test_grouping.py, tests/test_clusters.py and bench/clusters.py.
 
 People lie on a sphere of ``people_dims`` dimensions inside the 128 (faces differ from person to person
 along fewer directions than a photo varies them); each face is its person plus noise in all 128 dimensions
@@ -23,6 +24,9 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
+
+from indexer.naming import grouping
+from indexer.naming.grouping import MIN_SIZE, NEIGHBOURS, FaceToGroup
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
@@ -76,3 +80,21 @@ def largest_shares(labels: np.ndarray, who: np.ndarray, people: list[int]) -> li
         theirs = [m.count(person) for m in groups.values() if Counter(m).most_common(1)[0][0] == person]
         shares.append(max(theirs or [0]) / int((who == person).sum()))
     return shares
+
+
+def group_faces(vectors: np.ndarray, faces: list[FaceToGroup], link: float) -> np.ndarray:
+    """``grouping.grouping``'s group number per face (−1: in no group), largest group first."""
+    return grouping.grouping(vectors, faces, link).labels
+
+
+def first_pass(vectors: np.ndarray, faces: list[FaceToGroup], link: float) -> np.ndarray:
+    """The rule until December 2026, which the tests and benches compare today's with: ``grouping``'s first
+    pass alone (groups of MIN_SIZE or more; −1: in no group)."""
+    count = len(faces)
+    if count < 2:
+        return np.full(count, -1, dtype=np.int64)
+    distances, neighbours = grouping._nearest(np.asarray(vectors, dtype=np.float32), min(NEIGHBOURS, count - 1))
+    roots = grouping._link(vectors, distances, neighbours, np.array([f.photo for f in faces]),
+                           np.array([f.core_quality for f in faces]), link)
+    sizes = {root: len(idx) for root, idx in grouping._members(roots).items()}
+    return np.array([root if root >= 0 and sizes[root] >= MIN_SIZE else -1 for root in roots.tolist()])

@@ -37,6 +37,13 @@ def make_photo(path: Path, faces: int | list[str], size: tuple[int, int] = (400,
     return path
 
 
+def saved_as(photo: Path, target: Path, **options) -> Path:
+    """The picture of ``photo`` saved again at ``target``, in the format its ending says (a HEIC, a PNG…)."""
+    with Image.open(photo) as image:
+        image.convert("RGB").save(target, **options)
+    return target
+
+
 def unsorted_library(root: Path) -> Path:
     """A library nobody sorted, faces coloured per person (PEOPLE): ann in 4 photos, bob in 3 (once with
     ann, in p2.jpg), cy in 1 (p6.jpg); p0.jpg … p6.jpg in ``root``."""

@@ -8,6 +8,8 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from indexer.db.models import Cluster, Face, Grouping
+from indexer.db.values import is_unnamed
+from indexer.db.reader import chunks
 from indexer.db.queries.rows import unnamed
 
 __all__ = ["new_cluster", "cluster_exists", "ClusterPlace", "set_clusters", "join_clusters", "last_grouping",
@@ -53,8 +55,8 @@ def join_clusters(session: Session, places: list[ClusterPlace]) -> None:
     statement = (update(faces).where(faces.c.id == bindparam("face"))
                  .values(cluster_id=bindparam("cluster"), cluster_distance=bindparam("distance"), cluster_sure=bindparam("sure")))
     rows = [{"face": p.face_id, "cluster": p.cluster_id, "distance": p.distance, "sure": p.sure} for p in places]
-    for start in range(0, len(rows), 5000):
-        session.connection().execute(statement, rows[start : start + 5000])
+    for chunk in chunks(rows, 5000):
+        session.connection().execute(statement, chunk)
 
 
 def last_grouping(session: Session, model: str) -> Grouping | None:
@@ -78,11 +80,10 @@ def unnamed_face_ids(session: Session, model: str) -> list[int]:
 def neighbours_state(session: Session, face_ids: list[int]) -> dict[int, tuple[int | None, bool, int]]:
     """Face id → (its cluster id, whether it is unnamed, its photo id), for ``face_ids``."""
     found = {}
-    for start in range(0, len(face_ids), 500):
-        chunk = face_ids[start : start + 500]
+    for chunk in chunks(face_ids):
         for face_id, cluster_id, person_id, source, photo_id in session.execute(
                 select(Face.id, Face.cluster_id, Face.person_id, Face.label_source, Face.photo_id).where(Face.id.in_(chunk))):
-            found[face_id] = (cluster_id, person_id is None and source is None, photo_id)
+            found[face_id] = (cluster_id, is_unnamed(person_id, source), photo_id)
     return found
 
 
@@ -98,8 +99,8 @@ def cluster_members(session: Session, cluster_ids: list[int]) -> list[tuple[int,
 def embeddings_of(session: Session, face_ids: list[int]) -> dict[int, bytes]:
     """Face id → its embedding (float32 bytes), for ``face_ids``."""
     found = {}
-    for start in range(0, len(face_ids), 500):
-        found.update(session.execute(select(Face.id, Face.embedding).where(Face.id.in_(face_ids[start : start + 500]))).all())
+    for chunk in chunks(face_ids):
+        found.update(session.execute(select(Face.id, Face.embedding).where(Face.id.in_(chunk))).all())
     return found
 
 
@@ -111,7 +112,7 @@ def leave_unsure_clusters(session: Session) -> int:
     for face_id, cluster_id, sure in session.execute(clustered):
         places.setdefault(cluster_id, []).append((face_id, sure is None or bool(sure)))
     leaving = [face_id for faces in places.values() if not any(sure for _, sure in faces) for face_id, _ in faces]
-    for start in range(0, len(leaving), 500):
-        session.execute(update(Face).where(Face.id.in_(leaving[start : start + 500]))
+    for chunk in chunks(leaving):
+        session.execute(update(Face).where(Face.id.in_(chunk))
                         .values(cluster_id=None, cluster_distance=None, cluster_sure=None))
     return len(leaving)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from indexer.db.models import Face, Person, Photo, Rejection
 from indexer.db.values import LabelSource
+from indexer.db.reader import chunks
 
 if TYPE_CHECKING:  # numpy is imported where used: `find` and `people` must start fast
     import numpy as np
@@ -25,7 +26,7 @@ __all__ = [
     "named_faces", "UnnamedFaces", "faces_to_label", "AutomaticName", "set_automatic_names", "delete_faces",
     "DrawnBox", "drawn_faces_of", "add_drawn_face", "move_rejections",
     "drop_automatic_names_given_by_hand_elsewhere", "set_labels", "set_person", "faces_with_a_source_but_no_person",
-    "manual_names_by_photo", "face_vector", "faces_by_id", "face_counts_by_model",
+    "manual_names_by_photo", "face_vector", "face_counts_by_model",
     "faces_with_wrong_embedding_size",
 ]
 
@@ -74,10 +75,10 @@ def manual_faces_under(session: Session, photo_ids: Iterable[int]) -> int:
     """How many faces of these photos carry a name given by hand."""
     photo_ids = list(photo_ids)
     total = 0
-    for start in range(0, len(photo_ids), 500):
+    for chunk in chunks(photo_ids):
         total += session.scalar(
             select(func.count()).select_from(Face).where(
-                Face.photo_id.in_(photo_ids[start : start + 500]), Face.label_source == LabelSource.MANUAL,
+                Face.photo_id.in_(chunk), Face.label_source == LabelSource.MANUAL,
                 Face.person_id.is_not(None))
         ) or 0
     return total
@@ -88,8 +89,8 @@ def delete_faces_of(session: Session, photo_ids: Iterable[int], origin: str | No
     ids (for the vector index)."""
     photo_ids = list(photo_ids)
     removed: list[int] = []
-    for start in range(0, len(photo_ids), 500):
-        condition = [Face.photo_id.in_(photo_ids[start : start + 500])] + ([Face.origin == origin] if origin else [])
+    for chunk in chunks(photo_ids):
+        condition = [Face.photo_id.in_(chunk)] + ([Face.origin == origin] if origin else [])
         removed += session.scalars(select(Face.id).where(*condition)).all()
         session.execute(delete(Face).where(*condition))
     return removed
@@ -97,8 +98,8 @@ def delete_faces_of(session: Session, photo_ids: Iterable[int], origin: str | No
 
 def delete_faces(session: Session, face_ids: Iterable[int]) -> None:
     face_ids = list(face_ids)
-    for start in range(0, len(face_ids), 500):
-        session.execute(delete(Face).where(Face.id.in_(face_ids[start : start + 500])))
+    for chunk in chunks(face_ids):
+        session.execute(delete(Face).where(Face.id.in_(chunk)))
 
 
 @dataclass(frozen=True)
@@ -117,11 +118,11 @@ def drawn_faces_of(session: Session, photo_ids: Iterable[int]) -> dict[int, list
 
     photo_ids = list(photo_ids)
     found: dict[int, list[DrawnBox]] = {}
-    for start in range(0, len(photo_ids), 500):
+    for chunk in chunks(photo_ids):
         rows = session.execute(
             select(Face.photo_id, Face.id, Face.box_x, Face.box_y, Face.box_w, Face.box_h, Photo.width, Photo.height)
             .join(Photo, Photo.id == Face.photo_id)
-            .where(Face.photo_id.in_(photo_ids[start : start + 500]), Face.origin == FaceOrigin.DRAWN).order_by(Face.id))
+            .where(Face.photo_id.in_(chunk), Face.origin == FaceOrigin.DRAWN).order_by(Face.id))
         for photo_id, face_id, x, y, w, h, width, height in rows:
             found.setdefault(photo_id, []).append(DrawnBox(face_id, (x, y, w, h), (width or 0, height or 0)))
     return found
@@ -213,8 +214,8 @@ def set_automatic_names(session: Session, names: list[AutomaticName]) -> None:
     named = [{"face": n.face_id, "person": n.person_id, "score": n.score} for n in names if n.person_id is not None]
     unnamed = [{"face": n.face_id} for n in names if n.person_id is None]
     for statement, rows in ((naming, named), (unnaming, unnamed)):
-        for start in range(0, len(rows), 5000):
-            session.connection().execute(statement, rows[start : start + 5000])
+        for chunk in chunks(rows, 5000):
+            session.connection().execute(statement, chunk)
     drop_automatic_names_given_by_hand_elsewhere(session)
 
 
@@ -233,24 +234,24 @@ def drop_automatic_names_given_by_hand_elsewhere(session: Session, photo_ids: li
     if photo_ids is None:
         session.connection().execute(statement.where(*condition))
         return
-    for start in range(0, len(photo_ids), 500):
-        session.connection().execute(statement.where(*condition, faces.c.photo_id.in_(photo_ids[start : start + 500])))
+    for chunk in chunks(photo_ids):
+        session.connection().execute(statement.where(*condition, faces.c.photo_id.in_(chunk)))
 
 
 def set_labels(session: Session, face_ids: Iterable[int], person_id: int | None, source: str | None,
                score: float | None) -> None:
     """Give these faces this label (person, LabelSource, score), whatever they had."""
     face_ids = list(face_ids)
-    for start in range(0, len(face_ids), 500):
-        session.execute(update(Face).where(Face.id.in_(face_ids[start : start + 500]))
+    for chunk in chunks(face_ids):
+        session.execute(update(Face).where(Face.id.in_(chunk))
                         .values(person_id=person_id, label_source=source, label_score=score))
 
 
 def set_person(session: Session, face_ids: Iterable[int], person_id: int) -> None:
     """Name these faces ``person_id``, keeping who named them and the score (a split of a person)."""
     face_ids = list(face_ids)
-    for start in range(0, len(face_ids), 500):
-        session.execute(update(Face).where(Face.id.in_(face_ids[start : start + 500])).values(person_id=person_id))
+    for chunk in chunks(face_ids):
+        session.execute(update(Face).where(Face.id.in_(chunk)).values(person_id=person_id))
 
 
 def faces_with_a_source_but_no_person(session: Session) -> int:
@@ -274,17 +275,6 @@ def face_vector(session: Session, face_id: int) -> tuple[str, bytes] | None:
     """(embedding model, embedding bytes) of one face, or None."""
     row = session.execute(select(Face.embedding_model, Face.embedding).where(Face.id == face_id)).first()
     return None if row is None else (row[0], row[1])
-
-
-def faces_by_id(session: Session, face_ids: list[int]) -> dict[int, tuple[str, list[int], str | None]]:
-    """face id -> (photo path, box, person's name or None)."""
-    rows = session.execute(
-        select(Face, Photo.path, Person.name)
-        .join(Photo, Photo.id == Face.photo_id)
-        .join(Person, Person.id == Face.person_id, isouter=True)
-        .where(Face.id.in_(face_ids))
-    )
-    return {face.id: (path, face.box, name) for face, path, name in rows}
 
 
 def face_counts_by_model(session: Session) -> dict[str, int]:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from indexer.db.models import Face, FaceSuccession, LostName, NameEvent, Person, Photo, Rejection
 from indexer.db.values import UNDO
+from indexer.db.reader import chunks
 
 __all__ = [
     "face_labels", "face_ids_of_photos", "face_ids_of_person", "people_rows", "lost_name_rows", "rejection_rows",
@@ -27,9 +28,9 @@ LOST_NAME_COLUMNS = ("photo_id", "person_id", "person_name", "box_x", "box_y", "
 def face_labels(session: Session, face_ids: list[int]) -> dict[int, list]:
     """face id → [person id, label source, label score], for those of ``face_ids`` that exist."""
     found: dict[int, list] = {}
-    for start in range(0, len(face_ids), 500):
+    for chunk in chunks(face_ids):
         rows = session.execute(select(Face.id, Face.person_id, Face.label_source, Face.label_score)
-                               .where(Face.id.in_(face_ids[start : start + 500])))
+                               .where(Face.id.in_(chunk)))
         found.update({row[0]: [row[1], row[2], row[3]] for row in rows})
     return found
 
@@ -42,8 +43,8 @@ def present_faces(session: Session, face_ids: Iterable[int]) -> set[int]:
 def face_ids_of_photos(session: Session, photo_ids: Iterable[int]) -> list[int]:
     photo_ids = list(photo_ids)
     found: list[int] = []
-    for start in range(0, len(photo_ids), 500):
-        found += session.scalars(select(Face.id).where(Face.photo_id.in_(photo_ids[start : start + 500]))).all()
+    for chunk in chunks(photo_ids):
+        found += session.scalars(select(Face.id).where(Face.photo_id.in_(chunk))).all()
     return found
 
 

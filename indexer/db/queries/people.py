@@ -11,27 +11,23 @@ from sqlalchemy.orm import Session
 
 from indexer.db.models import Face, LostName, Person, Photo
 from indexer.db.values import LabelSource
+from indexer.db.reader import chunks
 
 from indexer.db.queries.faces import ManualLabel
 
 __all__ = [
-    "person_names", "existing_people",
+    "existing_people",
     "record_lost_names", "resolve_lost_names", "LostNameRow", "lost_names", "person_by_id", "everyone", "add_person",
     "delete_person", "merge_people",
 ]
-
-
-def person_names(session: Session) -> dict[int, str]:
-    """Person id -> name, for everyone."""
-    return dict(session.execute(select(Person.id, Person.name)).all())
 
 
 def existing_people(session: Session, person_ids: Iterable[int]) -> set[int]:
     """Which of ``person_ids`` still exist (a person merged away meanwhile does not)."""
     person_ids = list(set(person_ids))
     found: set[int] = set()
-    for start in range(0, len(person_ids), 500):
-        found |= set(session.scalars(select(Person.id).where(Person.id.in_(person_ids[start : start + 500]))))
+    for chunk in chunks(person_ids):
+        found |= set(session.scalars(select(Person.id).where(Person.id.in_(chunk))))
     return found
 
 
@@ -51,8 +47,8 @@ def record_lost_names(session: Session, photo_id: int, labels: Iterable[ManualLa
 
 def resolve_lost_names(session: Session, photo_ids: list[int], person_id: int) -> None:
     """The user named a face of each of ``photo_ids`` after ``person_id``: their lost names there are found."""
-    for start in range(0, len(photo_ids), 500):
-        session.execute(delete(LostName).where(LostName.photo_id.in_(photo_ids[start : start + 500]),
+    for chunk in chunks(photo_ids):
+        session.execute(delete(LostName).where(LostName.photo_id.in_(chunk),
                                                LostName.person_id == person_id))
 
 

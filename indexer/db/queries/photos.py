@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from indexer.db.models import Face, LostName, Photo, Rejection
 from indexer.db.values import FaceOrigin, LabelSource
+from indexer.db.reader import chunks
 
 from indexer.db.queries.faces import delete_faces_of
 from indexer.db.queries.rows import in_id_order
@@ -50,8 +51,8 @@ def known_photos(session: Session, paths: Iterable[str] | None = None) -> dict[s
         return {row[1]: KnownPhoto(*row) for row in session.execute(query)}
     paths = list(paths)
     found = {}
-    for start in range(0, len(paths), 500):
-        found |= {row[1]: KnownPhoto(*row) for row in session.execute(query.where(Photo.path.in_(paths[start : start + 500])))}
+    for chunk in chunks(paths):
+        found |= {row[1]: KnownPhoto(*row) for row in session.execute(query.where(Photo.path.in_(chunk)))}
     return found
 
 
@@ -63,8 +64,8 @@ def count_photos_under(session: Session, prefix: str) -> int:
 def photo_outcomes(session: Session, paths: list[str]) -> dict[str, tuple[int | None, str | None]]:
     """path -> (photo id, None) for each of ``paths`` indexed, (None, reason) for each that failed."""
     found = {}
-    for start in range(0, len(paths), 500):
-        rows = session.execute(select(Photo.path, Photo.id, Photo.error).where(Photo.path.in_(paths[start : start + 500])))
+    for chunk in chunks(paths):
+        rows = session.execute(select(Photo.path, Photo.id, Photo.error).where(Photo.path.in_(chunk)))
         found |= {path: (None, error) if error is not None else (photo_id, None) for path, photo_id, error in rows}
     return found
 
@@ -97,10 +98,9 @@ def delete_photos(session: Session, photo_ids: Iterable[int]) -> list[int]:
     a deleted photo is its own photo again (read for its faces by the next run)."""
     photo_ids = list(photo_ids)
     removed = delete_faces_of(session, photo_ids)
-    for start in range(0, len(photo_ids), 500):
-        batch = photo_ids[start : start + 500]
-        session.execute(delete(Photo).where(Photo.id.in_(batch)))
-        session.execute(update(Photo).where(Photo.shot_lead_id.in_(batch)).values(shot_lead_id=None, analysis=None))
+    for chunk in chunks(photo_ids):
+        session.execute(delete(Photo).where(Photo.id.in_(chunk)))
+        session.execute(update(Photo).where(Photo.shot_lead_id.in_(chunk)).values(shot_lead_id=None, analysis=None))
     return removed
 
 
@@ -113,8 +113,8 @@ def indexed_photo_paths(session: Session, chunk: int = 50_000) -> Iterator[list[
 
 def forget_settings(session: Session, photo_ids: list[int]) -> None:
     """Have these photos indexed again by the next run, as if indexed with other settings."""
-    for start in range(0, len(photo_ids), 500):
-        session.execute(update(Photo).where(Photo.id.in_(photo_ids[start : start + 500])).values(analysis=None))
+    for chunk in chunks(photo_ids):
+        session.execute(update(Photo).where(Photo.id.in_(chunk)).values(analysis=None))
 
 
 def add_photo(session: Session, path: str) -> Photo:
@@ -131,8 +131,8 @@ def photo_paths(session: Session, photo_ids) -> dict[int, str]:
     """photo id -> path."""
     ids = list(photo_ids)
     found: dict[int, str] = {}
-    for start in range(0, len(ids), 500):
-        found.update(session.execute(select(Photo.id, Photo.path).where(Photo.id.in_(ids[start : start + 500]))).all())
+    for chunk in chunks(ids):
+        found.update(session.execute(select(Photo.id, Photo.path).where(Photo.id.in_(chunk))).all())
     return found
 
 
@@ -142,13 +142,12 @@ def holding_users_work(session: Session, photo_ids: Iterable[int]) -> set[int]:
     by hand or said not to be somebody, a lost name."""
     ids = list(photo_ids)
     found: set[int] = set()
-    for start in range(0, len(ids), 500):
-        batch = ids[start : start + 500]
+    for chunk in chunks(ids):
         found.update(session.scalars(select(Face.photo_id).where(
-            Face.photo_id.in_(batch), (Face.label_source == LabelSource.MANUAL) | (Face.origin == FaceOrigin.DRAWN))))
+            Face.photo_id.in_(chunk), (Face.label_source == LabelSource.MANUAL) | (Face.origin == FaceOrigin.DRAWN))))
         found.update(session.scalars(select(Face.photo_id).join(Rejection, Rejection.face_id == Face.id)
-                                     .where(Face.photo_id.in_(batch))))
-        found.update(session.scalars(select(LostName.photo_id).where(LostName.photo_id.in_(batch))))
+                                     .where(Face.photo_id.in_(chunk))))
+        found.update(session.scalars(select(LostName.photo_id).where(LostName.photo_id.in_(chunk))))
     return found
 
 

@@ -6,19 +6,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Row, Select
+from sqlalchemy import Row, Select, text
 from sqlalchemy.orm import Session
 
-from indexer.db.models import Face
+from indexer.db.face_rows import UNNAMED
 
 if TYPE_CHECKING:  # numpy is imported where used: `find` and `people` must start fast
     import numpy as np
 
 
 def unnamed() -> tuple:
-    """The conditions of a face with no name at all: neither by hand nor by recognition, and not cleared
-    by hand."""
-    return (Face.person_id.is_(None), Face.label_source.is_(None))
+    """The conditions of a face with no name at all (``db.face_rows.UNNAMED``, the one spelling): neither by
+    hand nor by recognition, and not cleared by hand."""
+    return (text(UNNAMED),)
 
 
 def in_id_order(session: Session, query: Select, id_column, chunk: int) -> Iterator[list[Row]]:

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from indexer.errors import IndexerError
 from indexer.files import GALLERY_MARKER, PRIVATE_FOLDER, make_private
-from indexer.outputs.gallery.content import Content, Photo, read_content
+from indexer.answers.browse import Photo
+from indexer.outputs.gallery.content import Content, read_content
 from indexer.outputs.gallery.pages import Pages, write_if_changed
 
 if TYPE_CHECKING:
@@ -63,9 +64,9 @@ class GalleryReport:
 def build_gallery(library: Library, folder: Path, progress: bool | None = False) -> GalleryReport:
     """Write or refresh the gallery of ``library`` in ``folder`` (created if missing). GalleryError when
     ``folder`` is a file, or a non-empty folder this did not write."""
+    from indexer.answers.browse import reading
     from indexer.answers.photos import failed_files
     from indexer.answers.status import status
-    from indexer.db.reader import Reader
     from indexer.vision.imaging import photo_formats
 
     started = time.monotonic()
@@ -74,7 +75,7 @@ def build_gallery(library: Library, folder: Path, progress: bool | None = False)
     report = GalleryReport(str(folder))
     config = library.config
     suggestions = _count_suggestions(library)
-    with Reader.open(config) as reader:
+    with reading(library) as reader:
         content = read_content(reader, status(reader, config), failed_files(reader, config.library), suggestions)
     present = {name: _listing(folder / name) for name in FOLDERS}
     previews = _make_pictures(content, folder, present, config.library.max_megapixels,

@@ -9,7 +9,7 @@ from pathlib import Path
 from PIL import Image
 
 from indexer.files import atomic_file
-from indexer.outputs.gallery.content import Photo
+from indexer.answers.browse import Photo
 from indexer.vision.imaging import UnreadablePhoto, load_upright
 
 THUMBNAIL_PX = 112  # side of a face thumbnail, pixels

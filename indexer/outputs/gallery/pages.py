@@ -13,16 +13,17 @@ from typing import Any
 
 from indexer.clock import utcnow
 from indexer.files import atomic_file
-from indexer.outputs.gallery.content import Content, Face, Photo
+from indexer.answers.browse import PAGE_SIZE, FaceRow, Photo
+from indexer.outputs.gallery.content import Content
 from indexer.text import time_text
 
-FACES_PER_PAGE = 240  # face thumbnails on one page of a person or a cluster (the rest on further pages)
+FACES_PER_PAGE = PAGE_SIZE  # face thumbnails on one page of a person or a cluster (the rest on further pages)
 
 
 def template_environment():
     """The Jinja2 environment of the pages, shared with ``indexer serve`` (``indexer.web``): the same
     templates, autoescaped, so the two never disagree. A template is told where its links go by ``links``
-    (``FileLinks`` here) and, in the live app, gets its forms from ``live`` (None here)."""
+    (``Links``) and, in the live app, gets its forms from ``live`` (None here)."""
     from jinja2 import Environment, PackageLoader, StrictUndefined
 
     return Environment(loader=PackageLoader("indexer.outputs.gallery", "templates"), autoescape=True,
@@ -30,31 +31,58 @@ def template_environment():
 
 
 @dataclass(frozen=True)
-class FileLinks:
-    """Where the static gallery's links go: files named by id, relative to a page ``root`` folders deep."""
+class Links:
+    """Where the templates' links go, one spelling of each for the gallery and the app: the static gallery's
+    files, relative to a page ``root`` folders deep (``Links("../")``), or the app's own paths
+    (``APP_LINKS``: root "/", no ".html"). Faces, people, clusters and photos by id, never by a path."""
 
     root: str
+    page: str = ".html"  # what a page's name ends with
+
+    def _to(self, place: str) -> str:
+        return f"{self.root}{place}{self.page}"
 
     def home(self) -> str:
-        return f"{self.root}index.html"
+        return self._to("index") if self.page else self.root
 
     def errors(self) -> str:
-        return f"{self.root}errors.html"
+        return self._to("errors")
+
+    def people(self) -> str:
+        return self._to("people")
+
+    def clusters(self) -> str:
+        return self._to("clusters")
+
+    def review(self) -> str:
+        return self._to("review")
+
+    def history(self) -> str:
+        return self._to("history")
+
+    def undo(self) -> str:
+        return self._to("undo")
 
     def person(self, person_id: int) -> str:
-        return f"{self.root}people/{person_id}.html"
+        return self._to(f"people/{person_id}")
 
     def cluster(self, cluster_id: int) -> str:
-        return f"{self.root}clusters/{cluster_id}.html"
+        return self._to(f"clusters/{cluster_id}")
 
     def photo(self, photo_id: int) -> str:
-        return f"{self.root}photos/{photo_id}.html"
+        return self._to(f"photos/{photo_id}")
+
+    def face(self, face_id: int) -> str:
+        return self._to(f"faces/{face_id}")
 
     def face_picture(self, face_id: int) -> str:
         return f"{self.root}faces/{face_id}.jpg"
 
     def static(self, name: str) -> str:
         return f"{self.root}static/{name}"
+
+
+APP_LINKS = Links("/", "")  # ``indexer serve``'s
 
 
 class Pages:
@@ -92,14 +120,14 @@ class Pages:
             self._paged("clusters", cluster.cluster_id, cluster.faces, "cluster.html", cluster=cluster)
         names = {person.person_id: person.name for person in content.people}
         shown_clusters = {cluster.cluster_id for cluster in content.clusters}
-        links = FileLinks("../")
+        links = Links("../")
         for photo in content.photos.values():
             faces = [face_on_photo(face, photo, names, shown_clusters, links) for face in photo.faces]
             preview = previews.get(photo.photo_id)
             self._page(f"photos/{photo.photo_id}.html", "photo.html", root="../", photo=photo, faces=faces,
                        preview=f"../previews/{preview}" if preview else None)
 
-    def _paged(self, kind: str, item_id: int, faces: list[Face], template: str, **values: Any) -> None:
+    def _paged(self, kind: str, item_id: int, faces: list[FaceRow], template: str, **values: Any) -> None:
         pages = max(1, -(-len(faces) // FACES_PER_PAGE))
 
         def link(page: int) -> str:
@@ -110,7 +138,7 @@ class Pages:
             self._page(f"{kind}/{link(page)}", template, root="../", faces=chunk, page=page, pages=pages, link=link, **values)
 
     def _page(self, relative: str, template: str, root: str, **values: Any) -> None:
-        values.update(root=root, links=FileLinks(root), live=None)
+        values.update(root=root, links=Links(root), live=None)
         shown = pickle.dumps(sorted((name, value) for name, value in values.items() if not callable(value)), protocol=5)
         key = hashlib.sha256(f"{self._templates}{template}".encode() + shown).hexdigest()[:24]
         self.keys[relative] = key
@@ -145,7 +173,7 @@ class FaceOnPhoto:
     height: float
 
 
-def face_on_photo(face: Face, photo: Photo, names: dict[int, str], clusters: set[int], links) -> FaceOnPhoto:
+def face_on_photo(face: FaceRow, photo: Photo, names: dict[int, str], clusters: set[int], links) -> FaceOnPhoto:
     """How the photo page shows ``face``: ``names`` of people by id, the ids of the ``clusters`` shown (a
     face of another is "unknown"), its links from ``links``."""
     x, y, w, h = face.box
@@ -160,8 +188,8 @@ def face_on_photo(face: Face, photo: Photo, names: dict[int, str], clusters: set
                            named, **place)
     if face.by_hand:
         return FaceOnPhoto(face.face_id, face.box, "unknown", "nobody named", None, "cleared by hand", **place)
-    if face.cluster_id in clusters:
-        return FaceOnPhoto(face.face_id, face.box, "cluster", f"cluster {face.cluster_id}", links.cluster(face.cluster_id),
+    if face.shown_cluster in clusters:
+        return FaceOnPhoto(face.face_id, face.box, "cluster", f"cluster {face.shown_cluster}", links.cluster(face.shown_cluster),
                            "", **place)
     return FaceOnPhoto(face.face_id, face.box, "unknown", "unknown", None, "", **place)
 

@@ -17,7 +17,7 @@ from indexer.outputs.xmp.photos import (BACKUP_SUFFIX, PhotoFaces, covers, index
                                         shared_sidecar, sidecar_path, stored_geometry, upright_size_agrees)
 from indexer.outputs.xmp.regions import UnreadableXmp, read_regions, to_stored, to_upright
 from indexer.outputs.xmp.sidecar import RegionToWrite, SidecarNotEditable, merge_sidecar, new_sidecar
-from indexer.vision.raw import is_raw
+from indexer.vision.media import is_raw
 
 if TYPE_CHECKING:
     from indexer.library import Library

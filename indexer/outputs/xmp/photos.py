@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from indexer.db import reads
+from indexer.db.face_rows import FaceRow
 from indexer.db.reader import Reader
 from indexer.files import absolute, folder_prefix, open_regular, read_small_file
 
@@ -53,7 +54,7 @@ def stored_geometry(photo: Path) -> tuple[tuple[int, int], int]:
     from PIL import Image
 
     from indexer.vision.imaging import UnreadablePhoto, stored_geometry as header_geometry
-    from indexer.vision.raw import is_raw
+    from indexer.vision.media import is_raw
 
     if is_raw(photo):
         with open_regular(photo):  # a regular file, not a link
@@ -67,9 +68,12 @@ def stored_geometry(photo: Path) -> tuple[tuple[int, int], int]:
         return image.size, orientation if isinstance(orientation, int) and 1 <= orientation <= 8 else 1
 
 
-def upright_size_agrees(stored: tuple[int, int], orientation: int, upright: tuple[int, int]) -> bool:
-    turned = (stored[1], stored[0]) if orientation >= 5 else stored
-    return turned == upright
+def upright_size_agrees(stored: tuple[int, int], orientation: int, indexed: tuple[int, int]) -> bool:
+    """Whether a picture stored at ``stored`` (width, height) with EXIF ``orientation`` is, upright, the size
+    the index read it at (``indexed``): else it changed since."""
+    from indexer.vision.media import turns_of_orientation, upright
+
+    return upright(stored, turns_of_orientation(orientation)) == indexed
 
 
 @dataclass
@@ -94,15 +98,21 @@ def indexed_photos(library: Library, paths: list[Path] | None) -> list[PhotoFace
     ``paths`` (files or folders; None: all), by path."""
     chosen = [absolute(p) for p in paths] if paths else None
     photos: dict[int, PhotoFaces] = {}
+    faces: dict[int, list[FaceRow]] = {}
     with Reader.open(library.config) as reader:
-        rows = reads.indexed_faces_by_photo(reader)
-    for photo_id, path, width, height, lead_id, lead_width, lead_height, face_id, x, y, w, h, name, source in rows:
-        if chosen is not None and not any(path == c or path.startswith(folder_prefix(c)) for c in chosen):
+        files = reads.indexed_stills(reader)
+        for face in reads.faces_of_stills(reader):
+            faces.setdefault(face.photo_id, []).append(face)
+    for file in files:
+        if chosen is not None and not any(file.path == c or file.path.startswith(folder_prefix(c)) for c in chosen):
             continue
-        fx, fy = width / lead_width, height / lead_height
-        photo = photos.setdefault(photo_id, PhotoFaces(photo_id, path, width, height, lead_id, (fx, fy)))
-        if face_id is not None:
-            photo.faces.append((face_id, (round(x * fx), round(y * fy), round(w * fx), round(h * fy)), name, source))
+        fx, fy = file.width / file.lead_width, file.height / file.lead_height
+        photo = photos.setdefault(file.photo_id, PhotoFaces(file.photo_id, file.path, file.width, file.height,
+                                                            file.lead_id, (fx, fy)))
+        for face in faces.get(file.lead_id, []):
+            x, y, w, h = face.box
+            photo.faces.append((face.face_id, (round(x * fx), round(y * fy), round(w * fx), round(h * fy)), face.person,
+                                face.source))
     shots: dict[int, list[str]] = {}
     for photo in photos.values():
         shots.setdefault(photo.lead_id, []).append(photo.path)

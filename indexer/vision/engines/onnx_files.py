@@ -54,11 +54,6 @@ def facenet_network(spec: ModelSpec) -> ConvertedNetwork:
     return ConvertedNetwork(name=spec.name, role="embed", made_from=spec.sha256, input_side=spec.input_size)
 
 
-def networks_for(spec: ModelSpec) -> tuple[ConvertedNetwork, ...]:
-    """Every ONNX file the ONNX engine needs with the embedding model ``spec``."""
-    return (*CASCADE_NETWORKS, facenet_network(spec))
-
-
 def read_record(network: ConvertedNetwork, models_dir: Path) -> dict | None:
     """The file's record, or None when there is none or it cannot be read."""
     try:

@@ -1,0 +1,226 @@
+"""What the pages of the gallery and the app show — the read model they share: faces (``FaceRow``),
+photos, people and clusters, whole or a page at a time, each read in a few statements whatever the size
+of the index; and the facts of the history and the review the app's pages check. The app (``indexer.web``)
+and the gallery (``outputs.gallery``) read through this module and nothing else of the database's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from indexer.answers.clusters import MIN_CLUSTER_SIZE, Cluster, Faces
+from indexer.db import reads
+from indexer.db.face_rows import FaceRow
+from indexer.db.reader import Reader, snapshot
+from indexer.db.values import UNDO
+
+if TYPE_CHECKING:
+    from indexer.library import Library
+
+__all__ = ["FaceRow", "Reader", "reading", "Photo", "Person", "Cluster", "PersonSummary", "ClusterSummary",
+           "photo_version", "pages", "people_page", "person", "clusters_page", "cluster", "photo", "face", "everyone",
+           "faces_with_photos", "picture_keys", "MIN_CLUSTER_SIZE", "PAGE_SIZE", "change_marks", "still_open",
+           "EventShown", "event", "events", "photo_of_face"]
+
+PAGE_SIZE = 240  # tiles on one page of a person or a cluster, in the gallery as in the app
+
+
+@contextmanager
+def reading(library: Library) -> Iterator[Reader]:
+    """One consistent read of ``library`` (``db.reader.snapshot``): what a page shows is one state of the
+    index, however many statements it takes."""
+    with snapshot(library.config, library.session) as reader:
+        yield reader
+
+
+def photo_version(content_hash: str | None, size: int | None, mtime_ns: int | None) -> str:
+    """What names a photo's content in the names of its pictures (a new one when the photo changes)."""
+    return (content_hash or f"{size}-{mtime_ns}")[:16]
+
+
+@dataclass
+class Photo:
+    """A photo with faces: upright size in pixels (None when never decoded), and ``version``, which
+    changes when its content does (so its preview is made again)."""
+
+    photo_id: int
+    path: str
+    width: int | None
+    height: int | None
+    version: str
+    faces: list[FaceRow] = field(default_factory=list)
+    duration: float | None = None  # a video's length in seconds (its preview is the frame of its first face)
+
+    @classmethod
+    def of(cls, face: FaceRow) -> Photo:
+        """The photo of ``face``, holding no face yet."""
+        return cls(face.photo_id, face.photo, face.width, face.height,
+                   photo_version(face.content_hash, face.size, face.mtime_ns), duration=face.duration)
+
+    @property
+    def preview_time(self) -> float | None:
+        """A video's: the time of the frame its preview shows (its first face's); None for a photo."""
+        return None if self.duration is None else min((f.time for f in self.faces if f.time is not None), default=0.0)
+
+    def sort_faces(self) -> None:
+        """Its faces in the order pages show them: in time, then left to right."""
+        self.faces.sort(key=lambda f: (f.time or 0.0, f.box[0], f.box[1], f.face_id))
+
+
+@dataclass
+class Person(Faces):
+    """Somebody named, with every face of theirs (best first: named by hand, then by score)."""
+
+    person_id: int = 0
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class PersonSummary:
+    """A person as a tile shows them: counts, and their best face (None: they have none)."""
+
+    person_id: int
+    name: str
+    face_count: int
+    photos: int
+    by_hand: int
+    cover_face_id: int | None
+
+
+@dataclass(frozen=True)
+class ClusterSummary:
+    """A cluster of unnamed faces as a tile and its page show it: counts and its first face."""
+
+    cluster_id: int
+    face_count: int
+    photos: int
+    unsure: int  # faces the grouping is unsure of
+    cover_face_id: int | None
+
+
+def pages(total: int, size: int | None = None) -> int:
+    """How many pages of ``size`` (default PAGE_SIZE) ``total`` items fill (at least one)."""
+    return max(1, -(-total // (size or PAGE_SIZE)))
+
+
+def people_page(reader: Reader, page: int, size: int | None = None) -> tuple[int, list[PersonSummary]]:
+    """(how many people, those of page ``page`` (from 1) of ``size`` (default PAGE_SIZE)), by name ignoring case."""
+    size = size or PAGE_SIZE
+    total, rows = reads.people_page(reader, size, (page - 1) * size)
+    summaries = reads.person_summaries(reader, [person_id for person_id, _ in rows])
+    return total, [PersonSummary(person_id, name, *summaries[person_id]) for person_id, name in rows]
+
+
+def person(reader: Reader, person_id: int, page: int) -> tuple[PersonSummary, list[FaceRow]] | None:
+    """A person and the faces of page ``page``, best first; None when nobody has that id."""
+    name = reads.people_names_of(reader, [person_id]).get(person_id)
+    if name is None:
+        return None
+    summary = PersonSummary(person_id, name, *reads.person_summaries(reader, [person_id])[person_id])
+    return summary, reads.faces_of_person_page(reader, person_id, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+
+
+def clusters_page(reader: Reader, page: int, size: int | None = None) -> tuple[int, list[ClusterSummary]]:
+    """(how many clusters of MIN_CLUSTER_SIZE unnamed faces or more, those of page ``page`` of ``size``
+    (default PAGE_SIZE)), largest first."""
+    size = size or PAGE_SIZE
+    total, rows = reads.clusters_page(reader, size, (page - 1) * size, MIN_CLUSTER_SIZE)
+    return total, [ClusterSummary(*row) for row in rows]
+
+
+def cluster(reader: Reader, cluster_id: int, page: int) -> tuple[ClusterSummary, list[FaceRow]] | None:
+    """A cluster and the unnamed faces of page ``page`` (those it is sure of first); None when it has no
+    unnamed face."""
+    (faces, photos, unsure), shown = reads.faces_of_cluster_page(reader, cluster_id, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    if not faces:
+        return None
+    return ClusterSummary(cluster_id, faces, photos, unsure, shown[0].face_id if shown else None), shown
+
+
+def photo(reader: Reader, photo_id: int) -> tuple[Photo, dict[int, str], set[int]] | None:
+    """A photo with its faces (in the pages' order), the names of the people on it by id, and which of its
+    faces' clusters hold MIN_CLUSTER_SIZE faces or more (shown as clusters); None when it has no face."""
+    rows = reads.faces_of_photos(reader, [photo_id])
+    if not rows:
+        return None
+    found = Photo.of(rows[0])
+    found.faces = rows
+    found.sort_faces()
+    names = {face.person_id: face.person for face in rows if face.person_id is not None}
+    clusters = sorted({face.shown_cluster for face in rows if face.shown_cluster is not None})
+    shown = {cluster_id for cluster_id, size in reads.cluster_sizes(reader, clusters).items() if size >= MIN_CLUSTER_SIZE}
+    return found, names, shown
+
+
+def face(reader: Reader, face_id: int) -> tuple[FaceRow, Photo] | None:
+    """One face, with its photo holding it alone; None when there is no such face."""
+    row = reads.face_with_photo(reader, face_id)
+    if row is None:
+        return None
+    found = Photo.of(row)
+    found.faces = [row]
+    return row, found
+
+
+def everyone(reader: Reader) -> dict[int, str]:
+    """Person id → name, for everyone."""
+    return reads.people_names(reader)
+
+
+def faces_with_photos(reader: Reader) -> list[FaceRow]:
+    """Every face with its photo and person, by id (the whole library: the gallery)."""
+    return reads.faces_with_photos(reader)
+
+
+def picture_keys(reader: Reader) -> tuple[set[int], set[str]]:
+    """What the pictures made of the index may show: every face id, and the preview file name
+    ("PHOTO-VERSION.jpg") of every photo with faces."""
+    face_ids, photos = reads.picture_keys(reader)
+    return set(face_ids), {f"{photo_id}-{photo_version(*version)}.jpg" for photo_id, *version in photos}
+
+
+# --- the facts the app's pages check --------------------------------------------------------------------
+
+def change_marks(reader: Reader) -> tuple:
+    """Marks that move whenever names or faces change (``db.reads.change_marks``): what a cache of answers
+    over the whole index (the review queue) compares to know it is still true."""
+    return reads.change_marks(reader)
+
+
+def still_open(reader: Reader, suggestions: list[tuple[int, str]]) -> list[tuple[int, str, int]]:
+    """Of ``suggestions`` (face id, person's name), those still to answer, each with its photo's id."""
+    return reads.still_open(reader, suggestions)
+
+
+@dataclass(frozen=True)
+class EventShown:
+    """A change of the history as a page shows it, with whether it is in force (may be undone)."""
+
+    id: int
+    description: str
+    in_force: bool
+
+
+def event(reader: Reader, event_id: int) -> EventShown | None:
+    """Event ``event_id`` of the history, or None."""
+    found = reads.name_event(reader, event_id)
+    if found is None:
+        return None
+    event_id, action, description, undone_by = found
+    return EventShown(event_id, description, undone_by is None and action != UNDO)
+
+
+def events(reader: Reader, page: int, size: int):
+    """(how many events the history holds, those of page ``page`` of ``size``, newest first, as
+    ``answers.status.history`` gives them, the newest event in force)."""
+    from indexer.answers.status import history
+
+    return reads.event_count(reader), history(reader, size, (page - 1) * size), reads.undoable_event(reader)
+
+
+def photo_of_face(reader: Reader, face_id: int) -> int | None:
+    """The id of the photo face ``face_id`` is on, or None."""
+    return reads.photo_of_face(reader, face_id)

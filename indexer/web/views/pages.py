@@ -1,0 +1,123 @@
+"""The app's pages of people, clusters, the history and the index: each a page of a listing or one item,
+read through ``answers.browse`` and rendered with the gallery's templates."""
+
+from __future__ import annotations
+
+import shlex
+import unicodedata
+from collections.abc import Callable
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from indexer.answers import browse
+from indexer.web.forms import page_number
+
+if TYPE_CHECKING:
+    from indexer.web.served import Served
+
+HOME_TILES = 48  # people and clusters on the home page (all of them on their own pages)
+HISTORY_PAGE = 50  # events on a page of the history
+NAMES_SUGGESTED = 12  # names offered as the user types
+STATIC = {"gallery.css": "indexer.outputs.gallery", "gallery.js": "indexer.outputs.gallery", "serve.js": "indexer.web"}
+
+
+def paging(request: Request, page: int, total_pages: int) -> dict[str, Any]:
+    """What the templates' page links need: this page, how many, and the link of each."""
+    path = request.url.path
+    return {"page": min(page, total_pages), "pages": total_pages,
+            "link": lambda number: path if number == 1 else f"{path}?page={number}"}
+
+
+def home(served: Served, request: Request) -> Response:
+    from indexer.answers.status import status
+
+    with served.read() as reader:
+        served.suggestions.current(browse.change_marks(reader))  # the review queue starts computing now
+        people_total, people = browse.people_page(reader, 1, HOME_TILES)
+        clusters_total, clusters = browse.clusters_page(reader, 1, HOME_TILES)
+        return served.page(request, "index.html", status=status(reader, served.library.config), people=people,
+                           clusters=clusters, more_people=people_total > len(people),
+                           more_clusters=clusters_total > len(clusters), suggestions=served.suggestions.peek(),
+                           done=served.done(request, reader))
+
+
+def _listing(served: Served, request: Request, template: str, read: Callable, name: str) -> Response:
+    """A page of a listing (people, clusters): ``read(reader, page)`` gives (how many in all, those of the
+    page), shown in ``template`` as ``name``."""
+    with served.read() as reader:
+        page = page_number(request)
+        total, items = read(reader, page)
+        return served.page(request, template, total=total, **{name: items}, **paging(request, page, browse.pages(total)))
+
+
+def people_list(served: Served, request: Request) -> Response:
+    return _listing(served, request, "people.html", browse.people_page, "people")
+
+
+def _faces_page(served: Served, request: Request, read: Callable, template: str, name: str, missing: str,
+                **values: Callable) -> Response:
+    """A page of one item's faces (a person, a cluster): ``read(reader, id, page)`` gives (the item, the faces
+    of the page), or None (then the page says ``missing``); ``values``: more for the template, from the item."""
+    item_id = request.path_params[f"{name}_id"]
+    with served.read() as reader:
+        page = page_number(request)
+        found = read(reader, item_id, page)
+        if found is None:
+            return served.problem(request, missing.format(item_id), 404)
+        item, faces = found
+        return served.page(request, template, faces=faces, done=served.done(request, reader), **{name: item},
+                           **{key: value(item) for key, value in values.items()},
+                           **paging(request, page, browse.pages(item.face_count)))
+
+
+def person_page(served: Served, request: Request) -> Response:
+    return _faces_page(served, request, browse.person, "person.html", "person", "no person {}: they were merged or removed",
+                       find_command=lambda person: f"indexer find {shlex.quote(person.name)}")
+
+
+def clusters_list(served: Served, request: Request) -> Response:
+    return _listing(served, request, "clusters.html", browse.clusters_page, "clusters")
+
+
+def cluster_page(served: Served, request: Request) -> Response:
+    return _faces_page(served, request, browse.cluster, "cluster.html", "cluster", "cluster {} has no unnamed faces "
+                       "(named, or regrouped by the last `indexer index` or `train`)")
+
+
+def history(served: Served, request: Request) -> Response:
+    with served.read() as reader:
+        page = page_number(request)
+        total, events, undoable = browse.events(reader, page, HISTORY_PAGE)
+        return served.page(request, "history.html", events=events, undoable=undoable, done=served.done(request, reader),
+                           **paging(request, page, browse.pages(total, HISTORY_PAGE)))
+
+
+def errors(served: Served, request: Request) -> Response:
+    from indexer.answers.photos import failed_files
+
+    with served.read() as reader:
+        return served.page(request, "errors.html", failed=failed_files(reader, served.library.config.library))
+
+
+def names(served: Served, request: Request) -> Response:
+    """Up to NAMES_SUGGESTED names of people for a name field: those starting with what was typed first,
+    then those containing it, ignoring case and Unicode form."""
+    typed = unicodedata.normalize("NFC", request.query_params.get("q", "")).strip().casefold()
+    with served.read() as reader:
+        everyone = sorted(browse.everyone(reader).values(), key=lambda n: (n.casefold(), n))
+    folded = [(unicodedata.normalize("NFC", name).casefold(), name) for name in everyone]
+    starting = [name for fold, name in folded if fold.startswith(typed)]
+    containing = [name for fold, name in folded if typed in fold and not fold.startswith(typed)]
+    return JSONResponse((starting + containing)[:NAMES_SUGGESTED])
+
+
+def static(served: Served, request: Request) -> Response:
+    name = request.path_params["name"]
+    if name not in STATIC:
+        return Response("not found", status_code=404, media_type="text/plain")
+    text = (resources.files(STATIC[name]) / "static" / name).read_text(encoding="utf-8")
+    media = "text/css" if name.endswith(".css") else "text/javascript"
+    return Response(text, media_type=f"{media}; charset=utf-8", headers={"Cache-Control": "no-cache"})
