@@ -131,6 +131,7 @@ def main() -> None:
             "review": lambda k: f"/review?offset={k}",
             "history, page 10": lambda k: "/history?page=10",
             "names as you type": lambda k: "/names?q=person%2000",
+            "search, two people, any": lambda k: f"/search?person=Person+{k + 1:04d}&person=Person+{k + 2:04d}&match=any",
         }
         for name, path in pages.items():
             rows.append((name, [timed(client, "GET", path(k))[0] for k in range(REPEATS)]))

@@ -59,6 +59,23 @@ def run(config, tmp_path):
     return Cli(config, data_dir=tmp_path / "data")
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def run_on_both(request, config, tmp_path, write_config):
+    """The CLI in this process (``run``) once on a SQLite file and once on a new database of the session's
+    PostgreSQL server (``run.query`` reads either)."""
+    import re
+
+    from support.cli import Backend, Cli
+
+    if request.param == "sqlite":
+        return Cli(config, data_dir=tmp_path / "data")
+    server = request.getfixturevalue("postgres")
+    name = re.sub(r"\W", "_", request.node.name)[:60]
+    url = server.create_database(name)
+    return Cli(write_config(f'[storage]\ndata_dir = "{tmp_path / "pg-data"}"\ndatabase_url = "{url}"\n', name="pg.toml"),
+               backend=Backend("postgresql", server), database=name)
+
+
 def patch_models(monkeypatch, embedder: FakeEmbedder) -> tuple[FakeDetector, FakeEmbedder]:
     """Make every Library opened from now on (the CLI's too) use FakeDetector and ``embedder``."""
     detector = FakeDetector()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from indexer.answers import people as answers_people, photos as answers_photos, status as answers_status
+from indexer.answers import people as answers_people, photos as answers_photos, query as answers_query, status as answers_status
 from indexer.config import load_config
 from indexer.db.reader import Reader
 from indexer.db.urls import plain_sqlite_file as sqlite_path
@@ -47,9 +47,11 @@ def test_both_ways_of_reading_give_the_same_answers(named_library):
     plain, through_sqlalchemy = both_readers(library)
     for reader in (plain, through_sqlalchemy):
         assert [(p.name, p.faces, p.photos, p.manual_faces) for p in answers_people.people(reader)] == [("Ann", 2, 2, 2), ("bob", 1, 1, 1)]
-    assert answers_people.photos_of(plain, "ann") == answers_people.photos_of(through_sqlalchemy, "ann")
-    name, photos = answers_people.photos_of(plain, " ANN ")
-    assert name == "Ann" and [p.path for p in photos] == sorted(str(p) for p in (root / "p1.jpg", root / "p2.jpg"))
+    ann = answers_query.Query.of([" ANN "], sort="best")
+    assert answers_query.find(plain, ann) == answers_query.find(through_sqlalchemy, ann)
+    photos = answers_query.find(plain, ann)
+    assert {face.person for p in photos for face in p.matches} == {"Ann"}
+    assert [p.path for p in photos] == sorted(str(p) for p in (root / "p1.jpg", root / "p2.jpg"))
     assert answers_photos.photo_record(plain, str(root / "p1.jpg")) == answers_photos.photo_record(through_sqlalchemy, str(root / "p1.jpg"))
     assert [f.path for f in answers_photos.failed_files(plain)] == [str(root / "broken.jpg")]
     assert answers_photos.failed_files(plain) == answers_photos.failed_files(through_sqlalchemy)
@@ -64,7 +66,7 @@ def test_both_ways_of_reading_give_the_same_answers(named_library):
 def test_a_name_nobody_has_names_the_closest(named_library):
     library, _ = named_library
     with pytest.raises(PersonNotFound, match=r"no person named 'Anne' \(closest: Ann\)"):
-        answers_people.photos_of(Reader.open(library.config), "Anne")
+        answers_query.find(Reader.open(library.config), answers_query.Query.of(["Anne"]))
 
 
 def test_reading_a_library_that_does_not_exist_yet_reads_it_as_empty_and_creates_nothing(write_config, tmp_path):

@@ -13,7 +13,7 @@ from indexer.db import SCHEMA_HEAD
 from support.photos import make_photo
 
 SUMMARY_KEYS = ["scanned", "new", "changed", "unchanged", "removed", "moved", "kept", "companions", "limited", "faces_added", "faces_named", "names_lost", "errors",
-                "remaining", "seconds"]
+                "remaining", "dates_ignored", "seconds"]
 STATUS_KEYS = {"photos", "faces", "people", "labelled_faces", "vectors", "errors", "last_run"}
 
 

@@ -48,7 +48,7 @@ def clusters(indexer) -> list[dict]:
 
 def found(indexer, name: str) -> set[int]:
     ran = indexer("find", name, "--json", expect=None)
-    return {face["face_id"] for line in ran.stdout.splitlines() for face in json.loads(line)["faces"]}
+    return {face["face_id"] for line in ran.stdout.splitlines() for face in json.loads(line)["matches"]}
 
 
 def assert_no_dialog(browser) -> None:

@@ -49,7 +49,7 @@ def test_find_gives_the_right_person_at_the_right_times_one_face_per_appearance(
     assert [(f["person"], f["span"]) for f in faces] == [("madonna", [0.0, 2.0]), ("jerry_seinfeld", [3.0, 5.0]),
                                                          ("madonna", [6.0, 7.0])]
     (line,) = [line for line in indexer.json_lines("find", "madonna") if line["photo"] == str(video)]
-    assert sorted(f["time"] for f in line["faces"]) == [faces[0]["time"], faces[2]["time"]]
+    assert sorted(f["time"] for f in line["matches"]) == [faces[0]["time"], faces[2]["time"]]
     text = [row for row in indexer("find", "jerry_seinfeld").stdout.splitlines() if "party.mp4" in row]
     assert len(text) == 1 and text[0].split("\t")[4] == f"at 00:0{int(faces[1]['time'])}"
     answer = indexer.json("who-is", str(video))

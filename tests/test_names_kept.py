@@ -323,5 +323,5 @@ def test_a_newline_or_tab_in_a_file_name_cannot_forge_a_line_of_output(run, root
     run("index", str(root))
     assert run("errors").stdout.count("\n") == 1 and "x.jpg\\nfake.jpg\\tAnn.jpg" in run("errors").stdout
     lines = run("find", "Ann").stdout.splitlines()
-    assert all(line.count("\t") == 3 for line in lines) and any("tab\\there.jpg" in line for line in lines)
+    assert all(line.count("\t") == 5 for line in lines) and any("tab\\there.jpg" in line for line in lines)
     assert run("who-is", str(root / "tab\there.jpg")).stdout.count("\t") == 4

@@ -79,7 +79,9 @@ def test_enroll_folders_names_each_photos_face_after_its_folder_and_reports_phot
     found = labels(config)
     assert found["bob2.jpg"] == [("bob", "manual")] and "landscape.jpg" not in found
     people = run.json_lines("people")
-    assert people == [{"name": n, "faces": 4, "photos": 4, "named_by_hand": 4} for n in ("ann", "bob", "cy")]
+    year = run.json_lines("find", "ann")[0]["taken"][:4]  # the photos' file times: they have no EXIF
+    assert people == [{"name": n, "faces": 4, "photos": 4, "named_by_hand": 4, "first_seen": int(year), "last_seen": int(year)}
+                      for n in ("ann", "bob", "cy")]
 
 
 def test_enroll_one_person_from_photos_named_on_the_command_line(run, enrol, use_people_models, config):
@@ -181,16 +183,16 @@ def test_who_is_annotate_draws_boxes_on_a_copy_for_one_photo_or_into_a_folder_fo
 
 
 def test_find_lists_the_photos_of_a_person_best_first_and_ignores_case(trained, run, enrol, photos):
-    lines = run.json_lines("find", "ANN")
+    lines = run.json_lines("find", "ANN", "--sort", "best")
     paths = [line["photo"] for line in lines]
     assert sorted(paths) == sorted([str(enrol / "ann" / f"ann{n}.jpg") for n in range(4)]
                                    + [str(photos / "p1.jpg"), str(photos / "p4.jpg")])
-    assert [line["faces"][0]["source"] for line in lines[:4]] == ["manual"] * 4  # named by hand: score 1
-    scores = [line["faces"][0]["score"] for line in lines]
+    assert [line["matches"][0]["source"] for line in lines[:4]] == ["manual"] * 4  # named by hand: score 1
+    scores = [line["matches"][0]["score"] for line in lines]
     assert scores == sorted(scores, reverse=True)
-    assert set(lines[0]["faces"][0]) == {"face_id", "box", "score", "source"}
-    text = run("find", "ann").stdout.splitlines()
-    assert len(text) == 6 and text[0].split("\t")[1:] == ["10,10,40,40", "1.00", "manual"]
+    assert set(lines[0]["matches"][0]) == {"face_id", "person", "box", "score", "source"}
+    text = run("find", "ann", "--sort", "best").stdout.splitlines()
+    assert len(text) == 6 and text[0].split("\t")[1:4] == ["10,10,40,40", "1.00", "manual"] and text[0].endswith("\tann")
 
 
 def test_find_min_score_leaves_out_weaker_faces(trained, run):
@@ -234,7 +236,7 @@ def test_label_needs_a_name_or_clear_and_an_existing_face(trained, run):
 def test_rename_keeps_every_face_and_refuses_a_name_taken_by_someone_else(trained, run):
     before = run("find", "bob", "--json").stdout
     assert run("rename", "bob", "Robert").stdout == "renamed bob to Robert\n"
-    assert run("find", "Robert", "--json").stdout == before
+    assert run("find", "Robert", "--json").stdout == before.replace('"bob"', '"Robert"')
     result = run("rename", "Robert", "ANN", expect=1)
     assert "'ann' already exists: to make them one person, use `indexer merge 'Robert' 'ann'`" in result.stderr
 
@@ -250,8 +252,9 @@ def test_merge_moves_every_face_and_removes_the_first_person(trained, run):
 
 def test_people_text_lists_each_person_with_counts(trained, run):
     lines = run("people").stdout.splitlines()
-    assert lines[0].split() == ["name", "faces", "photos", "by", "hand"]
-    assert lines[1].split() == ["ann", "6", "6", "4"]
+    assert lines[0].split() == ["name", "faces", "photos", "by", "hand", "seen"]
+    year = run.json_lines("find", "ann")[0]["taken"][:4]  # the photos' file times: they have no EXIF
+    assert lines[1].split() == ["ann", "6", "6", "4", year]
 
 
 def test_train_with_nobody_named_is_one_line_and_exit_1(run, photos, use_people_models):

@@ -11,22 +11,16 @@ import re
 
 import pytest
 
+from support.app import HOST, TOKEN, app_client
 from support.photos import unsorted_library
 
-TOKEN = "the-token"
-HOST = "http://127.0.0.1:8765"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def run(request, config, tmp_path, write_config):
+@pytest.fixture
+def run(run_on_both):
     """The CLI (in this process) on the index the app serves: a SQLite file, or a new database on the
     session's PostgreSQL server."""
-    from support.cli import Cli
-
-    if request.param == "sqlite":
-        return Cli(config, data_dir=tmp_path / "data")
-    url = request.getfixturevalue("postgres").create_database(re.sub(r"\W", "_", request.node.name)[:60])
-    return Cli(write_config(f'[storage]\ndata_dir = "{tmp_path / "pg-data"}"\ndatabase_url = "{url}"\n', name="pg.toml"))
+    return run_on_both
 
 
 @pytest.fixture
@@ -44,17 +38,7 @@ def library(run, tmp_path, use_people_models):
 @pytest.fixture
 def client(library, run):
     """The app over the library, its cookie set from the link (as a browser opening it)."""
-    from starlette.testclient import TestClient
-
-    from indexer.config import load_config
-    from indexer.library import Library
-    from indexer.web.app import make_app
-
-    app = make_app(Library(load_config(run.config)), TOKEN, ["127.0.0.1", "localhost"])
-    with TestClient(app, base_url=HOST, follow_redirects=False) as client:
-        opened = client.get(f"/?token={TOKEN}")
-        assert opened.status_code == 303 and opened.headers["location"] == "/"
-        client.csrf = app.state.served.csrf
+    with app_client(run.config) as client:
         yield client
 
 
@@ -172,7 +156,7 @@ def test_naming_a_cluster_leaves_out_the_faces_clicked_and_is_one_event_undone_f
     assert re.fullmatch(r"/people/\d+\?done=\d+", named.headers["location"])
     page = client.get(named.headers["location"]).text
     assert "Done: cluster" in page and f'name="event" value="{event}"' in page
-    found = {f["face_id"] for line in run("find", "Bob", "--json").stdout.splitlines() for f in json.loads(line)["faces"]}
+    found = {f["face_id"] for line in run("find", "Bob", "--json").stdout.splitlines() for f in json.loads(line)["matches"]}
     assert found == set(bob_faces) - {faces["p5"][0]}
     assert show(run, root / "p5.jpg")[0]["person"] is None
     history = run.json_lines("history")[0]

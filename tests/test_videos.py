@@ -107,7 +107,7 @@ def test_found_answered_and_exported_with_times_and_a_person_is_named_once_per_m
     lines = [line for line in run("find", "Ann").stdout.splitlines() if "party.mp4" in line]
     assert [line.split("\t")[4] for line in lines] == [f"at 00:0{int(f['time'])}" for f in faces(run, video) if f["person"] == "Ann"]
     found = [line for line in run("find", "Ann", "--json").json_lines() if line["photo"] == str(video)]
-    assert sorted(f["time"] for f in found[0]["faces"]) == [faces(run, video)[0]["time"], faces(run, video)[2]["time"]]
+    assert sorted(f["time"] for f in found[0]["matches"]) == [faces(run, video)[0]["time"], faces(run, video)[2]["time"]]
     answer = run.json("who-is", str(video))
     assert [(f["person"], f["span"]) for f in answer["faces"]] == [("Ann", [0.0, 1.0]), ("Bob", [2.0, 3.0]), ("Ann", [4.0, 5.0])]
     elsewhere = tmp_path / "elsewhere" / "copy.mp4"  # a video the index has not seen: read, tracked and named

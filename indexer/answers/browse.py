@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from indexer.answers.clusters import MIN_CLUSTER_SIZE, Cluster, Faces
-from indexer.db import reads
+from indexer.answers import query as questions
+from indexer.db import reads, search
 from indexer.db.face_rows import FaceRow
 from indexer.db.reader import Reader, snapshot
 from indexer.db.values import UNDO
@@ -23,9 +25,11 @@ if TYPE_CHECKING:
 __all__ = ["FaceRow", "Reader", "reading", "Photo", "Person", "Cluster", "PersonSummary", "ClusterSummary",
            "photo_version", "pages", "people_page", "person", "clusters_page", "cluster", "photo", "face", "everyone",
            "faces_with_photos", "picture_keys", "MIN_CLUSTER_SIZE", "PAGE_SIZE", "change_marks", "still_open",
-           "EventShown", "event", "events", "photo_of_face"]
+           "EventShown", "event", "events", "photo_of_face", "ShownWith", "newest_first", "found_page", "SEARCH_PAGE", "SHOWN_WITH"]
 
 PAGE_SIZE = 240  # tiles on one page of a person or a cluster, in the gallery as in the app
+SEARCH_PAGE = 60  # photos on one page of the app's search
+SHOWN_WITH = 12  # the people a person's page names as shown with them (the most photos together first)
 
 
 @contextmanager
@@ -70,12 +74,34 @@ class Photo:
         self.faces.sort(key=lambda f: (f.time or 0.0, f.box[0], f.box[1], f.face_id))
 
 
+@dataclass(frozen=True)
+class ShownWith:
+    """Somebody shown in photos with a person, and in how many."""
+
+    person_id: int
+    name: str
+    photos: int
+
+
+def newest_first(face: FaceRow) -> tuple:
+    """The order of a person's faces on their pages (``reads.faces_of_person_page`` reads them so): by when
+    their photo was taken, newest first (unknown dates last), then by photo, time in a video, id."""
+    return (face.taken is None, datetime.max - face.taken if face.taken else 0, face.photo, face.time or 0.0, face.face_id)
+
+
 @dataclass
 class Person(Faces):
-    """Somebody named, with every face of theirs (best first: named by hand, then by score)."""
+    """Somebody named, with every face of theirs (``newest_first``), their best face the cover (named by
+    hand first, then by score), and who is shown with them (most photos together first)."""
 
     person_id: int = 0
     name: str = ""
+    shown_with: list[ShownWith] = field(default_factory=list)
+
+    @property
+    def cover_face_id(self) -> int | None:
+        best = min(self.faces, key=lambda f: (not f.by_hand, -(f.score or 0.0), f.face_id), default=None)
+        return best.face_id if best is not None else None
 
 
 @dataclass(frozen=True)
@@ -88,6 +114,7 @@ class PersonSummary:
     photos: int
     by_hand: int
     cover_face_id: int | None
+    shown_with: tuple[ShownWith, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -115,12 +142,22 @@ def people_page(reader: Reader, page: int, size: int | None = None) -> tuple[int
 
 
 def person(reader: Reader, person_id: int, page: int) -> tuple[PersonSummary, list[FaceRow]] | None:
-    """A person and the faces of page ``page``, best first; None when nobody has that id."""
+    """A person (with the SHOWN_WITH people shown with them most) and the faces of page ``page``, newest
+    first (``newest_first``); None when nobody has that id."""
     name = reads.people_names_of(reader, [person_id]).get(person_id)
     if name is None:
         return None
-    summary = PersonSummary(person_id, name, *reads.person_summaries(reader, [person_id])[person_id])
+    shown_with = tuple(ShownWith(*row) for row in search.shared_photos(reader, person_id)[:SHOWN_WITH])
+    summary = PersonSummary(person_id, name, *reads.person_summaries(reader, [person_id])[person_id], shown_with)
     return summary, reads.faces_of_person_page(reader, person_id, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+
+
+def found_page(reader: Reader, question: questions.Query, page: int, size: int = SEARCH_PAGE,
+               ) -> tuple[int, list[questions.Found]]:
+    """(how many photos answer ``question``, those of page ``page`` of ``size``), in its order: what
+    `indexer find` answers, a page at a time."""
+    total = questions.count(reader, question)
+    return total, questions.find(reader, question, size, (page - 1) * size)
 
 
 def clusters_page(reader: Reader, page: int, size: int | None = None) -> tuple[int, list[ClusterSummary]]:
@@ -141,11 +178,16 @@ def cluster(reader: Reader, cluster_id: int, page: int) -> tuple[ClusterSummary,
 
 
 def photo(reader: Reader, photo_id: int) -> tuple[Photo, dict[int, str], set[int]] | None:
-    """A photo with its faces (in the pages' order), the names of the people on it by id, and which of its
-    faces' clusters hold MIN_CLUSTER_SIZE faces or more (shown as clusters); None when it has no face."""
+    """A photo with its faces (in the pages' order; a search finds photos with none too), the names of the
+    people on it by id, and which of its faces' clusters hold MIN_CLUSTER_SIZE faces or more (shown as
+    clusters); None when the index holds no such photo (or it is the other file of a shot)."""
     rows = reads.faces_of_photos(reader, [photo_id])
     if not rows:
-        return None
+        alone = reads.photo_shown(reader, photo_id)
+        if alone is None:
+            return None
+        path, width, height, content_hash, size, mtime_ns, duration = alone
+        return Photo(photo_id, path, width, height, photo_version(content_hash, size, mtime_ns), duration=duration), {}, set()
     found = Photo.of(rows[0])
     found.faces = rows
     found.sort_faces()

@@ -1,12 +1,12 @@
-"""Everyone named (``indexer people``) and the photos of one person (``indexer find``), from the database
-alone: plain SQL (``db.reads``), no model, no FAISS and, on SQLite, no SQLAlchemy, so a cold ``find`` takes
-a fraction of a second."""
+"""Everyone named (``indexer people``), who is with whom (``people --with``), and which person a name typed
+means, from the database alone: plain SQL (``db.reads``, ``db.search``), no model, no FAISS and, on SQLite,
+no SQLAlchemy, so a cold ``people`` takes a fraction of a second."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from indexer.db import reads
+from indexer.db import reads, search
 from indexer.db.reader import Reader
 from indexer.naming.names import match_name, person_not_found
 
@@ -18,59 +18,39 @@ class PersonCounts:
     faces: int
     photos: int
     manual_faces: int  # named by hand (the references recognition learns from)
+    first_seen: int | None = None  # the year their first photo was taken (None: no date known)
+    last_seen: int | None = None  # the year of their last
 
 
 def people(reader: Reader) -> list[PersonCounts]:
-    """Everyone, by name (ignoring case), with how many faces and photos show them."""
-    return [PersonCounts(*row) for row in reads.people_with_counts(reader)]
+    """Everyone, by name (ignoring case), with how many faces and photos show them and the years they were
+    first and last seen."""
+    years = search.years_seen(reader)
+    return [PersonCounts(*row, *years.get(row[0], (None, None))) for row in reads.people_with_counts(reader)]
 
 
 @dataclass(frozen=True)
-class FaceOfPerson:
-    face_id: int
-    photo_path: str
-    box: list[int]  # [x, y, w, h] in pixels of the upright photo
-    score: float  # 0–1; names given by hand score 1
-    source: str  # a LabelSource: "manual" or "auto"
-    time: float | None = None  # in a video: seconds from its start (None: a photo's face)
+class Companion:
+    """Somebody shown with a person: their name, and in how many photos together."""
+
+    person: str
+    photos: int
 
 
-@dataclass(frozen=True)
-class PhotoOfPerson:
-    """A photo showing the person: its path and their faces in it, best score first; ``other_files``: the
-    other files of its shot (a RAW beside the JPEG the faces were read from)."""
-
-    path: str
-    faces: list[FaceOfPerson]
-    other_files: list[str] = field(default_factory=list)
-
-    @property
-    def score(self) -> float:
-        return self.faces[0].score
+def people_with(reader: Reader, name: str, min_score: float = 0.0) -> tuple[str, list[Companion]]:
+    """(The name as stored of the person called ``name``, the people shown in photos with them: most
+    photos shared first, then by name.) A face counts when it scores ``min_score`` or more (0–1).
+    PersonNotFound, naming the closest names, when nobody is called ``name``."""
+    person_id, found = person_called(reader, name)
+    return found, [Companion(other, shared) for _, other, shared in search.shared_photos(reader, person_id, min_score)]
 
 
-def person_called(reader: Reader, name: str) -> tuple[int, str]:
+def person_called(reader: Reader, name: str, everyone: dict[str, int] | None = None) -> tuple[int, str]:
     """(id, name as stored) of the person called ``name`` (see ``match_name``: case and Unicode form aside);
     PersonNotFound, naming the closest names, when nobody is. How the CLI and the app turn a name typed into
-    the id the naming commands take."""
-    everyone = reads.person_ids_by_name(reader)
+    the id the naming commands take. ``everyone``: name → id of everyone, when already read."""
+    everyone = everyone if everyone is not None else reads.person_ids_by_name(reader)
     found = match_name(name, list(everyone))
     if found is None:
         raise person_not_found(name, list(everyone))
     return everyone[found], found
-
-
-def photos_of(reader: Reader, name: str, min_score: float = 0.0) -> tuple[str, list[PhotoOfPerson]]:
-    """The photos that show the person called ``name`` (see ``match_name``), best first (by their best
-    face's score; names given by hand score 1.0). Returns (the person's name as stored, photos).
-    PersonNotFound when nobody has that name."""
-    person_id, found = person_called(reader, name)
-    grouped: dict[str, list[FaceOfPerson]] = {}
-    for face in reads.faces_of_person(reader, person_id, min_score):
-        grouped.setdefault(face.photo, []).append(FaceOfPerson(face.face_id, face.photo, list(face.box),
-                                                               1.0 if face.score is None else float(face.score),
-                                                               face.source, face.time))
-    others = reads.other_files_of_shots(reader, list(grouped))
-    photos = [PhotoOfPerson(path, faces, others.get(path, [])) for path, faces in grouped.items()]
-    photos.sort(key=lambda p: (-p.score, p.path))
-    return found, photos

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -58,31 +59,65 @@ def who_is(
 @command
 def find(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="The person's name (case does not matter).")],
-    json_output: JsonLinesOption = False,
+    names: Annotated[list[str] | None, typer.Argument(metavar="[NAME]...", help="People's names (case does not matter).", show_default=False)] = None,
+    any_of: Annotated[bool, typer.Option("--any", help="Photos showing at least one of them (default: all of them).")] = False,
+    only: Annotated[bool, typer.Option("--only", help="Photos showing all of them and no other face at all (an unnamed stranger is another face).")] = False,
+    left_out: Annotated[list[str] | None, typer.Option("--not", metavar="NAME", help="Leave out the photos showing NAME (repeatable).", show_default=False)] = None,
+    faces: Annotated[str | None, typer.Option("--faces", metavar="N|N-M|N-", help="Photos with exactly N faces, or N to M, or N or more.")] = None,
+    taken_from: Annotated[str | None, typer.Option("--from", metavar="DATE", help="Taken on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD).")] = None,
+    taken_to: Annotated[str | None, typer.Option("--to", metavar="DATE", help="Taken on or before DATE (to its end: --to 2019-06 is to the end of June).")] = None,
+    year: Annotated[str | None, typer.Option("--year", metavar="YYYY", help="Taken in that year.")] = None,
+    folder: Annotated[str | None, typer.Option("--in", metavar="FOLDER", help="Under FOLDER (as given, or relative to here).")] = None,
+    sort: Annotated[str, typer.Option("--sort", metavar="oldest|newest|best", help="By date taken (unknown dates last), or by the best face's score.")] = "oldest",
     min_score: Annotated[
         float,
         typer.Option("--min-score", min=0.0, max=1.0, help="Leave out faces scoring below this (0–1; names given by hand score 1)."),
     ] = 0.0,
+    json_output: JsonLinesOption = False,
+    print0: Annotated[bool, typer.Option("--print0", "-0", help="Only the paths, each ended by a NUL (for xargs -0).")] = False,
 ) -> None:
-    """The library's photos that show NAME, best first: path, face box, score, and whether named by hand."""
-    from indexer.answers.people import photos_of
+    """The library's photos that show NAME (all the names given, or as --any and --only say), each once,
+    in the order they were taken: for each face of those people its path, box, score, who named it (a
+    video's: at which time), the date taken and the person; with filters alone, path and date."""
+    from indexer.answers.query import Query, QueryError, find as find_photos, folder_known
 
+    if any_of and only:
+        raise QueryError("--any and --only ask two things: give one")
+    query = Query.of(names or [], "any" if any_of else "only" if only else "all", left_out or [], faces, taken_from,
+                     taken_to, year, folder, sort, min_score)
+    if not query.asks():
+        raise QueryError("name someone, or give a filter (--faces, --from, --to, --year, --in, --not)")
     with ctx.obj.reader() as reader:
-        person, photos = photos_of(reader, name, min_score)
-    if not photos:
-        log.info("no photos of %s%s", person, f" scoring at least {min_score}" if min_score else "")
-    for photo in photos:
-        if json_output:
-            print_json({"photo": photo.path, "faces": [
-                {"face_id": f.face_id, "box": f.box, "score": round(f.score, 4), "source": f.source,
-                 **({"time": round(f.time, 3)} if f.time is not None else {})} for f in photo.faces
-            ], "files": [photo.path, *photo.other_files]})
-            continue
-        also = f"\talso {', '.join(one_line(path) for path in photo.other_files)}" if photo.other_files else ""
-        for f in sorted(photo.faces, key=lambda f: f.time or 0) if photo.faces[0].time is not None else photo.faces:
-            at = f"\tat {time_text(f.time)}" if f.time is not None else ""
-            typer.echo(f"{one_line(photo.path)}\t{box_text(f.box)}\t{f.score:.2f}\t{f.source}{at}{also}")
+        found = find_photos(reader, query)
+        if not found and not folder_known(reader, query):
+            raise QueryError(f"no folder {folder}, and no photos in the index under it")
+    if not found:
+        log.info("no photos%s", f" of {', '.join(names)}" if names else "")
+    for photo in found:
+        if print0:
+            sys.stdout.write(photo.path + "\0")
+        elif json_output:
+            print_json(photo.as_dict())
+        else:
+            _found_lines(photo)
+    sys.stdout.flush()
+
+
+def _found_lines(photo) -> None:
+    """A photo found (an ``answers.query.Found``), as text: a line for each face of the people asked (with
+    filters alone, one line)."""
+    from indexer.answers.query import taken_text
+
+    taken = taken_text(photo.taken, photo.offset) or "-"
+    if photo.taken_from == "file" and photo.taken is not None:
+        taken += " (file time)"
+    also = f"\talso {', '.join(one_line(path) for path in photo.other_files)}" if photo.other_files else ""
+    if not photo.matches:
+        typer.echo(f"{one_line(photo.path)}\t{taken}{also}")
+    for face in photo.matches:
+        at = f"\tat {time_text(face.time)}" if face.time is not None else ""
+        typer.echo(f"{one_line(photo.path)}\t{box_text(face.box)}\t{face.score:.2f}\t{face.source}{at}\t{taken}"
+                   f"\t{one_line(face.person)}{also}")
 
 
 @app.command()

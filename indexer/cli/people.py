@@ -246,24 +246,50 @@ def merge(
 
 @app.command()
 @command
-def people(ctx: typer.Context, json_output: JsonLinesOption = False) -> None:
-    """Everyone named, with how many faces and photos show them (one JSON object per line with --json)."""
-    from indexer.answers.people import people as list_people
+def people(
+    ctx: typer.Context,
+    json_output: JsonLinesOption = False,
+    together: Annotated[str | None, typer.Option("--with", metavar="NAME", help="The people shown with NAME, most photos together first.")] = None,
+) -> None:
+    """Everyone named, with how many faces and photos show them and the years they were first and last
+    seen (one JSON object per line with --json); with --with NAME, who is in photos with NAME, and in how
+    many."""
+    from indexer.answers.people import people as list_people, people_with
 
+    if together is not None:
+        with ctx.obj.reader() as reader:
+            person, companions = people_with(reader, together)
+        if not companions:
+            log.info("nobody named is in a photo with %s", person)
+        for companion in companions:
+            if json_output:
+                print_json({"person": companion.person, "photos": companion.photos})
+            else:
+                typer.echo(f"{one_line(companion.person)}\t{companion.photos}")
+        return
     with ctx.obj.reader() as reader:
         everyone = list_people(reader)
     if json_output:
         for person in everyone:
             print_json({"name": person.name, "faces": person.faces, "photos": person.photos,
-                         "named_by_hand": person.manual_faces})
+                        "named_by_hand": person.manual_faces, "first_seen": person.first_seen,
+                        "last_seen": person.last_seen})
         return
     if not everyone:
         log.info("nobody is named yet: use `indexer enroll` or `indexer label`")
         return
     width = max(len("name"), *(len(p.name) for p in everyone))
-    typer.echo(f"{'name':<{width}}  {'faces':>6}  {'photos':>6}  {'by hand':>7}")
+    typer.echo(f"{'name':<{width}}  {'faces':>6}  {'photos':>6}  {'by hand':>7}  seen")
     for person in everyone:
-        typer.echo(f"{person.name:<{width}}  {person.faces:>6}  {person.photos:>6}  {person.manual_faces:>7}")
+        typer.echo(f"{person.name:<{width}}  {person.faces:>6}  {person.photos:>6}  {person.manual_faces:>7}  "
+                   f"{_years(person.first_seen, person.last_seen)}")
+
+
+def _years(first: int | None, last: int | None) -> str:
+    """The years a person was seen: "2015–2019", "2019", or "-" when no photo of theirs has a date."""
+    if first is None or last is None:
+        return "-"
+    return str(first) if first == last else f"{first}–{last}"
 
 
 @app.command()

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
-from indexer.db.reader import Reader
+from indexer.db.reader import Reader, as_datetime
 from indexer.db.values import FaceOrigin, LabelSource, is_unnamed
 
 # Unnamed (``values.is_unnamed``): neither named (by hand or by recognition) nor cleared by hand; the faces
@@ -25,7 +26,8 @@ FACE_ROW = (
     "SELECT faces.id, faces.photo_id, faces.box_x, faces.box_y, faces.box_w, faces.box_h, faces.detection, "
     "       faces.person_id, people.name, faces.label_source, faces.label_score, faces.cluster_id, faces.cluster_distance, "
     "       faces.cluster_sure, faces.origin, faces.video_time, faces.video_from, faces.video_to, "
-    "       photos.path, photos.width, photos.height, photos.content_hash, photos.size, photos.mtime_ns, photos.duration "
+    "       photos.path, photos.width, photos.height, photos.content_hash, photos.size, photos.mtime_ns, photos.duration, "
+    "       photos.taken_at "
     "FROM faces JOIN photos ON photos.id = faces.photo_id LEFT JOIN people ON people.id = faces.person_id ")
 
 
@@ -37,7 +39,8 @@ class FaceRow:
     LabelSource, or None) and the score 0–1 of the name, the cluster of unnamed faces it was put in (with
     its distance, L2 0–2, to the cluster's mean face, and whether the grouping is sure of it), where it
     comes from (a FaceOrigin); and its photo: path, upright size in pixels (None when never decoded), the
-    content hash, size (bytes) and modification time (ns) it was read at, a video's length (seconds)."""
+    content hash, size (bytes) and modification time (ns) it was read at, a video's length (seconds), when
+    it was taken (the local time as written; None: not known)."""
 
     face_id: int
     photo_id: int
@@ -60,6 +63,7 @@ class FaceRow:
     size: int | None
     mtime_ns: int | None
     duration: float | None
+    taken: datetime | None = None
 
     @property
     def unnamed(self) -> bool:
@@ -85,10 +89,10 @@ class FaceRow:
 
 def _row(values: tuple) -> FaceRow:
     (face_id, photo_id, x, y, w, h, detection, person_id, person, source, score, cluster_id, distance, sure, origin,
-     time, start, end, path, width, height, content_hash, size, mtime_ns, duration) = values
+     time, start, end, path, width, height, content_hash, size, mtime_ns, duration, taken) = values
     return FaceRow(face_id, photo_id, (x, y, w, h), detection, person_id, person, source, score, cluster_id, distance,
                    sure is None or bool(sure), origin, time, (start, end) if start is not None else None, path, width,
-                   height, content_hash, size, mtime_ns, duration)
+                   height, content_hash, size, mtime_ns, duration, as_datetime(taken))
 
 
 def face_rows(reader: Reader, where: str = "", order: str = "faces.id", **params: Any) -> list[FaceRow]:

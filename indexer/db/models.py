@@ -55,6 +55,13 @@ class Photo(Base):
     limit_hit: Mapped[str | None] = mapped_column(String)
     # A video's length in seconds; None for a photo (a video is a photo row whose faces are appearances).
     duration: Mapped[float | None] = mapped_column(Float)
+    # When it was taken (indexing.dating): the local time the camera wrote, naive, and its offset from UTC in
+    # minutes east where the file says it (None: not said); where that was read (a db.values.TakenFrom:
+    # "exif", "xmp", "video", or "file": the file's modification time, in the machine's zone). taken_from
+    # None: not read yet (the next run reads it); every file of a shot has its shot's date.
+    taken_at: Mapped[datetime | None] = mapped_column(index=True)
+    taken_offset: Mapped[int | None] = mapped_column(Integer)
+    taken_from: Mapped[str | None] = mapped_column(String)
 
     faces: Mapped[list[Face]] = relationship(back_populates="photo", cascade="all, delete-orphan", passive_deletes=True)
 
@@ -74,7 +81,9 @@ class Face(Base):
 
     __tablename__ = "faces"
     __table_args__ = (
-        Index("ix_faces_photo_id", "photo_id"),
+        # A photo's faces and who they are, from the index alone: what a question asks of each photo it
+        # finds (how many faces, whose; only these people?), 0016.
+        Index("ix_faces_photo_person", "photo_id", "person_id"),
         Index("ix_faces_embedding_model", "embedding_model"),
         Index("ix_faces_person_id", "person_id"),
         Index("ix_faces_label_source", "label_source"),

@@ -17,13 +17,13 @@ from indexer.db.reader import Reader, chunks, in_list
 from indexer.db.values import UNDO, LabelSource
 
 __all__ = [
-    "people_with_counts", "person_ids_by_name", "faces_of_person", "PhotoRow", "photo_by_path", "faces_of_photo",
+    "people_with_counts", "person_ids_by_name", "PhotoRow", "photo_by_path", "faces_of_photo",
     "failed_photos", "Counts", "counts", "last_run", "last_training", "name_events", "faces_in_clusters",
     "faces_for_export", "faces_with_photos", "people_names", "advisory_lock_held",
-    "shot_of_photo", "other_files_of_shots", "ShotFile", "indexed_stills", "faces_of_stills", "people_page", "person_summaries", "faces_of_person_page",
+    "shot_of_photo", "ShotFile", "indexed_stills", "faces_of_stills", "people_page", "person_summaries", "faces_of_person_page",
     "clusters_page", "faces_of_cluster_page", "faces_by_id", "faces_of_photos", "face_with_photo", "undoable_event", "change_marks",
     "people_names_of", "cluster_sizes", "name_event", "picture_keys",
-    "photo_of_face", "event_count", "newest_event", "still_open",
+    "photo_of_face", "photo_shown", "event_count", "newest_event", "still_open",
 ]
 
 _BY_HAND_FIRST = f"CASE WHEN faces.label_source = '{LabelSource.MANUAL.value}' THEN 0 ELSE 1 END"
@@ -57,13 +57,6 @@ def people_names_of(reader: Reader, person_ids: list[int]) -> dict[int, str]:
     return dict(reader.rows(f"SELECT id, name FROM people WHERE id IN ({names})", **params))
 
 
-def faces_of_person(reader: Reader, person_id: int, min_score: float) -> list[FaceRow]:
-    """The faces named ``person_id`` scoring at least ``min_score`` (a name given by hand scores 1), best
-    first (then by photo and id)."""
-    return face_rows(reader, "faces.person_id = :person AND coalesce(faces.label_score, 1.0) >= :min_score",
-                     "coalesce(faces.label_score, 1.0) DESC, photos.path, faces.id", person=person_id, min_score=min_score)
-
-
 @dataclass(frozen=True)
 class PhotoRow:
     """A file as the index holds it: its upright size in pixels (None when never decoded), its size in
@@ -93,19 +86,6 @@ def shot_of_photo(reader: Reader, photo_id: int) -> tuple[int, str, int | None, 
     lead_id, path, width, height = reader.rows("SELECT id, path, width, height FROM photos WHERE id = :lead", lead=lead)[0]
     others = [row[0] for row in reader.rows("SELECT path FROM photos WHERE shot_lead_id = :lead ORDER BY path", lead=lead)]
     return lead_id, path, width, height, [path, *others]
-
-
-def other_files_of_shots(reader: Reader, paths: list[str]) -> dict[str, list[str]]:
-    """Path of a photo read for its faces → the paths of the other files of its shot (its companions), for
-    those of ``paths`` that have any."""
-    found: dict[str, list[str]] = {}
-    for chunk in chunks(paths):
-        names, params = in_list("p", chunk)
-        for lead, other in reader.rows(
-                "SELECT lead.path, other.path FROM photos other JOIN photos lead ON lead.id = other.shot_lead_id "
-                f"WHERE lead.path IN ({names}) ORDER BY lead.path, other.path", **params):
-            found.setdefault(lead, []).append(other)
-    return found
 
 
 def faces_of_photo(reader: Reader, photo_id: int) -> list[FaceRow]:
@@ -167,10 +147,10 @@ def name_event(reader: Reader, event_id: int) -> tuple | None:
 
 
 def picture_keys(reader: Reader) -> tuple[list[int], list[tuple]]:
-    """(every face id, (id, content hash, size, mtime_ns) of every photo with faces): what the pictures
-    made of the index may show."""
+    """(every face id, (id, content hash, size, mtime_ns) of every photo read for its faces, with faces or
+    none: a search shows both): what the pictures made of the index may show."""
     return ([row[0] for row in reader.rows("SELECT id FROM faces")],
-            reader.rows("SELECT id, content_hash, size, mtime_ns FROM photos WHERE id IN (SELECT photo_id FROM faces)"))
+            reader.rows("SELECT id, content_hash, size, mtime_ns FROM photos WHERE shot_lead_id IS NULL"))
 
 
 def newest_event(reader: Reader) -> int | None:
@@ -229,6 +209,14 @@ def faces_with_photos(reader: Reader) -> list[FaceRow]:
     return face_rows(reader)
 
 
+def photo_shown(reader: Reader, photo_id: int) -> tuple | None:
+    """(path, width, height, content hash, size, mtime_ns, duration) of a photo read for its faces (not
+    the other file of a shot), or None."""
+    rows = reader.rows("SELECT path, width, height, content_hash, size, mtime_ns, duration FROM photos "
+                       "WHERE id = :photo AND shot_lead_id IS NULL", photo=photo_id)
+    return rows[0] if rows else None
+
+
 def face_with_photo(reader: Reader, face_id: int) -> FaceRow | None:
     """One face with its photo, or None."""
     rows = face_rows(reader, "faces.id = :face", face=face_id)
@@ -246,8 +234,11 @@ def faces_by_id(reader: Reader, face_ids: list[int]) -> list[FaceRow]:
 
 def faces_of_photos(reader: Reader, photo_ids: list[int]) -> list[FaceRow]:
     """The faces of some photos, by id."""
-    names, params = in_list("p", photo_ids)
-    return face_rows(reader, f"faces.photo_id IN ({names})", **params)
+    found: list[FaceRow] = []
+    for chunk in chunks(photo_ids):
+        names, params = in_list("p", chunk)
+        found += face_rows(reader, f"faces.photo_id IN ({names})", **params)
+    return found
 
 
 def people_page(reader: Reader, limit: int, offset: int) -> tuple[int, list[tuple[int, str]]]:
@@ -273,9 +264,12 @@ def person_summaries(reader: Reader, person_ids: list[int]) -> dict[int, tuple[i
 
 
 def faces_of_person_page(reader: Reader, person_id: int, limit: int, offset: int) -> list[FaceRow]:
-    """``limit`` faces of the person after the ``offset`` best (named by hand first, then by score)."""
-    return face_rows(reader, "faces.person_id = :person", f"{_BY_HAND_FIRST}, coalesce(faces.label_score, 1.0) DESC, "
-                     "faces.id LIMIT :limit OFFSET :offset", person=person_id, limit=limit, offset=offset)
+    """``limit`` faces of the person after the ``offset`` newest: by the date their photo was taken, newest
+    first (unknown dates last), then by photo and, in a video, by time."""
+    return face_rows(reader, "faces.person_id = :person",
+                     "CASE WHEN photos.taken_at IS NULL THEN 1 ELSE 0 END, photos.taken_at DESC, photos.path, "
+                     "coalesce(faces.video_time, 0), faces.id LIMIT :limit OFFSET :offset",
+                     person=person_id, limit=limit, offset=offset)
 
 
 def clusters_page(reader: Reader, limit: int, offset: int, min_size: int) -> tuple[int, list[tuple]]:

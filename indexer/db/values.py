@@ -49,3 +49,12 @@ class LimitHit(StrEnum):
     DEADLINE = "deadline"  # the run's time budget (--max-minutes) ran out while reading it: read after the others next run
     STOPPED = "stopped"  # too slow ([library] max_seconds_per_file), or cut by two runs' budgets: left alone until it changes
     SAMPLED = "sampled"  # a video with more cuts than [library] max_cut_samples_per_minute: indexed from fewer samples
+
+
+class TakenFrom(StrEnum):
+    """Where a photo's date taken was read (``photos.taken_from``; NULL: not read yet)."""
+
+    EXIF = "exif"  # the picture's own EXIF (a RAW's included)
+    XMP = "xmp"  # its XMP sidecar
+    VIDEO = "video"  # a video's container
+    FILE = "file"  # none of those said: the file's modification time

@@ -51,8 +51,9 @@ class IndexSummary:
     the files left for the next run when the time budget ran out; ``companions`` counts the files this
     run recorded as one shot with another file, whose faces they share (a RAW beside its JPEG: not read;
     one recorded before and unchanged is not counted again); ``limited`` counts the files a limit stopped
-    or cut short (each said in a warning and by `indexer errors`: see ``db.values.LimitHit``); ``seconds``
-    is wall time."""
+    or cut short (each said in a warning and by `indexer errors`: see ``db.values.LimitHit``);
+    ``dates_ignored`` counts the impossible dates taken passed over (year 0, 1970-01-01, the future:
+    ``indexing.dating``); ``seconds`` is wall time."""
 
     scanned: int = 0
     new: int = 0
@@ -68,6 +69,7 @@ class IndexSummary:
     names_lost: int = 0
     errors: int = 0
     remaining: int = 0
+    dates_ignored: int = 0
     seconds: float = 0.0
 
     def as_dict(self) -> dict[str, int | float]:
@@ -114,6 +116,7 @@ def index_files(library: Library, paths: list[str], progress: bool | None = None
         writer.read_and_store(todo)
     finally:
         writer.save_vectors()
+    writer.date(paths)
     with library.session() as session:
         after = queries.photo_outcomes(session, paths)
     return [IndexedFile(path, *after.get(path, (None, None))) for path in paths]
@@ -259,6 +262,7 @@ def _index_roots(writer: _Writer, present: tuple[Path, ...], missing: tuple[Path
     if plan.shot_checks:
         with library.transaction() as session:
             queries.record_shot_checks(session, plan.shot_checks)
+    writer.date(None)  # every photo of the index not dated yet: those an older version indexed too
 
 
 def _one_picture(config: LibraryConfig, a: str, b: str) -> bool:
@@ -390,6 +394,14 @@ class _Writer:
         if read < len(todo):
             self.summary.remaining = len(todo) - read
             log.warning("time budget used up: %d photo(s) left for the next run", self.summary.remaining)
+
+    def date(self, under: list[str] | None) -> None:
+        """Date the photos not dated yet (``dating``) under ``under`` (paths, or folders ending in "/";
+        None: all)."""
+        from indexer.indexing.dating import date_photos
+
+        dating = date_photos(self.library, under, self.bars_disabled, self.out_of_time)
+        self.summary.dates_ignored += dating.ignored
 
     def store_companions(self, companions: list[Companion], hashes: dict[str, str]) -> int:
         """Record the files of shots whose faces another file of the shot gave (``shots``) that are new or

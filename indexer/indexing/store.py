@@ -128,6 +128,7 @@ def store_batch(session: Session, items: list[Analysed], face_settings: str, mod
         photo.width, photo.height, photo.error = item.width, item.height, item.error
         photo.analysis, photo.duration = face_settings, item.duration
         photo.content_hash, photo.limit_hit = item.content_hash, item.limit_hit
+        photo.taken_from = None  # its date is read (again) after the batch: indexing.dating
         rows = [_face_row(photo, face, model_name) for face in item.faces]
         queries.add_faces(session, rows)
         vectors = item.vectors(len(item.faces[0].vector) if item.faces else 0)

@@ -27,7 +27,7 @@ from indexer.ids import is_id
 from indexer.web import actions, forms
 from indexer.web.guard import MAX_BODY, BodyLimit, Guard, is_own_form
 from indexer.web.served import Served
-from indexer.web.views import pages, photos, review
+from indexer.web.views import pages, photos, review, search
 
 if TYPE_CHECKING:
     from indexer.library import Library
@@ -103,6 +103,7 @@ def make_app(library: Library, token: str, hosts: list[str]) -> Starlette:
         Route("/review/answer", action(actions.answer), methods=["POST"]),
         Route("/history", view(pages.history)),
         Route("/undo", action(actions.undo), methods=["POST"]),
+        Route("/search", view(search.search)),
         Route("/errors", view(pages.errors)),
         Route("/names", view(pages.names)),
         Route("/static/{name:str}", view(pages.static)),

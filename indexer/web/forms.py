@@ -71,3 +71,14 @@ def offset(request: Request) -> int:
 def done_event(request: Request) -> int | None:
     """The query's ``done``: the event of the change just made, shown above the page."""
     return whole_number(request.query_params.get("done"))
+
+
+def search_question(request: Request):
+    """The question of the search page's address (``answers.query.Query``): ``person`` (repeatable), ``match``
+    (all, any, only), ``not`` (repeatable), ``from``, ``to``, ``year``, ``faces``, ``in``, ``sort``, as `indexer
+    find` takes them. QueryError, one line, for one that cannot be asked."""
+    from indexer.answers.query import Query
+
+    asked = request.query_params
+    return Query.of(asked.getlist("person"), asked.get("match") or "all", asked.getlist("not"), asked.get("faces"),
+                    asked.get("from"), asked.get("to"), asked.get("year"), asked.get("in"), asked.get("sort") or "oldest")

@@ -102,7 +102,8 @@ class Cli:
 
         server = self.backend.server
         with psycopg.connect(host=str(server.socket), port=server.PORT, user="postgres", dbname=self.database) as db:
-            rows = db.execute(sql.replace("%", "%%").replace("?", "%s"), params).fetchall()
+            cursor = db.execute(sql.replace("%", "%%").replace("?", "%s"), params)
+            rows = cursor.fetchall() if cursor.description is not None else []  # an UPDATE returns none
         return [tuple(json.dumps(v) if isinstance(v, dict | list) else v for v in row) for row in rows]
 
     def query_when_ready(self, sql: str, *params) -> list[tuple] | None:

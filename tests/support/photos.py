@@ -19,10 +19,13 @@ PEOPLE = {"ann": (255, 255, 255), "bob": (255, 205, 205), "cy": (205, 255, 205),
 
 
 def make_photo(path: Path, faces: int | list[str], size: tuple[int, int] = (400, 200), shade: int = 40, seed: int = 0,
-               elsewhere: dict[str, tuple[int, int]] | None = None) -> Path:
+               elsewhere: dict[str, tuple[int, int]] | None = None, taken: str | None = None,
+               offset: str | None = None) -> Path:
     """A JPEG with white squares (the fake detector's faces) in slots along the top: ``faces`` of them,
     or one per name of PEOPLE, coloured as that person; ``elsewhere``: a person's square with its top-left
-    corner at (x, y) pixels, off the slots (the fake detector misses it). ``seed`` varies the pixels."""
+    corner at (x, y) pixels, off the slots (the fake detector misses it). ``seed`` varies the pixels.
+    ``taken``: its EXIF DateTimeOriginal ("YYYY:MM:DD HH:MM:SS", written by Pillow), ``offset`` its
+    OffsetTimeOriginal ("+02:00")."""
     path.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     pixels = np.full((size[1], size[0], 3), shade, dtype=np.uint8)
@@ -33,7 +36,12 @@ def make_photo(path: Path, faces: int | list[str], size: tuple[int, int] = (400,
         pixels[10 : 10 + SQUARE, x : x + SQUARE] = colour
     for name, (x, y) in (elsewhere or {}).items():
         pixels[y : y + SQUARE, x : x + SQUARE] = PEOPLE[name]
-    Image.fromarray(pixels).save(path, quality=95)
+    exif = Image.Exif()
+    if taken is not None:
+        exif.get_ifd(0x8769)[0x9003] = taken  # DateTimeOriginal
+    if offset is not None:
+        exif.get_ifd(0x8769)[0x9011] = offset  # OffsetTimeOriginal
+    Image.fromarray(pixels).save(path, quality=95, exif=exif)
     return path
 
 

@@ -33,9 +33,10 @@ def mosaic(rgb: np.ndarray) -> np.ndarray:
 
 
 def write_dng(path: Path, picture: Image.Image | np.ndarray, preview: str | None = "jpeg", orientation: int = 1,
-              preview_scale: float = 1.0) -> Path:
+              preview_scale: float = 1.0, taken: str | None = None) -> Path:
     """A DNG of ``picture`` (as stored: ``orientation`` turns it upright) at ``path``. ``preview``: "jpeg",
-    "rgb" (uncompressed) or None; ``preview_scale``: its size as a fraction of the mosaic's."""
+    "rgb" (uncompressed) or None; ``preview_scale``: its size as a fraction of the mosaic's; ``taken``: its
+    TIFF DateTime ("YYYY:MM:DD HH:MM:SS")."""
     rgb = np.asarray(picture.convert("RGB") if isinstance(picture, Image.Image) else picture)
     height, width = (rgb.shape[0] // 2) * 2, (rgb.shape[1] // 2) * 2
     rgb = np.ascontiguousarray(rgb[:height, :width])
@@ -46,6 +47,8 @@ def write_dng(path: Path, picture: Image.Image | np.ndarray, preview: str | None
     camera = {271: (ASCII, "indexer tests"), 272: (ASCII, "mosaic"), 274: (SHORT, [orientation]),
               50706: (BYTE, [1, 4, 0, 0]), 50707: (BYTE, [1, 1, 0, 0]), 50708: (ASCII, "indexer tests mosaic"),
               50721: (SRATIONAL, list(XYZ_TO_SRGB)), 50728: (RATIONAL, [1, 1, 1]), 50778: (SHORT, [21])}
+    if taken is not None:
+        camera[306] = (ASCII, taken)
     if preview is None:
         raw.tags.update(camera)
         ifds = [raw]

@@ -11,16 +11,18 @@ import numpy as np
 from support.photos import PEOPLE, SQUARE
 
 
-def make_video(path: Path, frames: Iterable[np.ndarray], fps: int = 10, rotation: int | None = None) -> Path:
+def make_video(path: Path, frames: Iterable[np.ndarray], fps: int = 10, rotation: int | None = None,
+               metadata: dict[str, str] | None = None) -> Path:
     """An MP4 (H.264) of ``frames`` (RGB uint8, all one even size) at ``fps`` frames a second; a ``.webm``
     is VP8 written as a browser's MediaRecorder writes it, live: its header holds no length.
     ``rotation``: the display matrix's turn, as phones write it (-90: stored sideways, shown turned 90°
-    clockwise; FFmpeg's sign)."""
+    clockwise; FFmpeg's sign). ``metadata``: the container's tags (``creation_time``: "2016-02-03T04:05:06Z")."""
     import av
 
     path.parent.mkdir(parents=True, exist_ok=True)
     webm = path.suffix == ".webm"
     with av.open(str(path), "w", **({"format": "webm", "options": {"live": "1"}} if webm else {})) as out:
+        out.metadata.update(metadata or {})
         stream = None
         for frame in frames:
             if stream is None:

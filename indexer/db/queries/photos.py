@@ -6,11 +6,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from indexer.db.models import Face, LostName, Photo, Rejection
-from indexer.db.values import FaceOrigin, LabelSource
+from indexer.db.values import FaceOrigin, LabelSource, TakenFrom
 from indexer.db.reader import chunks
 
 from indexer.db.queries.faces import delete_faces_of
@@ -22,6 +22,7 @@ __all__ = [
     "KnownPhoto", "known_photos", "count_photos_under", "photo_outcomes", "move_photos", "touch_photo",
     "mark_failed", "delete_photos", "indexed_photo_paths", "photo_paths",
     "holding_users_work", "record_companion", "record_shot_checks",
+    "ShotToDate", "undated_shots", "set_dates",
 ]
 
 
@@ -83,7 +84,10 @@ def move_photos(session: Session, moves: list[tuple[int, str, int, int]]) -> Non
 def touch_photo(session: Session, photo_id: int, size: int, mtime_ns: int) -> None:
     """A photo's file was found with the content it was indexed from, under a new size or time: record
     those, and that it reads (again)."""
-    session.execute(update(Photo).where(Photo.id == photo_id).values(size=size, mtime_ns=mtime_ns, error=None))
+    session.execute(update(Photo).where(Photo.id == photo_id).values(
+        size=size, mtime_ns=mtime_ns, error=None,
+        # a date that was the file's own time is read again: that time changed
+        taken_from=case((Photo.taken_from == TakenFrom.FILE.value, None), else_=Photo.taken_from)))
 
 
 def mark_failed(session: Session, photo_id: int, error: str, when: datetime, limit_hit: str | None = None) -> None:
@@ -164,9 +168,44 @@ def record_companion(session: Session, photo_id: int | None, path: str, size: in
     photo.path, photo.size, photo.mtime_ns, photo.content_hash = path, size, mtime_ns, content_hash
     photo.width, photo.height = upright if upright is not None else (None, None)
     photo.shot_lead_id, photo.analysis, photo.error, photo.indexed_at, photo.limit_hit = lead_id, settings, None, when, None
+    photo.taken_from = None  # its shot is dated again (indexing.dating): this file may say more than the others
 
 
 def record_shot_checks(session: Session, checks: dict[str, str]) -> None:
     """Record on each photo at a path of ``checks`` the digest of its name's files (``indexing.shots``)."""
     for path, digest in checks.items():
         session.execute(update(Photo).where(Photo.path == path).values(shot_checked=digest))
+
+
+@dataclass(frozen=True)
+class ShotToDate:
+    """A shot (a photo and the files of its shot) with a file whose date is not read yet: its files as
+    (photo id, path, mtime_ns), the one its faces are read from first."""
+
+    files: list[tuple[int, str, int]]
+
+    @property
+    def path(self) -> str:
+        return self.files[0][1]
+
+
+def undated_shots(session: Session) -> list[ShotToDate]:
+    """Every shot with a file not dated yet (``photos.taken_from`` NULL), files that could not be read
+    aside, by the path of its first file."""
+    shot = func.coalesce(Photo.shot_lead_id, Photo.id)
+    undated = select(shot).where(Photo.taken_from.is_(None), Photo.error.is_(None))
+    rows = session.execute(select(shot, Photo.id, Photo.path, Photo.mtime_ns)
+                           .where(Photo.error.is_(None), shot.in_(undated))
+                           .order_by(shot, Photo.shot_lead_id.is_not(None), Photo.id))
+    shots: dict[int, list[tuple[int, str, int]]] = {}
+    for lead, photo_id, path, mtime_ns in rows:
+        shots.setdefault(lead, []).append((photo_id, path, mtime_ns))
+    return sorted((ShotToDate(files) for files in shots.values()), key=lambda shot: shot.path)
+
+
+def set_dates(session: Session, dates: list[tuple[int, datetime | None, int | None, str]]) -> None:
+    """Record when photos were taken: (photo id, local time as written, offset in minutes east or None,
+    a TakenFrom) each."""
+    if dates:
+        session.execute(update(Photo), [{"id": photo_id, "taken_at": at, "taken_offset": offset, "taken_from": source}
+                                        for photo_id, at, offset, source in dates])

@@ -4,9 +4,11 @@ of unnamed faces, and the index's status."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
-from indexer.answers.browse import MIN_CLUSTER_SIZE, Cluster, Person, Photo, Reader, everyone, faces_with_photos
+from indexer.answers.browse import (MIN_CLUSTER_SIZE, SHOWN_WITH, Cluster, Person, Photo, Reader, ShownWith, everyone,
+                                    faces_with_photos, newest_first)
 from indexer.answers.photos import FailedFile
 from indexer.answers.status import LibraryStatus
 
@@ -14,7 +16,7 @@ from indexer.answers.status import LibraryStatus
 @dataclass
 class Content:
     photos: dict[int, Photo]
-    people: list[Person]  # by name, ignoring case
+    people: list[Person]  # by name, ignoring case; each with their faces newest first and who is shown with them
     clusters: list[Cluster]  # largest first, then by id; only those of MIN_CLUSTER_SIZE faces or more
     status: LibraryStatus
     failed: list[FailedFile]
@@ -38,8 +40,16 @@ def read_content(reader: Reader, status: LibraryStatus, failed: list[FailedFile]
             clusters.setdefault(face.shown_cluster, Cluster(faces=[], cluster_id=face.shown_cluster)).faces.append(face)
     for cluster in clusters.values():
         cluster.faces.sort(key=lambda f: (not f.sure, f.face_id))
+    together: dict[int, Counter] = {person_id: Counter() for person_id in people}
+    for photo in photos.values():
+        shown = {face.person_id for face in photo.faces if face.person_id in people}
+        for person_id in shown:
+            together[person_id].update(shown - {person_id})
     for person in people.values():
-        person.faces.sort(key=lambda f: (not f.by_hand, -(f.score or 0.0), f.face_id))
+        person.faces.sort(key=newest_first)
+        ranked = sorted(together[person.person_id].items(), key=lambda item: (-item[1], people[item[0]].name.casefold(),
+                                                                               people[item[0]].name))
+        person.shown_with = [ShownWith(other, people[other].name, count) for other, count in ranked[:SHOWN_WITH]]
     # A face alone in its cluster shows as unknown.
     lonely = {c.faces[0].face_id for c in clusters.values() if len(c.faces) < MIN_CLUSTER_SIZE}
     for photo in photos.values():

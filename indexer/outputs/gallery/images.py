@@ -25,7 +25,9 @@ def decode_scale(photo: Photo) -> float:
     A 12 MP JPEG is then mostly decoded at half size: ~4× less work (bench/gallery.py)."""
     if not photo.width or not photo.height:
         return 1.0
-    smallest_face = min(max(face.box[2], face.box[3]) for face in photo.faces)
+    smallest_face = min((max(face.box[2], face.box[3]) for face in photo.faces), default=None)
+    if smallest_face is None:  # a photo with no face (a search finds those too): its preview alone
+        return min(1.0, PREVIEW_PX / max(photo.width, photo.height))
     for_thumbnails = THUMBNAIL_PX / ((1 + 2 * THUMBNAIL_MARGIN) * max(smallest_face, 1) * THUMBNAIL_MAX_UPSCALE)
     return min(1.0, max(PREVIEW_PX / max(photo.width, photo.height), for_thumbnails))
 

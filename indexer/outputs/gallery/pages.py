@@ -26,8 +26,30 @@ def template_environment():
     (``Links``) and, in the live app, gets its forms from ``live`` (None here)."""
     from jinja2 import Environment, PackageLoader, StrictUndefined
 
-    return Environment(loader=PackageLoader("indexer.outputs.gallery", "templates"), autoescape=True,
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    environment = Environment(loader=PackageLoader("indexer.outputs.gallery", "templates"), autoescape=True,
+                              undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    environment.filters["years"] = by_year
+    return environment
+
+
+@dataclass(frozen=True)
+class YearShown:
+    """Faces or photos in a row that were taken in one year (None: when, not known), under its heading."""
+
+    year: int | None
+    items: list
+
+
+def by_year(items: list) -> list[YearShown]:
+    """``items`` (in their order: by date) cut where the year they were taken (``item.taken``, a datetime
+    or None) changes: one heading a year."""
+    shown: list[YearShown] = []
+    for item in items:
+        year = item.taken.year if item.taken is not None else None
+        if not shown or shown[-1].year != year:
+            shown.append(YearShown(year, []))
+        shown[-1].items.append(item)
+    return shown
 
 
 @dataclass(frozen=True)
@@ -38,6 +60,8 @@ class Links:
 
     root: str
     page: str = ".html"  # what a page's name ends with
+    searches: bool = False  # the app answers searches (``search``); the static gallery does not
+
 
     def _to(self, place: str) -> str:
         return f"{self.root}{place}{self.page}"
@@ -81,8 +105,19 @@ class Links:
     def static(self, name: str) -> str:
         return f"{self.root}static/{name}"
 
+    def search(self, **question: str | list[str]) -> str:
+        """The app's search page asking ``question`` (its GET parameters: person, match, not, from, to, …)."""
+        from urllib.parse import urlencode
 
-APP_LINKS = Links("/", "")  # ``indexer serve``'s
+        return f"{self.root}search" + (f"?{urlencode(question, doseq=True)}" if question else "")
+
+    def together(self, name: str, other) -> str:
+        """Where "with NAME" on ``name``'s page goes: the photos of both (the app's search), or, in the static
+        gallery, the other person's page (``other``: a ``browse.ShownWith``)."""
+        return self.search(person=[name, other.name]) if self.searches else self.person(other.person_id)
+
+
+APP_LINKS = Links("/", "", searches=True)  # ``indexer serve``'s
 
 
 class Pages:

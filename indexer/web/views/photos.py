@@ -19,7 +19,7 @@ def photo_page(served: Served, request: Request) -> Response:
     with served.read() as reader:
         found = browse.photo(reader, photo_id)
         if found is None:
-            return served.problem(request, f"no photo {photo_id} with faces in the index", 404)
+            return served.problem(request, f"no photo {photo_id} in the index", 404)
         photo, names, clusters = found
         faces = [face_on_photo(face, photo, names, clusters, served.links) for face in photo.faces]
         return served.page(request, "photo.html", photo=photo, faces=faces,
