@@ -132,6 +132,13 @@ def main() -> None:
             "history, page 10": lambda k: "/history?page=10",
             "names as you type": lambda k: "/names?q=person%2000",
             "search, two people, any": lambda k: f"/search?person=Person+{k + 1:04d}&person=Person+{k + 2:04d}&match=any",
+            "faces nobody named, page 3": lambda k: "/faces/unnamed?page=3",
+            "every photo, page 10": lambda k: "/photos?page=10",
+            "a photo in every photo (its neighbours)": lambda k: f"/photos/{k * 7 + 1}?in=photos",
+            "a photo in a person's photos": lambda k: f"/photos/{k * 7 + 1}?in=person:{k + 1}",
+            "people, by last seen": lambda k: "/people?sort=seen",
+            "a merge offered": lambda k: f"/people/{k + 1}/merge?into={k + 2}",
+            "training's page": lambda k: "/train",
         }
         for name, path in pages.items():
             rows.append((name, [timed(client, "GET", path(k))[0] for k in range(REPEATS)]))

@@ -7,7 +7,7 @@ from indexer.db.models import Base
 from indexer.db.session import current_revision, make_engine, upgrade_to_head
 from indexer.errors import DatabaseError
 
-HEAD = "0016"
+HEAD = "0017"
 
 
 def test_the_head_revision_indexer_checks_for_is_the_newest_migration():

@@ -18,6 +18,7 @@ from indexer.db import reads, search
 from indexer.db.face_rows import FaceRow
 from indexer.db.reader import Reader, snapshot
 from indexer.db.values import UNDO
+from indexer.errors import IndexerError
 
 if TYPE_CHECKING:
     from indexer.library import Library
@@ -25,7 +26,9 @@ if TYPE_CHECKING:
 __all__ = ["FaceRow", "Reader", "reading", "Photo", "Person", "Cluster", "PersonSummary", "ClusterSummary",
            "photo_version", "pages", "people_page", "person", "clusters_page", "cluster", "photo", "face", "everyone",
            "faces_with_photos", "picture_keys", "MIN_CLUSTER_SIZE", "PAGE_SIZE", "change_marks", "still_open",
-           "EventShown", "event", "events", "photo_of_face", "ShownWith", "newest_first", "found_page", "SEARCH_PAGE", "SHOWN_WITH"]
+           "EventShown", "event", "events", "photo_of_face", "ShownWith", "newest_first", "found_page", "SEARCH_PAGE", "SHOWN_WITH",
+           "UNNAMED_PAGE", "unnamed_page", "people_list", "hidden_count", "hidden_people", "PersonShown", "person_shown",
+           "Since", "since", "person_cover", "Context", "context", "photo_neighbours", "timeline_page", "MergePreview", "merge_preview", "shown_path", "library_roots"]
 
 PAGE_SIZE = 240  # tiles on one page of a person or a cluster, in the gallery as in the app
 SEARCH_PAGE = 60  # photos on one page of the app's search
@@ -150,6 +153,156 @@ def person(reader: Reader, person_id: int, page: int) -> tuple[PersonSummary, li
     shown_with = tuple(ShownWith(*row) for row in search.shared_photos(reader, person_id)[:SHOWN_WITH])
     summary = PersonSummary(person_id, name, *reads.person_summaries(reader, [person_id])[person_id], shown_with)
     return summary, reads.faces_of_person_page(reader, person_id, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+
+
+UNNAMED_PAGE = 120  # faces on one page of the faces nobody named
+
+
+def unnamed_page(reader: Reader, page: int, size: int = UNNAMED_PAGE) -> tuple[int, list[FaceRow]]:
+    """(how many faces have no name at all, those of page ``page`` of ``size``), largest first."""
+    return reads.unnamed_page(reader, size, (page - 1) * size)
+
+
+def people_list(reader: Reader, page: int, size: int | None = None, order: str = "name", containing: str | None = None,
+                hidden: bool = False) -> tuple[int, list[PersonSummary]]:
+    """``people_page`` in ``order`` ("name", "faces" or "seen": newest photo first), of those whose name holds
+    ``containing``, the hidden ones too when ``hidden``."""
+    size = size or PAGE_SIZE
+    total, rows = reads.people_page(reader, size, (page - 1) * size, order if order in reads.PEOPLE_ORDERS else "name",
+                                    containing, hidden)
+    summaries = reads.person_summaries(reader, [person_id for person_id, _ in rows])
+    return total, [PersonSummary(person_id, name, *summaries[person_id]) for person_id, name in rows]
+
+
+@dataclass(frozen=True)
+class Since:
+    """What the home page says of the index beyond ``answers.status``: the faces said to be no faces (left
+    out of its count), and the changes of names made since the last training (all of them: never trained)."""
+
+    not_faces: int
+    changes_since_training: int
+
+
+def since(reader: Reader, trained_at) -> Since:
+    return Since(reads.not_faces(reader), reads.events_since(reader, reader.moment(trained_at) if trained_at else None))
+
+
+def person_cover(reader: Reader, person_id: int) -> int | None:
+    """The face that shows person ``person_id`` (the one chosen, else their best), or None."""
+    found = reads.person_summaries(reader, [person_id]) if reads.people_names_of(reader, [person_id]) else {}
+    return found[person_id][3] if person_id in found else None
+
+
+def hidden_count(reader: Reader) -> int:
+    """How many people are kept out of the lists."""
+    return len(reads.hidden_people(reader))
+
+
+def hidden_people(reader: Reader) -> set[int]:
+    return reads.hidden_people(reader)
+
+
+@dataclass(frozen=True)
+class PersonShown:
+    """What a person's page shows besides their faces: kept out of the lists or not, the cover chosen."""
+
+    hidden: bool
+    cover_face_id: int | None
+
+
+def person_shown(reader: Reader, person_id: int) -> PersonShown | None:
+    found = reads.person_settings(reader, person_id)
+    return PersonShown(*found) if found is not None else None
+
+
+@dataclass(frozen=True)
+class Context:
+    """The list a photo was opened from (``?in=``, ``key``): ``kind`` "photos" (every photo, newest first;
+    ``value`` a folder prefix or ""), "person" (``value`` their id) or "search" (``value`` the search's
+    query string), and what to call it."""
+
+    key: str
+    kind: str
+    value: str
+    label: str
+
+
+def context(reader: Reader, key: str) -> tuple[Context, search.Search] | None:
+    """The list ``key`` names and its question (photos newest first, as the lists show them); None for a
+    key that names none."""
+    kind, _, value = key.partition(":")
+    if kind == "photos":
+        prefix = value or None
+        label = f"photos under {value}" if prefix else "all photos"
+        return Context(key, kind, value, label), search.Search(folder=prefix, sort=search.Sort.NEWEST)
+    if kind == "person" and value.isascii() and value.isdigit():
+        name = reads.people_names_of(reader, [int(value)]).get(int(value))
+        if name is None:
+            return None
+        return Context(key, kind, value, f"{name}'s photos"), search.Search(people=(int(value),), sort=search.Sort.NEWEST)
+    if kind == "search":
+        try:
+            asked, _ = questions.Query.of_query_string(value).in_ids(reader)
+        except IndexerError:  # a search that cannot be asked any more (a person renamed): no list
+            return None
+        return Context(key, kind, value, "the search"), asked
+    return None
+
+
+def photo_neighbours(reader: Reader, key: str, photo_id: int) -> tuple[Context, questions.Neighbours] | None:
+    """Photo ``photo_id`` in the list ``key`` names: the list, and the photos before and after it."""
+    found = context(reader, key)
+    if found is None:
+        return None
+    place = questions.neighbours(reader, found[1], photo_id)
+    return (found[0], place) if place is not None else None
+
+
+def timeline_page(reader: Reader, page: int, folder: str | None = None, size: int = 60) -> tuple[int, list[questions.Found]]:
+    """(how many photos the index holds — under ``folder``, a path prefix, when given —, those of page
+    ``page`` of ``size``), newest first: the app's /photos."""
+    asked = questions.Query(folder=folder, sort=search.Sort.NEWEST)
+    return found_page(reader, asked, page, size)
+
+
+@dataclass(frozen=True)
+class MergePreview:
+    """What merging ``giving`` into ``keeping`` would do: their names, the faces that would move, and the
+    photos in which both are named (the merged person would be there twice), (id, path) each."""
+
+    giving_id: int
+    giving: str
+    keeping_id: int
+    keeping: str
+    faces: int
+    twice: list[tuple[int, str]]
+
+
+def merge_preview(reader: Reader, giving_id: int, keeping_id: int) -> MergePreview | None:
+    """``MergePreview``; None when either person is gone."""
+    names = reads.people_names_of(reader, [giving_id, keeping_id])
+    if giving_id not in names or keeping_id not in names or giving_id == keeping_id:
+        return None
+    faces = reads.person_summaries(reader, [giving_id])[giving_id][0]
+    return MergePreview(giving_id, names[giving_id], keeping_id, names[keeping_id], faces,
+                        reads.photos_of_both(reader, giving_id, keeping_id))
+
+
+def library_roots(reader: Reader, configured) -> list[str]:
+    """The folders photos come from: those configured and those runs were asked to walk, the deepest first."""
+    return sorted({str(root) for root in configured} | reads.run_roots(reader), key=len, reverse=True)
+
+
+def shown_path(path: str, roots) -> str:
+    """A photo's path as the pages name it: from its library root (``library_roots``; the last part of the
+    root kept, so "Pictures/2019/party.jpg"), or whole when it is under none."""
+    from pathlib import PurePath
+
+    for root in roots:
+        root = PurePath(root)
+        if PurePath(path).is_relative_to(root):
+            return str(PurePath(root.name) / PurePath(path).relative_to(root))
+    return path
 
 
 def found_page(reader: Reader, question: questions.Query, page: int, size: int = SEARCH_PAGE,

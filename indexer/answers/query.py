@@ -20,7 +20,7 @@ from indexer.files import folder_prefix
 from indexer.ids import plain_digits
 
 __all__ = ["Match", "Sort", "QueryError", "Query", "period", "FoundFace", "Found", "find", "count", "taken_text",
-           "folder_known"]
+           "folder_known", "Neighbours", "neighbours"]
 
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
@@ -123,6 +123,31 @@ class Query:
                                                ("faces", faces)) if value}
         return cls(people, Match(match), without, _face_count(faces) if faces else None, start, end, prefix,
                    Sort(sort), min_score, typed)
+
+    @classmethod
+    def of_params(cls, params) -> Query:
+        """The question of a page's address (``params``: a mapping with ``getlist``, as Starlette's query
+        parameters): ``person`` (repeatable), ``match``, ``not`` (repeatable), ``from``, ``to``, ``year``,
+        ``faces``, ``in``, ``sort`` — `indexer find`'s options by their names."""
+        return cls.of(params.getlist("person"), params.get("match") or "all", params.getlist("not"), params.get("faces"),
+                      params.get("from"), params.get("to"), params.get("year"), params.get("in"),
+                      params.get("sort") or "oldest")
+
+    @classmethod
+    def of_query_string(cls, text: str) -> Query:
+        """``of_params`` of a query string ("person=Ann&person=Bob&from=2019")."""
+        from urllib.parse import parse_qs
+
+        values = parse_qs(text, keep_blank_values=True)
+
+        class Params:
+            def getlist(self, key: str) -> list[str]:
+                return values.get(key, [])
+
+            def get(self, key: str) -> str | None:
+                return values.get(key, [None])[0]
+
+        return cls.of_params(Params())
 
     def asks(self) -> bool:
         """Whether it asks anything (a name or a filter): a question with neither would list everything."""
@@ -267,6 +292,28 @@ def _merged(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
         else:
             merged.append((start, end))
     return merged
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """Where a photo is in the list it was opened from: the photos before and after it (None at an end),
+    its place (from 1) among how many."""
+
+    previous: int | None
+    next: int | None
+    position: int
+    total: int
+
+
+def neighbours(reader: Reader, asked: search.Search, photo_id: int) -> Neighbours | None:
+    """Photo ``photo_id``'s neighbours among the photos answering ``asked``, in its order; None when it
+    is not one of them."""
+    ids = search.photo_ids(reader, asked)
+    try:
+        at = ids.index(photo_id)
+    except ValueError:
+        return None
+    return Neighbours(ids[at - 1] if at > 0 else None, ids[at + 1] if at + 1 < len(ids) else None, at + 1, len(ids))
 
 
 def folder_known(reader: Reader, query: Query) -> bool:

@@ -190,3 +190,17 @@ def reject(
     settings: Settings = ctx.obj
     rejected = reject_face(settings.library(), face_id, settings.person_id(name))
     typer.echo(f"face {face_id}: not {rejected.person}")
+
+
+@app.command("not-a-face")
+@command
+def not_a_face(
+    ctx: typer.Context,
+    face_ids: Annotated[list[int], typer.Argument(metavar="FACE_ID...", help="Faces (from who-is, show or clusters).")],
+) -> None:
+    """These detections are no faces at all (a poster, a pattern): left out of every list, count and cluster
+    from now on, kept so when their photo is read anew. One event: `indexer undo` gives them back."""
+    from indexer.naming.people import not_a_face as dismiss
+
+    done = dismiss(ctx.obj.library(), face_ids)
+    typer.echo(f"not a face: {', '.join(str(face_id) for face_id in done.face_ids)}")

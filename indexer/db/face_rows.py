@@ -22,6 +22,10 @@ UNNAMED = "faces.person_id IS NULL AND faces.label_source IS NULL"
 # for a page of clusters at 100 000 faces: ~300 ms, against ~20 ms; bench/serve.py).
 UNNAMED_IN_CLUSTER = "faces.cluster_id IS NOT NULL AND +faces.person_id IS NULL AND coalesce(faces.label_source, '') = ''"
 
+# A face, as far as the user knows: not one they said is no face at all (``LabelSource.NOT_A_FACE``). The one
+# spelling, for every list and count that leaves those out.
+A_FACE = f"coalesce(faces.label_source, '') <> '{LabelSource.NOT_A_FACE.value}'"
+
 FACE_ROW = (
     "SELECT faces.id, faces.photo_id, faces.box_x, faces.box_y, faces.box_w, faces.box_h, faces.detection, "
     "       faces.person_id, people.name, faces.label_source, faces.label_score, faces.cluster_id, faces.cluster_distance, "
@@ -69,6 +73,11 @@ class FaceRow:
     def unnamed(self) -> bool:
         """Neither named nor cleared: what clusters and the review ask about."""
         return is_unnamed(self.person_id, self.source)
+
+    @property
+    def is_face(self) -> bool:
+        """Not said by the user to be no face at all."""
+        return self.source != LabelSource.NOT_A_FACE
 
     @property
     def by_hand(self) -> bool:

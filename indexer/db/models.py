@@ -74,6 +74,11 @@ class Person(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String, unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Kept out of the lists of people (the app's, the gallery's, `people`), still found by `find` (0017).
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # The face that shows them on their tile, chosen by the user (None: their best face). Not a foreign key
+    # (SQLite cannot add one in place): a face that is gone, or no longer theirs, is passed over when read.
+    cover_face_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class Face(Base):

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from indexer.db.face_rows import UNNAMED, UNNAMED_IN_CLUSTER, FaceRow, face_rows, stream_face_rows
-from indexer.db.reader import Reader, chunks, in_list
+from indexer.db.face_rows import A_FACE, UNNAMED, UNNAMED_IN_CLUSTER, FaceRow, face_rows, stream_face_rows
+from indexer.db.reader import Reader, as_json, chunks, in_list
 from indexer.db.values import UNDO, LabelSource
 
 __all__ = [
@@ -23,7 +23,7 @@ __all__ = [
     "shot_of_photo", "ShotFile", "indexed_stills", "faces_of_stills", "people_page", "person_summaries", "faces_of_person_page",
     "clusters_page", "faces_of_cluster_page", "faces_by_id", "faces_of_photos", "face_with_photo", "undoable_event", "change_marks",
     "people_names_of", "cluster_sizes", "name_event", "picture_keys",
-    "photo_of_face", "photo_shown", "event_count", "newest_event", "still_open",
+    "photo_of_face", "photo_shown", "PEOPLE_ORDERS", "hidden_people", "person_settings", "photos_of_both", "unnamed_page", "not_faces", "events_since", "run_roots", "event_count", "newest_event", "still_open",
 ]
 
 _BY_HAND_FIRST = f"CASE WHEN faces.label_source = '{LabelSource.MANUAL.value}' THEN 0 ELSE 1 END"
@@ -126,6 +126,26 @@ def last_run(reader: Reader) -> tuple | None:
     return rows[0] if rows else None
 
 
+def run_roots(reader: Reader) -> set[str]:
+    """Every folder an index run was asked to walk (its roots)."""
+    found: set[str] = set()
+    for (roots,) in reader.rows("SELECT roots FROM runs"):
+        found |= set(as_json(roots) or [])
+    return found
+
+
+def not_faces(reader: Reader) -> int:
+    """How many faces the user said are no faces at all."""
+    return reader.value(f"SELECT count(*) FROM faces WHERE NOT ({A_FACE})")
+
+
+def events_since(reader: Reader, when: Any) -> int:
+    """How many changes of names (undos included) were made after ``when`` (as stored), or ever (None)."""
+    if when is None:
+        return reader.value("SELECT count(*) FROM name_events")
+    return reader.value("SELECT count(*) FROM name_events WHERE created_at > :when", when=when)
+
+
 def last_training(reader: Reader, model: str) -> tuple | None:
     """(created_at, people) of the newest training of ``model``, or None."""
     rows = reader.rows("SELECT created_at, people FROM classifiers WHERE embedding_model = :model ORDER BY id DESC LIMIT 1",
@@ -205,8 +225,8 @@ def faces_for_export(reader: Reader) -> Iterator[FaceRow]:
 
 
 def faces_with_photos(reader: Reader) -> list[FaceRow]:
-    """Every face with its photo, by face id."""
-    return face_rows(reader)
+    """Every face with its photo (those said to be no face left out), by face id."""
+    return face_rows(reader, A_FACE)
 
 
 def photo_shown(reader: Reader, photo_id: int) -> tuple | None:
@@ -241,24 +261,74 @@ def faces_of_photos(reader: Reader, photo_ids: list[int]) -> list[FaceRow]:
     return found
 
 
-def people_page(reader: Reader, limit: int, offset: int) -> tuple[int, list[tuple[int, str]]]:
-    """(how many people there are, (id, name) of ``limit`` of them after the ``offset`` first), by name
-    ignoring case."""
-    total = reader.value("SELECT count(*) FROM people")
-    return total, reader.rows("SELECT id, name FROM people ORDER BY lower(name), name LIMIT :limit OFFSET :offset",
-                              limit=limit, offset=offset)
+# The orders of a list of people: by name (ignoring case), by faces (most first), by when last seen (the
+# newest photo first; never seen last).
+PEOPLE_ORDERS = {
+    "name": "lower(people.name), people.name",
+    "faces": "(SELECT count(*) FROM faces WHERE faces.person_id = people.id) DESC, lower(people.name), people.name",
+    "seen": "CASE WHEN last_seen IS NULL THEN 1 ELSE 0 END, last_seen DESC, lower(people.name), people.name",
+}
+_LAST_SEEN = ("(SELECT max(photos.taken_at) FROM faces JOIN photos ON photos.id = faces.photo_id "
+              "WHERE faces.person_id = people.id) AS last_seen")
+
+
+def people_page(reader: Reader, limit: int, offset: int, order: str = "name", containing: str | None = None,
+                hidden: bool = False) -> tuple[int, list[tuple[int, str]]]:
+    """(how many people there are, (id, name) of ``limit`` of them after the ``offset`` first) in ``order``
+    (a key of PEOPLE_ORDERS), only those whose name holds ``containing`` (ignoring ASCII case), the hidden
+    ones only when ``hidden``."""
+    where, params = ([] if hidden else ["people.hidden = :hidden"]), ({} if hidden else {"hidden": False})
+    if containing:
+        where.append("lower(people.name) LIKE :containing ESCAPE '\\'")
+        escaped = containing.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params["containing"] = f"%{escaped}%"
+    condition = " AND ".join(where) or "1 = 1"
+    total = reader.value(f"SELECT count(*) FROM people WHERE {condition}", **params)
+    seen = f", {_LAST_SEEN}" if order == "seen" else ""
+    return total, [(row[0], row[1]) for row in reader.rows(
+        f"SELECT people.id, people.name{seen} FROM people WHERE {condition} ORDER BY {PEOPLE_ORDERS[order]} "
+        "LIMIT :limit OFFSET :offset", **params, limit=limit, offset=offset)]
+
+
+def hidden_people(reader: Reader) -> set[int]:
+    """The ids of the people kept out of the lists."""
+    return {row[0] for row in reader.rows("SELECT id FROM people WHERE hidden = :hidden", hidden=True)}
+
+
+def person_settings(reader: Reader, person_id: int) -> tuple[bool, int | None] | None:
+    """(hidden, the cover face chosen — None: none) of person ``person_id``, or None when there is none."""
+    rows = reader.rows("SELECT hidden, cover_face_id FROM people WHERE id = :person", person=person_id)
+    return (bool(rows[0][0]), rows[0][1]) if rows else None
+
+
+def photos_of_both(reader: Reader, first: int, second: int) -> list[tuple[int, str]]:
+    """(id, path) of every photo with faces of both people, by path."""
+    return reader.rows("SELECT DISTINCT photos.id, photos.path FROM faces a JOIN faces b ON b.photo_id = a.photo_id "
+                       "JOIN photos ON photos.id = a.photo_id WHERE a.person_id = :first AND b.person_id = :second "
+                       "ORDER BY photos.path", first=first, second=second)
+
+
+def unnamed_page(reader: Reader, limit: int, offset: int) -> tuple[int, list[FaceRow]]:
+    """(how many faces have no name at all, ``limit`` of them after the ``offset`` largest): largest first
+    (by their box's area), then by id."""
+    total = reader.value(f"SELECT count(*) FROM faces WHERE {UNNAMED}")
+    return total, face_rows(reader, UNNAMED, "faces.box_w * faces.box_h DESC, faces.id LIMIT :limit OFFSET :offset",
+                            limit=limit, offset=offset)
 
 
 def person_summaries(reader: Reader, person_ids: list[int]) -> dict[int, tuple[int, int, int, int | None]]:
-    """Person id → (faces, photos, faces named by hand, the id of their best face — named by hand first,
-    then by score — or None), for ``person_ids``."""
+    """Person id → (faces, photos, faces named by hand, the id of the face that shows them — the one they
+    chose, while it is theirs, else their best: named by hand first, then by score — or None), for
+    ``person_ids``."""
     found = {}
     for person_id in person_ids:
         faces, photos, by_hand = reader.rows(
             "SELECT count(*), count(DISTINCT photo_id), count(CASE WHEN label_source = :manual THEN 1 END) "
             "FROM faces WHERE person_id = :person", person=person_id, manual=LabelSource.MANUAL.value)[0]
-        best = reader.value(f"SELECT faces.id FROM faces WHERE person_id = :person ORDER BY {_BY_HAND_FIRST}, "
-                            "coalesce(label_score, 1.0) DESC, faces.id LIMIT 1", person=person_id)
+        cover = reader.value("SELECT faces.id FROM people JOIN faces ON faces.id = people.cover_face_id "
+                             "AND faces.person_id = people.id WHERE people.id = :person", person=person_id)
+        best = cover or reader.value(f"SELECT faces.id FROM faces WHERE person_id = :person ORDER BY {_BY_HAND_FIRST}, "
+                                     "coalesce(label_score, 1.0) DESC, faces.id LIMIT 1", person=person_id)
         found[person_id] = (faces, photos, by_hand, best)
     return found
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from indexer.db.face_rows import FaceRow, face_rows
+from indexer.db.face_rows import A_FACE, FaceRow, face_rows
 from indexer.db.reader import Reader, chunks, in_list
 
 __all__ = ["Match", "Sort", "Search", "photo_ids", "photo_count", "FoundRow", "found_rows", "companions_of",
@@ -57,6 +57,7 @@ class Search:
 
 
 _SCORE = "coalesce(f.label_score, 1.0)"
+_A_FACE = A_FACE.replace("faces.", "f.")  # not said to be no face at all
 # Not the other file of a shot, and read well once. ("+": never the way in — nearly every photo is no
 # companion, and SQLite would otherwise read all of them through ix_photos_shot_lead_id.)
 _SHOWN = "+photos.shot_lead_id IS NULL AND (photos.error IS NULL OR photos.width IS NOT NULL)"
@@ -76,7 +77,7 @@ def _where(reader: Reader, search: Search) -> tuple[str, dict[str, Any]]:
     if search.match is Match.ONLY:
         names, ids = in_list("o", list(search.people))
         params |= ids
-        where.append(f"NOT EXISTS (SELECT 1 FROM faces f WHERE f.photo_id = photos.id "
+        where.append(f"NOT EXISTS (SELECT 1 FROM faces f WHERE f.photo_id = photos.id AND {_A_FACE} "
                      f"AND (f.person_id IS NULL OR f.person_id NOT IN ({names})))")
     if search.without:
         names, ids = in_list("n", list(search.without))
@@ -84,7 +85,7 @@ def _where(reader: Reader, search: Search) -> tuple[str, dict[str, Any]]:
         where.append(f"photos.id NOT IN (SELECT f.photo_id FROM faces f WHERE f.person_id IN ({names}))")
     if search.faces is not None:
         least, most = search.faces
-        count = "(SELECT count(*) FROM faces f WHERE f.photo_id = photos.id)"
+        count = f"(SELECT count(*) FROM faces f WHERE f.photo_id = photos.id AND {_A_FACE})"
         params["least"] = least
         where.append(f"{count} >= :least" if most is None else f"{count} BETWEEN :least AND :most")
         if most is not None:
@@ -169,13 +170,13 @@ def companions_of(reader: Reader, ids: list[int]) -> dict[int, list[str]]:
 
 def people_shown(reader: Reader, ids: list[int]) -> dict[int, tuple[int, list[str]]]:
     """Photo id → (how many faces it has, the names of the people they show, each once), for ``ids``
-    (a photo with no face is left out)."""
+    (a photo with no face is left out; a face said to be none is none)."""
     shown: dict[int, tuple[int, list[str]]] = {}
     for chunk in chunks(ids):
         names, params = in_list("i", chunk)
         for photo_id, faces, name in reader.rows(
                 "SELECT faces.photo_id, count(*), people.name FROM faces LEFT JOIN people ON people.id = faces.person_id "
-                f"WHERE faces.photo_id IN ({names}) GROUP BY faces.photo_id, people.name", **params):
+                f"WHERE faces.photo_id IN ({names}) AND {A_FACE} GROUP BY faces.photo_id, people.name", **params):
             count, found = shown.get(photo_id, (0, []))
             shown[photo_id] = (count + faces, found + [name] if name is not None else found)
     return shown

@@ -10,6 +10,14 @@ class LabelSource(StrEnum):
 
     MANUAL = "manual"  # the user, by hand: only the user changes it
     AUTO = "auto"  # recognition: recomputed by every `indexer train`
+    # The user said it is no face at all (a poster, a pattern in a curtain): it has no person, and is left out
+    # of every list, count and cluster; like a name given by hand, only the user changes it, and it is
+    # carried over when its photo is read anew.
+    NOT_A_FACE = "not a face"
+
+
+# The labels only the user changes (recognition never touches a face that has one).
+USERS_WORD = (LabelSource.MANUAL.value, LabelSource.NOT_A_FACE.value)
 
 
 class RunStatus(StrEnum):

@@ -153,6 +153,18 @@ class HandNaming:
         for face in faces:
             self.session.expire(face)
 
+    def dismiss(self, faces: list[Face]) -> None:
+        """``faces`` are no faces at all (``LabelSource.NOT_A_FACE``): no person, out of every list, count and
+        cluster; recognition never names them, and a re-read photo keeps the word on the face at the same
+        place. IndexerError for a face named by hand (clear or rename it first: a name is not undone here)."""
+        named = [face for face in faces if face.person_id is not None and face.label_source == LabelSource.MANUAL]
+        if named:
+            raise IndexerError(f"face {named[0].id} was named by hand: clear its name first if it is no face")
+        self._recorder.watch_faces([face.id for face in faces])
+        queries.set_labels(self.session, [face.id for face in faces], None, LabelSource.NOT_A_FACE, None)
+        for face in faces:
+            self.session.expire(face)
+
     def add_face(self, photo_id: int, box: tuple[int, int, int, int], embedding: bytes, model: str,
                  person: Person | None = None, at: float | None = None) -> Face:
         """A face drawn by hand on photo ``photo_id`` (``box`` in pixels of the upright photo — of a
@@ -420,7 +432,7 @@ def carry_over_names(session: Session, photo_id: int, kept: PhotoNames, rows: li
     people_of = {id(label): people for label, people in kept.rejections}
     placed, lost = carry_over(kept.labels, boxes, vectors, model_name, same_content, spans=spans)
     for j, label in placed.items():
-        rows[j].person_id, rows[j].label_source, rows[j].label_score = label.person_id, LabelSource.MANUAL, label.score
+        rows[j].person_id, rows[j].label_source, rows[j].label_score = label.person_id, label.source, label.score
     session.flush()
     lost_named = [label for label in lost if label.person_id is not None]
     lost_ids = queries.record_lost_names(session, photo_id, lost_named, reason)

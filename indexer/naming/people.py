@@ -17,7 +17,7 @@ from indexer.db.reader import Reader
 from indexer.errors import IndexerError
 from indexer.ids import is_id
 from indexer.library import Library
-from indexer.naming.labels import Who, by_hand
+from indexer.naming.labels import PersonGone, Who, by_hand
 from indexer.naming.names import clean_name
 
 
@@ -55,6 +55,27 @@ def label_faces(library: Library, face_ids: list[int], who: Who | None, action: 
         event = naming.finish_event()
         return [FaceLabel(face.id, face.photo.path, face.box, person.name if person else None, was, event)
                 for face, was in zip(faces, previous, strict=True)]
+
+
+def name_faces(library: Library, names: dict[int, Who], action: str = "label") -> list[FaceLabel]:
+    """Name each face of ``names`` (face id → whom) by hand: several faces, several people, one event (the
+    app's "accept the guesses"). FaceNotFound (changing nothing) for an id that names no face."""
+    with by_hand(library, action) as naming:
+        faces = {face_id: naming.face(face_id) for face_id in names}
+        known = reads.people_names(Reader.of_session(naming.session))
+        previous = {face_id: known.get(face.person_id) for face_id, face in faces.items()}
+        people: dict[int, object] = {}
+        for face_id, who in names.items():
+            person = naming.who(who)
+            people[face_id] = person
+        for person_id in dict.fromkeys(person.id for person in people.values()):
+            naming.name_all([faces[f] for f, person in people.items() if person.id == person_id],
+                            next(person for person in people.values() if person.id == person_id))
+        shown = ", ".join(f"face {face_id} → {people[face_id].name}" for face_id in list(names)[:4])
+        naming.says(shown + (f", and {len(names) - 4} more" if len(names) > 4 else ""))
+        event = naming.finish_event()
+        return [FaceLabel(face_id, faces[face_id].photo.path, faces[face_id].box, people[face_id].name, previous[face_id],
+                          event) for face_id in names]
 
 
 @dataclass(frozen=True)
@@ -143,7 +164,8 @@ class ClusterNaming:
 def name_cluster(library: Library, cluster_id: int, who: Who, leave_out: list[int] = (),
                  include_unsure: bool = False) -> ClusterNaming:
     """Name by hand after ``who`` the unnamed faces of cluster ``cluster_id`` that the grouping is sure of
-    (all of them with ``include_unsure``), but ``leave_out``; one event in the history. IndexerError for
+    (all of them with ``include_unsure``), but ``leave_out``, which are recorded as not that person (as
+    ``reject`` records it: never suggested or named so again); one event in the history. IndexerError for
     an unknown cluster or a face not in it."""
     with by_hand(library, "label") as naming:
         faces = queries.unnamed_faces_in_cluster(naming.session, cluster_id) if is_id(cluster_id) else []
@@ -158,8 +180,11 @@ def name_cluster(library: Library, cluster_id: int, who: Who, leave_out: list[in
         unsure = [] if include_unsure else [f for f in faces if f.cluster_sure is False and f.id not in set(leave_out)]
         named = [f for f in faces if f.id not in set(leave_out) and f not in unsure]
         naming.name_all(named, person)
+        for face in faces:
+            if face.id in set(leave_out):
+                naming.reject(face, person)
         naming.says(f"cluster {cluster_id}: {len(named)} face(s) named {person.name}"
-                    + (f", {len(leave_out)} left out" if leave_out else "")
+                    + (f", {len(leave_out)} left out (not {person.name})" if leave_out else "")
                     + (f", {len(unsure)} unsure left unnamed" if unsure else ""))
         return ClusterNaming(cluster_id, person.name, len(named), len(leave_out), len(unsure), person.id,
                              naming.finish_event())
@@ -188,6 +213,41 @@ def reject(library: Library, face_id: int, person_id: int) -> Rejected:
         naming.reject(face, person)
         naming.says(f"face {face.id}: not {person.name}")
         return Rejected(face.id, person.name, naming.finish_event())
+
+
+@dataclass(frozen=True)
+class Dismissed:
+    face_ids: list[int]
+    event: int | None
+
+
+def not_a_face(library: Library, face_ids: list[int]) -> Dismissed:
+    """Faces ``face_ids`` are no faces at all (a poster, a pattern): left out of every list, count and
+    cluster from now on, kept so through re-reads; one event (undo gives them back). FaceNotFound for an
+    id that names no face; IndexerError for a face named by hand (clear it first)."""
+    with by_hand(library, "not a face") as naming:
+        faces = [naming.face(face_id) for face_id in dict.fromkeys(face_ids)]
+        naming.dismiss(faces)
+        shown = ", ".join(str(face.id) for face in faces[:5]) + (", …" if len(faces) > 5 else "")
+        naming.says(f"face{'s' if len(faces) > 1 else ''} {shown}: not a face" + (f", in {faces[0].photo.path}" if len(faces) == 1 else ""))
+        return Dismissed([face.id for face in faces], naming.finish_event())
+
+
+def show_person(library: Library, person_id: int, shown: bool) -> None:
+    """Keep person ``person_id`` out of the lists of people (``shown`` False: the app's, the gallery's), or
+    show them again; ``find`` finds them either way. A choice of display, not a change of names: no event.
+    PersonGone when there is no such person."""
+    with library.transaction() as session:
+        if not queries.show_person(session, person_id, shown):
+            raise PersonGone(f"no person {person_id}: they were merged or removed")
+
+
+def choose_cover(library: Library, person_id: int, face_id: int) -> None:
+    """Show person ``person_id`` by face ``face_id`` (one of theirs) on their tile. A choice of display,
+    not a change of names: no event. IndexerError when the face is not theirs."""
+    with library.transaction() as session:
+        if not queries.set_cover(session, person_id, face_id):
+            raise IndexerError(f"face {face_id} is not one of person {person_id}'s faces")
 
 
 def lost_names(library: Library) -> list[queries.LostNameRow]:

@@ -14,15 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from indexer.db import queries, reads
-from indexer.db.reader import Reader
-from indexer.db.queries.rows import vector_array
+from indexer.db import queries
 from indexer.library import Library
-from indexer.naming.labels import refused
-
-NEAREST = 10  # named faces looked at per face, for one whose person is not rejected
+from indexer.naming.likeness import Likeness
 
 
 @dataclass(frozen=True)
@@ -34,41 +28,27 @@ class Suggestion:
     distance: float  # L2 between unit vectors to the nearest face of that person named by hand, 0–2
     time: float | None = None  # in a video: seconds from its start of the frame the box is from
     person_id: int = 0  # who ``person`` is
+    sure: bool = True  # within the limit the trained rule uses (else only within the model's loosest)
+
+    @property
+    def words(self) -> str:
+        """In plain words: "looks like Ann (sure)"."""
+        return f"looks like {self.person} ({'sure' if self.sure else 'unsure'})"
 
 
 def suggestions(library: Library, person_id: int | None = None, limit: int = 20) -> list[Suggestion]:
     """Up to ``limit`` suggestions, nearest first; only of person ``person_id`` when given (none when they
-    are gone)."""
-    import faiss
+    are gone): the guesses (``naming.likeness``) within the model's limit."""
+    return suggestions_of(library, Likeness.of(library, person_id), limit)
 
-    model = library.model
+
+def suggestions_of(library: Library, likeness: Likeness, limit: int | None = None) -> list[Suggestion]:
+    """The suggestions of ``likeness`` (``limit`` of them; None: all), nearest first."""
+    found = likeness.sure_guesses(library.model.max_distance)[:limit]
     with library.session() as session:
-        face_ids, person_ids, vectors = queries.named_faces(session, model.name, model.dimensions)
-        if person_id is not None:
-            chosen = person_ids == person_id
-            face_ids, person_ids, vectors = face_ids[chosen], person_ids[chosen], vectors[chosen]
-        names = reads.people_names(Reader.of_session(session))
-        rejected = refused(session)
-        rows = queries.unnamed_faces(session, model.name)
-        if len(face_ids) == 0 or not rows:
-            return []
-        index = faiss.IndexFlatL2(model.dimensions)
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-        unnamed = vector_array([r.embedding for r in rows], model.dimensions)
-        squared, nearest = index.search(np.ascontiguousarray(unnamed), min(NEAREST, len(face_ids)))
-        found = []
-        for row, distances, hits in zip(rows, np.sqrt(np.maximum(squared, 0)), nearest, strict=True):
-            for distance, hit in zip(distances.tolist(), hits.tolist(), strict=True):
-                person_id = int(person_ids[hit])
-                if hit < 0 or distance > model.max_distance:
-                    break
-                if (row.id, person_id) not in rejected:
-                    found.append((distance, row, person_id))
-                    break
-        found.sort(key=lambda item: (item[0], item[1].id))
-        paths = queries.photo_paths(session, {row.photo_id for _, row, _ in found[:limit]})
-        return [Suggestion(row.id, paths[row.photo_id], [row.box_x, row.box_y, row.box_w, row.box_h], names[person_id],
-                           round(distance, 4), row.video_time, person_id) for distance, row, person_id in found[:limit]]
+        paths = queries.photo_paths(session, {guess.photo_id for guess in found})
+    return [Suggestion(guess.face_id, paths[guess.photo_id], guess.box, guess.person, guess.distance, guess.time,
+                       guess.person_id, guess.sure) for guess in found]
 
 
 def face_crop(suggestion: Suggestion, out: Path) -> Path:

@@ -7,6 +7,8 @@ checksum matches. The newest row of the configured model is the one in use.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import json
 import logging
 import time
@@ -86,15 +88,18 @@ class TrainingReport:
         }
 
 
-def train(library: Library, progress: bool | None = None) -> TrainingReport:
+def train(library: Library, progress: bool | None = None, stage: Callable[[str], None] = lambda said: None,
+          ) -> TrainingReport:
     """Fit the rule on every face named by hand (of the configured model), save it, and relabel the
-    automatic names of the whole library with it. Holds the writer lock."""
+    automatic names of the whole library with it. Holds the writer lock. ``stage`` is told, in words, each
+    stage as it starts (the app shows it)."""
     with library.writer_lock("train"):
-        return _train(library, progress)
+        return _train(library, progress, stage)
 
 
-def _train(library: Library, progress: bool | None) -> TrainingReport:
+def _train(library: Library, progress: bool | None, stage: Callable[[str], None]) -> TrainingReport:
     started = time.monotonic()
+    stage("learning the faces named by hand")
     model = library.model
     with library.session() as session:
         face_ids, person_ids, vectors = queries.named_faces(session, model.name, model.dimensions)
@@ -137,9 +142,11 @@ def _train(library: Library, progress: bool | None) -> TrainingReport:
         if old and old != file_name:
             (classifiers_dir(library) / old).unlink(missing_ok=True)
     recognizer = Recognizer(vectors, person_ids, classifier, calibration.thresholds)
+    stage("naming the faces of the library")
     report.relabelled = relabel_library(library, recognizer, progress)
     from indexer.naming.clusters import refresh
 
+    stage("grouping the faces nobody named")
     refresh(library)  # faces named automatically now leave their clusters; the linking distance is the rule's
     report.seconds = round(time.monotonic() - started, 1)
     return report

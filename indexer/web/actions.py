@@ -48,13 +48,35 @@ def _person_id(served: Served, name: str) -> int:
 
 
 def rename(served: Served, request: Request, form: Form) -> str:
+    """Rename the person; to a name somebody else has, the page that offers to merge them instead."""
     person_id = request.path_params["person_id"]
+    other = _who(served, form.text("name"))
+    if isinstance(other, int) and other != person_id:
+        return f"/people/{person_id}/merge?into={other}"
     return after(f"/people/{person_id}", people.rename(served.library, person_id, form.text("name")).event)
 
 
 def merge(served: Served, request: Request, form: Form) -> str:
-    result = people.merge(served.library, request.path_params["person_id"], _person_id(served, form.text("into")))
+    into = form.number("into_id", below=2**63)
+    result = people.merge(served.library, request.path_params["person_id"],
+                          into if into is not None else _person_id(served, form.text("into")))
     return after(f"/people/{result.target_id}", result.event)
+
+
+def show_person(served: Served, request: Request, form: Form) -> str:
+    """Keep the person out of the lists (``shown`` 0), or show them again (1)."""
+    person_id = request.path_params["person_id"]
+    people.show_person(served.library, person_id, form.text("shown") == "1")
+    return f"/people/{person_id}"
+
+
+def cover(served: Served, request: Request, form: Form) -> str:
+    """Show the person by the face chosen (``face``)."""
+    person_id, faces = request.path_params["person_id"], form.ids("face")
+    if len(faces) != 1:
+        raise IndexerError("choose one face to show them by")
+    people.choose_cover(served.library, person_id, faces[0])
+    return f"/people/{person_id}"
 
 
 def split(served: Served, request: Request, form: Form) -> str:
@@ -64,20 +86,55 @@ def split(served: Served, request: Request, form: Form) -> str:
 
 
 def name_cluster(served: Served, request: Request, form: Form) -> str:
+    """Name the cluster; then on to the next cluster (the largest left), after the last to the faces nobody
+    named — or back to the person's page it was named from (``back`` = "person")."""
     result = people.name_cluster(served.library, request.path_params["cluster_id"], _who(served, form.text("name")),
                                  form.ids("except"), include_unsure=form.text("all") == "1")
-    return after(f"/people/{result.person_id}", result.event)
+    if form.text("back") == "person":
+        return after(f"/people/{result.person_id}", result.event)
+    with served.read() as reader:
+        _, largest = browse.clusters_page(reader, 1, 1)
+    return after(f"/clusters/{largest[0].cluster_id}" if largest else "/faces/unnamed", result.event)
+
+
+def name_unnamed(served: Served, request: Request, form: Form) -> str:
+    """The faces ticked on the page of faces nobody named (``face``): named ``name`` together (``do`` =
+    "name"), each after its guess ("accept"), or said to be no faces ("dismiss"); one event."""
+    faces, do = form.ids("face"), form.text("do")
+    if not faces:
+        raise IndexerError("tick the faces first")
+    if do == "name":
+        if not form.text("name").strip():
+            raise IndexerError("type the person's name for the faces ticked")
+        event = people.label_faces(served.library, faces, _who(served, form.text("name")))[0].event
+    elif do == "accept":
+        with served.read() as reader:
+            likeness = served.suggestions.likeness(browse.change_marks(reader))
+        guesses = likeness.guesses if likeness is not None else {}
+        unguessed = [face for face in faces if face not in guesses]
+        if unguessed:
+            raise IndexerError(f"face {unguessed[0]} has no guess (yet): name it instead")
+        event = people.name_faces(served.library, {face: guesses[face].person_id for face in faces})[0].event
+    elif do == "dismiss":
+        event = people.not_a_face(served.library, faces).event
+    else:
+        raise IndexerError("name the faces, give them their guesses, or say they are no faces")
+    return after("/faces/unnamed", event, page=form.number("page") or 1)
 
 
 def name_face(served: Served, request: Request, form: Form) -> str:
     face_id = request.path_params["face_id"]
-    clear, name = form.text("do") == "clear", form.text("name")
-    if not clear and not name.strip():
+    do, name = form.text("do"), form.text("name")
+    if do == "dismiss":
+        event = people.not_a_face(served.library, [face_id]).event
+    elif do == "clear" or name.strip():
+        event = people.label_face(served.library, face_id, None if do == "clear" else _who(served, name)).event
+    else:
         raise IndexerError("type the person's name, or press Nobody")
-    labelled = people.label_face(served.library, face_id, None if clear else _who(served, name))
     with served.read() as reader:
         photo_id = browse.photo_of_face(reader, face_id)
-    return after(f"/photos/{photo_id}", labelled.event) + f"#face-{face_id}"
+    context = form.text("in")[:4000]
+    return after(f"/photos/{photo_id}", event, **({"in": context} if context else {})) + f"#face-{face_id}"
 
 
 def draw_face(served: Served, request: Request, form: Form) -> str:
@@ -102,6 +159,12 @@ def answer(served: Served, request: Request, form: Form) -> str:
     with served.read() as reader:
         served.suggestions.answered(face_id, before, browse.change_marks(reader))
     return after("/review", answered.event, offset=form.number("offset") or 0)
+
+
+def train(served: Served, request: Request, form: Form) -> str:
+    """Start training in the background (``web.training``); its page shows how it goes."""
+    served.training.start()
+    return "/train"
 
 
 def undo(served: Served, request: Request, form: Form) -> str:

@@ -27,7 +27,7 @@ from indexer.ids import is_id
 from indexer.web import actions, forms
 from indexer.web.guard import MAX_BODY, BodyLimit, Guard, is_own_form
 from indexer.web.served import Served
-from indexer.web.views import pages, photos, review, search
+from indexer.web.views import faces, pages, people, photos, review, search
 
 if TYPE_CHECKING:
     from indexer.library import Library
@@ -86,22 +86,30 @@ def make_app(library: Library, token: str, hosts: list[str]) -> Starlette:
 
     routes = [
         Route("/", view(pages.home)),
-        Route("/people", view(pages.people_list)),
-        Route("/people/{person_id:int}", view(pages.person_page)),
+        Route("/people", view(people.people_list)),
+        Route("/people/{person_id:int}", view(people.person_page)),
         Route("/people/{person_id:int}/rename", action(actions.rename), methods=["POST"]),
+        Route("/people/{person_id:int}/merge", view(people.merge_page)),
         Route("/people/{person_id:int}/merge", action(actions.merge), methods=["POST"]),
+        Route("/people/{person_id:int}/shown", action(actions.show_person), methods=["POST"]),
+        Route("/people/{person_id:int}/cover", action(actions.cover), methods=["POST"]),
         Route("/people/{person_id:int}/split", action(actions.split), methods=["POST"]),
         Route("/clusters", view(pages.clusters_list)),
         Route("/clusters/{cluster_id:int}", view(pages.cluster_page)),
         Route("/clusters/{cluster_id:int}/name", action(actions.name_cluster), methods=["POST"]),
+        Route("/photos", view(photos.timeline)),
         Route("/photos/{photo_id:int}", view(photos.photo_page)),
         Route("/photos/{photo_id:int}/preview.jpg", view(photos.preview)),
         Route("/photos/{photo_id:int}/draw", action(actions.draw_face), methods=["POST"]),
         Route("/faces/{face_id:int}.jpg", view(photos.face_picture)),
+        Route("/faces/unnamed", view(faces.unnamed)),
+        Route("/faces/unnamed", action(actions.name_unnamed), methods=["POST"]),
         Route("/faces/{face_id:int}/name", action(actions.name_face), methods=["POST"]),
         Route("/review", view(review.review)),
         Route("/review/answer", action(actions.answer), methods=["POST"]),
         Route("/history", view(pages.history)),
+        Route("/train", view(pages.train_page)),
+        Route("/train", action(actions.train), methods=["POST"]),
         Route("/undo", action(actions.undo), methods=["POST"]),
         Route("/search", view(search.search)),
         Route("/errors", view(pages.errors)),

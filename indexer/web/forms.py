@@ -74,11 +74,8 @@ def done_event(request: Request) -> int | None:
 
 
 def search_question(request: Request):
-    """The question of the search page's address (``answers.query.Query``): ``person`` (repeatable), ``match``
-    (all, any, only), ``not`` (repeatable), ``from``, ``to``, ``year``, ``faces``, ``in``, ``sort``, as `indexer
-    find` takes them. QueryError, one line, for one that cannot be asked."""
+    """The question of the search page's address (``answers.query.Query.of_params``). QueryError, one line,
+    for one that cannot be asked."""
     from indexer.answers.query import Query
 
-    asked = request.query_params
-    return Query.of(asked.getlist("person"), asked.get("match") or "all", asked.getlist("not"), asked.get("faces"),
-                    asked.get("from"), asked.get("to"), asked.get("year"), asked.get("in"), asked.get("sort") or "oldest")
+    return Query.of_params(request.query_params)

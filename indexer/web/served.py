@@ -17,6 +17,7 @@ from indexer.web import forms
 from indexer.web.guard import csrf_token
 from indexer.web.pictures import Pictures
 from indexer.web.queue import SuggestionCache
+from indexer.web.training import Training
 
 if TYPE_CHECKING:
     from indexer.library import Library
@@ -49,6 +50,7 @@ class Served:
         self.csrf = csrf_token(token)
         self.pictures = Pictures(library.config)
         self.suggestions = SuggestionCache(library)
+        self.training = Training(library)
         self.templates = template_environment()
         self.links = APP_LINKS
         self.writing = threading.Lock()

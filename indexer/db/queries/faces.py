@@ -10,7 +10,7 @@ from sqlalchemy import and_, bindparam, delete, exists, func, or_, select, updat
 from sqlalchemy.orm import Session
 
 from indexer.db.models import Face, Person, Photo, Rejection
-from indexer.db.values import LabelSource
+from indexer.db.values import USERS_WORD, LabelSource
 from indexer.db.reader import chunks
 
 if TYPE_CHECKING:  # numpy is imported where used: `find` and `people` must start fast
@@ -45,8 +45,9 @@ def embeddings(session: Session, model: str, dimensions: int, chunk: int = 20_00
 
 @dataclass(frozen=True)
 class ManualLabel:
-    """A label given by hand to a face: its box, the person (None: "nobody I have named"), the face's
-    embedding (float32 bytes) and model, and the person's name (None when unnamed)."""
+    """A label given by hand to a face: its box, the person (None: "nobody I have named", or not a face at
+    all), the face's embedding (float32 bytes) and model, the person's name (None when unnamed), and which
+    of the user's words it is (``values.USERS_WORD``)."""
 
     box: tuple[int, int, int, int]
     person_id: int | None
@@ -56,6 +57,7 @@ class ManualLabel:
     person_name: str | None = None
     face_id: int | None = None
     span: tuple[float, float] | None = None  # in a video: the appearance, (from, to) seconds
+    source: str = LabelSource.MANUAL.value
 
 
 def manual_labels_of(session: Session, photo_id: int, origin: str | None = None) -> list[ManualLabel]:
@@ -63,12 +65,13 @@ def manual_labels_of(session: Session, photo_id: int, origin: str | None = None)
     boxes and embeddings."""
     rows = session.execute(
         select(Face.box_x, Face.box_y, Face.box_w, Face.box_h, Face.person_id, Face.label_score, Face.embedding,
-               Face.embedding_model, Person.name, Face.id, Face.video_from, Face.video_to)
+               Face.embedding_model, Person.name, Face.id, Face.video_from, Face.video_to, Face.label_source)
         .join(Person, Person.id == Face.person_id, isouter=True)
-        .where(Face.photo_id == photo_id, Face.label_source == LabelSource.MANUAL, *([Face.origin == origin] if origin else []))
+        .where(Face.photo_id == photo_id, Face.label_source.in_(USERS_WORD), *([Face.origin == origin] if origin else []))
         .order_by(Face.id)
     )
-    return [ManualLabel((r[0], r[1], r[2], r[3]), *r[4:10], (r[10], r[11]) if r[10] is not None else None) for r in rows]
+    return [ManualLabel((r[0], r[1], r[2], r[3]), *r[4:10], (r[10], r[11]) if r[10] is not None else None, r[12])
+            for r in rows]
 
 
 def manual_faces_under(session: Session, photo_ids: Iterable[int]) -> int:
@@ -149,6 +152,11 @@ def move_rejections(session: Session, old_face_id: int, new_face_id: int) -> Non
     add_rejections(session, [(new_face_id, person) for person in people])
 
 
+def _open_to_recognition(faces):
+    """The faces recognition may name or unname: those without the user's word (``values.USERS_WORD``)."""
+    return or_(faces.c.label_source.is_(None), faces.c.label_source == LabelSource.AUTO.value)
+
+
 def named_faces(session: Session, model: str, dimensions: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The faces of ``model`` the user named by hand: (face ids, person ids, vectors (n, dimensions))."""
     rows = session.execute(
@@ -174,7 +182,7 @@ class UnnamedFaces:
 def faces_to_label(session: Session, model: str, dimensions: int, chunk: int = 20_000) -> Iterator[UnnamedFaces]:
     """Every face of ``model`` not labelled by hand, ``chunk`` at a time."""
     query = select(Face.id, Face.photo_id, Face.person_id, Face.label_score, Face.embedding, Face.video_from,
-                   Face.video_to).where(Face.embedding_model == model, Face.label_source.is_distinct_from(LabelSource.MANUAL))
+                   Face.video_to).where(Face.embedding_model == model, _open_to_recognition(Face.__table__))
     for rows in in_id_order(session, query, Face.id, chunk):
         yield UnnamedFaces(
             ids=int64_array(r.id for r in rows),
@@ -202,7 +210,7 @@ def set_automatic_names(session: Session, names: list[AutomaticName]) -> None:
     Then, in the same transaction, an automatic name is taken off any face whose photo has a face named
     after the same person by hand (one name per photo, and the user's wins)."""
     faces = Face.__table__
-    not_manual = faces.c.label_source.is_distinct_from(LabelSource.MANUAL)
+    not_manual = _open_to_recognition(faces)
     naming = (
         update(faces)
         .where(faces.c.id == bindparam("face"), not_manual,

@@ -18,7 +18,7 @@ from indexer.db.queries.faces import ManualLabel
 __all__ = [
     "existing_people",
     "record_lost_names", "resolve_lost_names", "LostNameRow", "lost_names", "person_by_id", "everyone", "add_person",
-    "delete_person", "merge_people",
+    "delete_person", "merge_people", "show_person", "set_cover",
 ]
 
 
@@ -105,3 +105,17 @@ def merge_people(session: Session, giving: Person, keeping: Person) -> tuple[int
     session.expunge(giving)
     delete_person(session, giving.id)
     return moved, session.scalar(select(func.count()).select_from(Face).where(Face.person_id == keeping.id)) or 0
+
+
+def show_person(session: Session, person_id: int, shown: bool) -> bool:
+    """Show person ``person_id`` in the lists of people, or keep them out (``shown`` False); False when
+    there is no such person."""
+    return session.execute(update(Person).where(Person.id == person_id).values(hidden=not shown)).rowcount > 0
+
+
+def set_cover(session: Session, person_id: int, face_id: int | None) -> bool:
+    """Show person ``person_id`` by face ``face_id`` (None: their best face); False unless the face is theirs
+    (or None) and the person exists."""
+    if face_id is not None and session.scalar(select(Face.person_id).where(Face.id == face_id)) != person_id:
+        return False
+    return session.execute(update(Person).where(Person.id == person_id).values(cover_face_id=face_id)).rowcount > 0

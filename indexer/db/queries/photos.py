@@ -10,7 +10,7 @@ from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from indexer.db.models import Face, LostName, Photo, Rejection
-from indexer.db.values import FaceOrigin, LabelSource, TakenFrom
+from indexer.db.values import USERS_WORD, FaceOrigin, TakenFrom
 from indexer.db.reader import chunks
 
 from indexer.db.queries.faces import delete_faces_of
@@ -148,7 +148,7 @@ def holding_users_work(session: Session, photo_ids: Iterable[int]) -> set[int]:
     found: set[int] = set()
     for chunk in chunks(ids):
         found.update(session.scalars(select(Face.photo_id).where(
-            Face.photo_id.in_(chunk), (Face.label_source == LabelSource.MANUAL) | (Face.origin == FaceOrigin.DRAWN))))
+            Face.photo_id.in_(chunk), Face.label_source.in_(USERS_WORD) | (Face.origin == FaceOrigin.DRAWN))))
         found.update(session.scalars(select(Face.photo_id).join(Rejection, Rejection.face_id == Face.id)
                                      .where(Face.photo_id.in_(chunk))))
         found.update(session.scalars(select(LostName.photo_id).where(LostName.photo_id.in_(chunk))))

@@ -5,10 +5,10 @@ of unnamed faces, and the index's status."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from indexer.answers.browse import (MIN_CLUSTER_SIZE, SHOWN_WITH, Cluster, Person, Photo, Reader, ShownWith, everyone,
-                                    faces_with_photos, newest_first)
+                                    faces_with_photos, hidden_people, newest_first)
 from indexer.answers.photos import FailedFile
 from indexer.answers.status import LibraryStatus
 
@@ -21,6 +21,7 @@ class Content:
     status: LibraryStatus
     failed: list[FailedFile]
     suggestions: int | None  # faces waiting for `indexer review`; None: not counted
+    hidden: set[int] = field(default_factory=set)  # people kept out of the list of people (their pages stay)
 
 
 def read_content(reader: Reader, status: LibraryStatus, failed: list[FailedFile], suggestions: int | None) -> Content:
@@ -63,4 +64,5 @@ def read_content(reader: Reader, status: LibraryStatus, failed: list[FailedFile]
         status=status,
         failed=failed,
         suggestions=suggestions,
+        hidden=hidden_people(reader),
     )

@@ -93,8 +93,32 @@ class Links:
     def cluster(self, cluster_id: int) -> str:
         return self._to(f"clusters/{cluster_id}")
 
-    def photo(self, photo_id: int) -> str:
-        return self._to(f"photos/{photo_id}")
+    def photo(self, photo_id: int, context: str | None = None) -> str:
+        """A photo's page; in the app, ``context`` (``browse.Context.key``) says the list it is opened from,
+        for its previous and next."""
+        from urllib.parse import quote
+
+        return self._to(f"photos/{photo_id}") + (f"?in={quote(context, safe=':/')}" if context and self.searches else "")
+
+    def photos(self, folder: str | None = None) -> str:
+        """The app's every photo, newest first (under ``folder``, a path prefix, when given)."""
+        from urllib.parse import urlencode
+
+        return f"{self.root}photos" + (f"?{urlencode({'in': folder})}" if folder else "")
+
+    def unnamed(self) -> str:
+        return self._to("faces/unnamed")
+
+    def train(self) -> str:
+        return self._to("train")
+
+    def context_list(self, context) -> str:
+        """Back to the list a photo was opened from (a ``browse.Context``)."""
+        if context.kind == "person":
+            return self.person(int(context.value))
+        if context.kind == "search":
+            return f"{self.root}search?{context.value}"
+        return self.photos(context.value or None)
 
     def face(self, face_id: int) -> str:
         return self._to(f"faces/{face_id}")
@@ -144,7 +168,8 @@ class Pages:
         static = resources.files("indexer.outputs.gallery") / "static"
         for name in ("gallery.css", "gallery.js"):
             self._write(Path("static") / name, (static / name).read_text(encoding="utf-8"))
-        self._page("index.html", "index.html", root="", people=content.people, clusters=content.clusters,
+        self._page("index.html", "index.html", root="", people=[p for p in content.people if p.person_id not in content.hidden],
+                   clusters=content.clusters,
                    status=content.status, suggestions=content.suggestions, more_people=False, more_clusters=False,
                    made_at=utcnow().strftime("%Y-%m-%d %H:%M"))
         self._page("errors.html", "errors.html", root="", failed=content.failed)
@@ -195,7 +220,7 @@ class FaceOnPhoto:
 
     face_id: int
     box: tuple[int, int, int, int]
-    kind: str  # "named", "cluster" or "unknown" (the box's colour)
+    kind: str  # "named", "cluster", "unknown" or "not-a-face" (the box's colour)
     label: str
     href: str | None
     named: str  # how it got its name, for the table
@@ -221,6 +246,8 @@ def face_on_photo(face: FaceRow, photo: Photo, names: dict[int, str], clusters: 
         named = "by hand" if face.by_hand else f"automatically, score {face.score:.2f}" if face.score is not None else "automatically"
         return FaceOnPhoto(face.face_id, face.box, "named", names[face.person_id], links.person(face.person_id),
                            named, **place)
+    if not face.is_face:
+        return FaceOnPhoto(face.face_id, face.box, "not-a-face", "not a face", None, "said to be no face, by hand", **place)
     if face.by_hand:
         return FaceOnPhoto(face.face_id, face.box, "unknown", "nobody named", None, "cleared by hand", **place)
     if face.shown_cluster in clusters:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from indexer.files import UnsafeFile, atomic_file, write_new_file
+from indexer.db.values import LabelSource
 from indexer.outputs.xmp.photos import (BACKUP_SUFFIX, PhotoFaces, covers, indexed_photos, read_sidecar,
                                         shared_sidecar, sidecar_path, stored_geometry, upright_size_agrees)
 from indexer.outputs.xmp.regions import UnreadableXmp, read_regions, to_stored, to_upright
@@ -91,7 +92,8 @@ def _export_photo(photo: PhotoFaces, naming: str, named_only: bool, dry_run: boo
     covered = {face_id for face_id, box, name, _ in photo.faces if name is not None and any(
         r.name.casefold() == name.casefold() and covers(to_upright(r.area, upright, orientation), box) for r in theirs)}
     regions = [RegionToWrite(face_id, to_stored(box, upright, orientation), name)
-               for face_id, box, name, _ in photo.faces if (name is not None or not named_only) and face_id not in covered]
+               for face_id, box, name, source in photo.faces
+               if (name is not None or not named_only) and face_id not in covered and source != LabelSource.NOT_A_FACE]
     try:
         written = merge_sidecar(old, regions, stored) if old is not None else new_sidecar(regions, stored) if regions else None
     except SidecarNotEditable as e:

@@ -72,8 +72,45 @@ function drawFaces() {
   });
 }
 
+// A photo opened from a list: ← and → go to the photo before and after it there; a click on the photo (not
+// a drag, not a box) shows it larger, and again back.
+function photoKeys() {
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey || event.target.closest("input, textarea, select")) return;
+    const target = { ArrowLeft: "previous", ArrowRight: "next" }[event.key];
+    const link = target && document.getElementById(target);
+    if (!link) return;
+    event.preventDefault();
+    link.click();
+  });
+  const figure = document.querySelector("figure.photo");
+  if (!figure) return;
+  let down = null;
+  figure.addEventListener("pointerdown", (event) => { down = [event.clientX, event.clientY]; });
+  figure.addEventListener("click", (event) => {
+    if (event.target.closest("a, .box") || !down) return;
+    if (Math.abs(event.clientX - down[0]) + Math.abs(event.clientY - down[1]) > 4) return;  // a box was drawn
+    figure.classList.toggle("zoomed");
+    figure.place?.();
+  });
+}
+
+// The list of people: the tiles of the names holding what is typed, as it is typed.
+function filterPeople() {
+  const field = document.getElementById("people-filter");
+  const tiles = document.getElementById("people-tiles");
+  if (!field || !tiles) return;
+  const folded = (text) => text.normalize("NFC").toLocaleLowerCase();
+  field.addEventListener("input", () => {
+    const typed = folded(field.value.trim());
+    for (const tile of tiles.children) tile.hidden = typed !== "" && !folded(tile.querySelector(".name")?.textContent ?? "").includes(typed);
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   suggestNames();
   reviewKeys();
   drawFaces();
+  photoKeys();
+  filterPeople();
 });

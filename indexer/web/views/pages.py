@@ -3,11 +3,11 @@ read through ``answers.browse`` and rendered with the gallery's templates."""
 
 from __future__ import annotations
 
-import shlex
 import unicodedata
 from collections.abc import Callable
 from importlib import resources
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -27,21 +27,39 @@ STATIC = {"gallery.css": "indexer.outputs.gallery", "gallery.js": "indexer.outpu
 def paging(request: Request, page: int, total_pages: int) -> dict[str, Any]:
     """What the templates' page links need: this page, how many, and the link of each."""
     path = request.url.path
-    return {"page": min(page, total_pages), "pages": total_pages,
-            "link": lambda number: path if number == 1 else f"{path}?page={number}"}
+    kept = [(key, value) for key, value in request.query_params.multi_items() if key not in ("page", "done")]
+
+    def link(number: int) -> str:
+        asked = kept + ([("page", str(number))] if number > 1 else [])
+        return path + (f"?{urlencode(asked)}" if asked else "")
+
+    return {"page": min(page, total_pages), "pages": total_pages, "link": link}
 
 
 def home(served: Served, request: Request) -> Response:
     from indexer.answers.status import status
 
     with served.read() as reader:
-        served.suggestions.current(browse.change_marks(reader))  # the review queue starts computing now
+        marks = browse.change_marks(reader)
+        served.suggestions.current(marks)  # the review queue starts computing now
         people_total, people = browse.people_page(reader, 1, HOME_TILES)
         clusters_total, clusters = browse.clusters_page(reader, 1, HOME_TILES)
-        return served.page(request, "index.html", status=status(reader, served.library.config), people=people,
-                           clusters=clusters, more_people=people_total > len(people),
-                           more_clusters=clusters_total > len(clusters), suggestions=served.suggestions.peek(),
-                           done=served.done(request, reader))
+        now = status(reader, served.library.config)
+        current = served.suggestions.up_to_date(marks)
+        return served.page(request, "index.html", status=now, people=people, since=browse.since(reader, now.trained_at),
+                           clusters=clusters, more_people=people_total > len(people), unnamed=browse.unnamed_page(reader, 1, 0)[0],
+                           more_clusters=clusters_total > len(clusters), suggestions=served.suggestions.peek() if current else None,
+                           training=served.training.shown(), done=served.done(request, reader))
+
+
+def train_page(served: Served, request: Request) -> Response:
+    """How training from the app goes (``web.training``): its stage while it runs, its report when done."""
+    from indexer.answers.status import status
+
+    with served.read() as reader:
+        now = status(reader, served.library.config)
+        return served.page(request, "train.html", training=served.training.shown(), status=now,
+                           since=browse.since(reader, now.trained_at))
 
 
 def _listing(served: Served, request: Request, template: str, read: Callable, name: str) -> Response:
@@ -51,10 +69,6 @@ def _listing(served: Served, request: Request, template: str, read: Callable, na
         page = page_number(request)
         total, items = read(reader, page)
         return served.page(request, template, total=total, **{name: items}, **paging(request, page, browse.pages(total)))
-
-
-def people_list(served: Served, request: Request) -> Response:
-    return _listing(served, request, "people.html", browse.people_page, "people")
 
 
 def _faces_page(served: Served, request: Request, read: Callable, template: str, name: str, missing: str,
@@ -71,11 +85,6 @@ def _faces_page(served: Served, request: Request, read: Callable, template: str,
         return served.page(request, template, faces=faces, done=served.done(request, reader), **{name: item},
                            **{key: value(item) for key, value in values.items()},
                            **paging(request, page, browse.pages(item.face_count)))
-
-
-def person_page(served: Served, request: Request) -> Response:
-    return _faces_page(served, request, browse.person, "person.html", "person", "no person {}: they were merged or removed",
-                       find_command=lambda person: f"indexer find {shlex.quote(person.name)}")
 
 
 def clusters_list(served: Served, request: Request) -> Response:

@@ -25,8 +25,10 @@ class SuggestionShown:
     photo_id: int | None
     photo: str
     person: str
-    distance: float
+    words: str  # "looks like Ann (sure)"
     when: str
+    person_id: int = 0
+    person_face: int | None = None  # a face of the person suggested, to compare with
 
 
 def review(served: Served, request: Request) -> Response:
@@ -40,10 +42,16 @@ def review(served: Served, request: Request) -> Response:
         # The queue may be older than the index: each suggestion shown is checked against it as it is now.
         shown = queue[offset : offset + 4 * (1 + UPCOMING)]
         open_now = browse.still_open(reader, [(s.face_id, s.person) for s in shown])
-    still = {(face_id, name): photo_id for face_id, name, photo_id in open_now}
-    items = [(offset + position, SuggestionShown(s.face_id, still[s.face_id, s.person], s.photo, s.person, s.distance,
-                                                 f"at {time_text(s.time)}" if s.time is not None else ""))
-             for position, s in enumerate(shown) if (s.face_id, s.person) in still][: 1 + UPCOMING]
+        still = {(face_id, name): photo_id for face_id, name, photo_id in open_now}
+        roots = browse.library_roots(reader, served.library.config.library.roots)
+        items = [(offset + position, SuggestionShown(
+                     s.face_id, still[s.face_id, s.person], browse.shown_path(s.photo, roots),
+                     s.person, s.words, f"at {time_text(s.time)}" if s.time is not None else "", s.person_id))
+                 for position, s in enumerate(shown) if (s.face_id, s.person) in still][: 1 + UPCOMING]
+        if items:
+            first = items[0][1]
+            cover = browse.person_cover(reader, first.person_id)
+            items[0] = (items[0][0], SuggestionShown(**{**first.__dict__, "person_face": cover}))
     position = items[0][0] if items else offset
     return served.page(request, "review.html", computing=not served.suggestions.up_to_date(marks),
                        suggestion=items[0][1] if items else None, upcoming=[item for _, item in items[1:]],

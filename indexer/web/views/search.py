@@ -22,7 +22,8 @@ FIELDS = ("person", "match", "not", "from", "to", "year", "faces", "in", "sort")
 
 def search(served: Served, request: Request) -> Response:
     asked = {field: request.query_params.getlist(field) for field in FIELDS}
-    values = dict(asked=asked, total=0, found=[], page=1, pages=1, link=lambda number: "", command=None, problem=None)
+    values = dict(asked=asked, total=0, found=[], page=1, pages=1, link=lambda number: "", command=None, problem=None,
+                  context=None)
     try:
         question = search_question(request)
     except QueryError as e:
@@ -35,8 +36,12 @@ def search(served: Served, request: Request) -> Response:
             total, found = browse.found_page(reader, question, page)
         except IndexerError as e:  # a name nobody has (with the closest names), one asked and left out
             return served.page(request, "search.html", status_code=400, **values | {"problem": str(e)})
+    from urllib.parse import urlencode
+
+    context = "search:" + urlencode([(field, value) for field in FIELDS for value in asked[field] if value])
     return served.page(request, "search.html", **values | dict(
         total=total, found=found, page=page, pages=browse.pages(total, browse.SEARCH_PAGE), command=find_command(question),
+        context=context,
         link=lambda number: served.links.search(**{k: v for k, v in asked.items() if v}, **({"page": str(number)} if number > 1 else {}))))
 
 
