@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from indexer.config import ConfigError, load_config, parse_config, same_face_settings
-from indexer.vision.engines.onnx_files import CASCADE_NETWORKS, FIX, OPSET, facenet_network, state, verified_onnx
+from indexer.vision.engines.onnx_files import CASCADE_NETWORKS, CONVERTER, FIX, OPSET, facenet_network, state, verified_onnx
 from indexer.errors import ModelUnavailable
 from indexer.files import sha256_file
 from indexer.vision.weights import get_model
@@ -40,7 +40,7 @@ def converted(models_dir: Path, network, content: bytes = b"onnx bytes", **recor
     path = network.path(models_dir)
     path.write_bytes(content)
     fields = {"network": network.name, "sha256": sha256_file(path), "made_from": network.made_from,
-              "converter": "tf2onnx 1.17.0", "opset": OPSET} | record
+              "converter": f"{CONVERTER} 1.17.0", "opset": OPSET} | record
     network.record_path(models_dir).write_text(json.dumps(fields))
     return path
 

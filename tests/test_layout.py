@@ -150,3 +150,22 @@ def test_no_row_is_unpacked_by_position_into_eight_names_or_more_outside_the_dat
 def test_no_module_grows_past_a_reading_of_it():
     sizes = {name: len(path.read_text(encoding="utf-8").splitlines()) for name, path in modules().items()}
     assert {name: lines for name, lines in sizes.items() if lines > MAX_MODULE_LINES} == {}
+
+
+def test_every_package_and_data_file_is_in_what_pip_installs():
+    """An install that is not editable (`pip install .`, the Docker image) holds only the packages and data
+    files pyproject.toml names: a package left out there is missing at run time, not in the tests."""
+    import fnmatch
+    import tomllib
+
+    setuptools = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["tool"]["setuptools"]
+    packages = {str(path.parent.relative_to(PACKAGE.parent)).replace("/", ".") for path in PACKAGE.rglob("__init__.py")}
+    assert packages <= set(setuptools["packages"]), sorted(packages - set(setuptools["packages"]))
+    data = [path for path in PACKAGE.rglob("*") if path.is_file() and path.suffix not in (".py", ".pyc")]
+    for path in data:
+        package = str(path.parent.relative_to(PACKAGE.parent)).replace("/", ".")
+        while package not in setuptools["packages"]:
+            package = package.rsplit(".", 1)[0]
+        inside = str(path.relative_to(PACKAGE.parent / package.replace(".", "/")))
+        globs = setuptools["package-data"].get(package, [])
+        assert any(fnmatch.fnmatch(inside, glob) for glob in globs), f"{path} is not in package-data"

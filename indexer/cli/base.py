@@ -21,6 +21,7 @@ from typing import Annotated, Any
 import typer
 
 from indexer.errors import IndexerError
+from indexer.vision.engines import ENGINES
 from indexer.text import one_line, time_text  # noqa: F401  (the commands print paths and times with them)
 
 log = logging.getLogger("indexer")
@@ -46,14 +47,21 @@ class Settings:
     config_path: Path | None
     verbose: bool
     quiet: bool
+    engine: str | None = None
     _config: Any = field(default=None, init=False, repr=False)
 
     def config(self):
-        """The configuration, read once per command (a command may ask for it and a reader or library)."""
+        """The configuration, read once per command (a command may ask for it and a reader or library),
+        with ``--engine`` over the file's [runtime] engine."""
         if self._config is None:
+            from dataclasses import replace
+
             from indexer.config import load_config
 
-            self._config = load_config(self.config_path)
+            config = load_config(self.config_path)
+            if self.engine is not None:
+                config = replace(config, runtime=replace(config.runtime, engine=self.engine))
+            self._config = config
         return self._config
 
     def library(self, upgrade_unsaved: bool = False):
@@ -124,9 +132,18 @@ def _main(
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="More messages, and tracebacks on errors.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors on stderr; no progress bars.")] = False,
+    engine: Annotated[
+        str | None,
+        typer.Option("--engine", metavar="onnx|tensorflow",
+                     help="Run the networks on this engine instead of [runtime] engine's (tensorflow needs the "
+                          "reference extra)."),
+    ] = None,
 ) -> None:
     _configure_logging(verbose, quiet)
-    ctx.obj = Settings(config, verbose, quiet)
+    if engine is not None and engine not in ENGINES:
+        typer.echo(f"indexer: error: --engine {engine!r} is none of {', '.join(ENGINES)}", err=True)
+        raise typer.Exit(2)
+    ctx.obj = Settings(config, verbose, quiet, engine)
 
 
 def command(function):

@@ -58,9 +58,9 @@ def models_fetch(
     json_output: JsonOption = False,
 ) -> None:
     """Put a model's weights into the models folder, checked by sha256, and make the ONNX files of the
-    ONNX engine from them (again when the weights or the converter changed). Already there: just verified."""
+    ONNX engine from them, and MTCNN's (again when the weights or the way they are built changed). Already there: just verified."""
     from indexer.config import downloads_dir
-    from indexer.vision.engines.convert import make_onnx_files
+    from indexer.vision.engines.make import make_onnx_files
     from indexer.vision.weights import fetch_weights, get_model, verified_weights
 
     config = ctx.obj.config()
@@ -70,7 +70,7 @@ def models_fetch(
         path = fetch_weights(spec, models_dir, downloads_dir(), from_file=from_file)
     else:
         path = verified_weights(spec, models_dir, downloads_dir())
-    onnx_files = make_onnx_files(spec, path, models_dir)
+    onnx_files = make_onnx_files(spec, path, models_dir, downloads_dir())
     if json_output:
         onnx = [{"path": str(file), "state": done} for file, done in onnx_files]
         print_json({"model": spec.name, "path": str(path), "sha256": spec.sha256, "onnx": onnx})

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from indexer.db import SCHEMA_HEAD
-from indexer.db.urls import SQLITE, backend, database_name, plain_sqlite_file, shown
+from indexer.db.urls import SQLITE, backend, database_name, missing_driver, plain_sqlite_file, shown
 from indexer.errors import DatabaseError
 from indexer.files import keep_private
 
@@ -60,6 +60,8 @@ class Reader:
         from sqlalchemy import create_engine, text
         from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+        if (missing := missing_driver(url)) is not None:
+            raise DatabaseError(missing)
         try:
             connection = create_engine(url).connect()
         except (SQLAlchemyError, DBAPIError) as e:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from indexer.db import SCHEMA_HEAD
 from indexer.db.lock import WRITE_KEYS
 from indexer.db.reader import schema_mismatch
-from indexer.db.urls import SQLITE, backend, shown, sqlite_file
+from indexer.db.urls import SQLITE, backend, missing_driver, shown, sqlite_file
 from indexer.errors import DatabaseError
 from indexer.files import private_file
 
@@ -31,6 +31,8 @@ def make_engine(url: str) -> Engine:
         parsed = make_url(url)
     except ArgumentError as e:
         raise DatabaseError(f"not a database URL: {shown(url)}") from e
+    if (missing := missing_driver(url)) is not None:
+        raise DatabaseError(missing)
     if sqlite_file(url) is not None:
         private_file(sqlite_file(url))
     engine = create_engine(parsed)

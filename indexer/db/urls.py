@@ -23,6 +23,27 @@ def backend(url: str) -> str:
     return scheme.split("+", 1)[0].lower() if found else ""
 
 
+# SQLAlchemy's PostgreSQL drivers by the name a URL gives them (postgresql+NAME://), and the module each is.
+_POSTGRESQL_DRIVERS = {"psycopg": "psycopg", "psycopg2": "psycopg2", "pg8000": "pg8000", "asyncpg": "asyncpg"}
+
+
+def missing_driver(url: str) -> str | None:
+    """Why ``url``'s database cannot be opened here for want of its driver, in one line naming what to
+    install; None when nothing is missing (SQLite needs none). A plain postgresql:// means psycopg2 to
+    SQLAlchemy; indexer's extra installs psycopg (3), named postgresql+psycopg://."""
+    if backend(url) != POSTGRESQL:
+        return None
+    from importlib.util import find_spec
+
+    driver = url.partition("://")[0].lower().partition("+")[2] or "psycopg2"
+    if find_spec(_POSTGRESQL_DRIVERS.get(driver, driver)) is not None:
+        return None
+    if driver == "psycopg":
+        return "database_url names PostgreSQL, whose driver (psycopg) is not installed: pip install 'indexer[postgres]'"
+    return (f"database_url names PostgreSQL through {driver}, which is not installed: "
+            "write postgresql+psycopg://… and pip install 'indexer[postgres]'")
+
+
 def sqlite_file(url: str) -> Path | None:
     """The file of a SQLite URL (``sqlite:////abs/path.db``, or relative ``sqlite:///path.db``); None for
     any other database and for an in-memory SQLite one."""

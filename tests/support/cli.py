@@ -53,7 +53,8 @@ class Backend:
 class Cli:
     """`indexer --config CONFIG ARGS...`. ``in_process``: through CliRunner (the test's monkeypatches
     apply); else `python -m indexer` in a subprocess with ``env`` and ``cwd``. ``data_dir`` and
-    ``database`` (a PostgreSQL database on ``backend``'s server) are where ``query`` looks."""
+    ``database`` (a PostgreSQL database on ``backend``'s server) are where ``query`` looks; ``python`` is
+    the interpreter a subprocess runs (another virtualenv's, to try an install without some packages)."""
 
     def __init__(self, config: Path, in_process: bool = True, data_dir: Path | None = None, backend: Backend = Backend(),
                  database: str | None = None, env: dict[str, str] | None = None, cwd: Path | None = None):
@@ -61,6 +62,7 @@ class Cli:
         self.backend, self.database = backend, database
         self.env = env if env is not None else dict(os.environ)
         self.cwd = cwd
+        self.python = sys.executable
 
     def __call__(self, *args: str, expect: int | None = 0, input: str | None = None) -> Ran:
         """Run one command; assert its exit status is ``expect`` (None: any)."""
@@ -72,7 +74,7 @@ class Cli:
             result = CliRunner().invoke(app, ["--config", str(self.config), *args], catch_exceptions=False, input=input)
             ran = Ran(result.exit_code, result.stdout, result.stderr)
         else:
-            done = subprocess.run([sys.executable, "-m", "indexer", "--config", str(self.config), *args],
+            done = subprocess.run([self.python, "-m", "indexer", "--config", str(self.config), *args],
                                   capture_output=True, text=True, env=self.env, cwd=self.cwd, input=input)
             ran = Ran(done.returncode, done.stdout, done.stderr)
         if expect is not None:
@@ -89,7 +91,7 @@ class Cli:
 
     def popen(self, *args: str, **options) -> subprocess.Popen:
         """The command started in a subprocess, not waited for (to interrupt it, or to run two at once)."""
-        return subprocess.Popen([sys.executable, "-m", "indexer", "--config", str(self.config), *args],
+        return subprocess.Popen([self.python, "-m", "indexer", "--config", str(self.config), *args],
                                 env=self.env, cwd=self.cwd, **options)
 
     def query(self, sql: str, *params) -> list[tuple]:

@@ -1,11 +1,11 @@
 """The ONNX files in the models folder: which there are, what each is made from, and their check.
 
-Each network converted by ``indexer models fetch`` is ``<name>.onnx`` with ``<name>.onnx.json`` beside
+Each network built by ``indexer models fetch`` is ``<name>.onnx`` with ``<name>.onnx.json`` beside
 it, recording the file's sha256, the sha256 of the weights it was made from, the converter and its
-version, the ONNX opset, and the largest difference from TensorFlow measured when it was made. A file
+version, the ONNX opset, and the largest difference from TensorFlow's outputs measured when it was made. A file
 is used only when it matches its record and the record names the weights indexer verifies; otherwise
 the error says to run ``indexer models fetch``, which makes it again (as it does when the weights or the
-converter's version change). No TensorFlow or ONNX Runtime here.
+builder's version change). No TensorFlow or ONNX Runtime here.
 """
 
 from __future__ import annotations
@@ -21,7 +21,10 @@ from indexer.vision.weights import MTCNN_WEIGHTS, ModelSpec
 
 log = logging.getLogger(__name__)
 
-CONVERTER = "tf2onnx"
+# What builds the files (indexer's own graphs, ``graphs``) and its version: a new version makes every file
+# stale, so that ``models fetch`` builds it again, while the old file stays usable meanwhile.
+CONVERTER = "indexer-graphs"
+GRAPHS_VERSION = "1"
 OPSET = 17
 FIX = "run `indexer models fetch` to make it from the verified weights"
 
@@ -103,11 +106,6 @@ def state(network: ConvertedNetwork, models_dir: Path, converter_version: str | 
     return "stale" if record.get("opset") != OPSET else "current"
 
 
-def converter_version() -> str | None:
-    """The installed tf2onnx's version (without importing it), or None when it is not installed."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(CONVERTER)
-    except PackageNotFoundError:
-        return None
+def converter_version() -> str:
+    """The version of the graphs ``models fetch`` builds now."""
+    return GRAPHS_VERSION

@@ -1,5 +1,6 @@
 """The TensorFlow engine (the reference): MTCNN's Keras networks from the ``mtcnn`` package and FaceNet
-from ``keras-facenet``, each run as one TensorFlow graph. Also what ``indexer models fetch`` converts to ONNX.
+from ``keras-facenet``, each run as one TensorFlow graph. The outputs the ONNX files are checked against
+were recorded from it (``reference``). It needs the ``reference`` extra; the runtime install has none of it.
 
 TensorFlow is imported on first use only and without its native start-up chatter.
 
@@ -48,8 +49,18 @@ def quiet_native_logs() -> Iterator[None]:
                 sys.stderr.flush()
 
 
+REFERENCE_EXTRA = "the TensorFlow engine needs the reference extra: pip install 'indexer[reference]'"
+
+
 def load_tensorflow():
-    """The ``tensorflow`` module, imported quietly."""
+    """The ``tensorflow`` module, imported quietly; ModelUnavailable naming the extra when it is not
+    installed (the runtime install has no TensorFlow)."""
+    from importlib.util import find_spec
+
+    from indexer.errors import ModelUnavailable
+
+    if find_spec("tensorflow") is None or find_spec("keras_facenet") is None:
+        raise ModelUnavailable(REFERENCE_EXTRA)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     with quiet_native_logs():
         import tensorflow as tf
@@ -65,7 +76,10 @@ CASCADE_INPUT_SIDES = {"propose": None, "refine": 24, "output": 48}
 def cascade_functions() -> dict[str, object]:
     """MTCNN's three Keras networks (weights from the ``mtcnn`` package) as ``tf.function`` graphs keyed
     by role, with open batch size (and open height and width for the proposal network)."""
+    from indexer.vision.weights import installed_mtcnn_weights_are_pinned
+
     tf = load_tensorflow()
+    installed_mtcnn_weights_are_pinned()
     with quiet_native_logs():
         from mtcnn import MTCNN
 
