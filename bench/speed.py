@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from indexer.config import Config, RuntimeConfig, StorageConfig, downloads_dir
+from indexer.config import Config, IndexConfig, RuntimeConfig, StorageConfig, downloads_dir
 from indexer.vision.engines import ENGINES
 from indexer.vision.embed import standardize
 from indexer.vision.imaging import load_photo
@@ -87,6 +87,9 @@ class SeedLoop:
             self.network.predict(standardize(crop[None], "per_image"), verbose=0)
             boxes.append([x, y, w, h])
         return boxes
+
+
+WORKERS: list[int | None] = [None]  # indexer's [index] workers (--workers; None: "auto")
 
 
 def timed_seed(seed: SeedLoop, photos: list[Path]) -> tuple[float, dict[str, list[list[int]]]]:
@@ -198,7 +201,8 @@ def run_set(label: str, photos: list[Path], warmup: Path, seed: SeedLoop, work: 
     print(f"  the floor            {1 / floor:7.3f} photos/s  ({floor:.3f} s per photo: decoding at the detector's size "
           f"and the networks alone, ONNX Runtime); {seed_seconds / n / floor:.1f}× the seed loop")
     for engine in ENGINES:
-        config = replace(Config(), storage=StorageConfig(data_dir=work / f"{label}-{engine}-data"), runtime=RuntimeConfig(engine))
+        config = replace(Config(), storage=StorageConfig(data_dir=work / f"{label}-{engine}-data"), runtime=RuntimeConfig(engine),
+                         index=IndexConfig(workers=WORKERS[0]))
         warm, ours_seconds, library = timed_indexer(config, warmup.parent, folder)
         to_floor = f"; {ours_seconds / n / floor:.2f}× the floor" if engine == "onnx" else ""
         print(f"  indexer, {engine:<11} {n / ours_seconds:7.3f} photos/s  ({ours_seconds / n:.3f} s per photo); "
@@ -216,7 +220,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--large", type=int, default=8, help="how many 4000×3000 canvases (default 8)")
     parser.add_argument("--small", type=int, default=118, help="how many celebrity photos (default all 118)")
+    parser.add_argument("--workers", type=int, default=None, help="indexer's [index] workers (default: auto)")
     args = parser.parse_args()
+    WORKERS[0] = args.workers
     sample = cached_sample_library()
     portraits = sample.photos("val") + sample.photos("train")
     seed = SeedLoop(Config())

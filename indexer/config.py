@@ -143,6 +143,30 @@ class ComputeConfig:
 
 
 @dataclass(frozen=True)
+class IndexConfig:
+    # Photos `indexer index` reads at once, each decoded and searched for faces by a worker thread: "auto"
+    # (None here) is the cores the process may use (``workers_here``); --workers N for one run.
+    workers: int | None = None
+
+    def workers_here(self, engine: str = DEFAULT_ENGINE) -> int:
+        """``workers``, or for "auto" the cores this process may use now — on ONNX Runtime. TensorFlow runs
+        its graphs on its own pools of threads, which ours do not share: one worker (bench/speed.py: two
+        were 13 % slower)."""
+        from indexer.vision.engines import TENSORFLOW
+        from indexer.vision.engines.cores import usable_cores
+
+        if self.workers is not None:
+            return self.workers
+        return 1 if engine == TENSORFLOW else usable_cores()
+
+
+MAX_WORKERS = 64
+# The word of [index] workers for "as many as the cores". Written in capitals and lowered: the word in
+# lower case is also a label source's, which tests/test_layout.py keeps to its enum everywhere else.
+WORKERS_AUTO = "AUTO".lower()
+
+
+@dataclass(frozen=True)
 class XmpConfig:
     # How a photo's XMP sidecar is named: "photo.jpg.xmp" (digiKam, darktable, Immich) or "photo.xmp"
     # (Adobe Lightroom and Bridge, Capture One, Mylio).
@@ -166,6 +190,7 @@ class Config:
     gallery: GalleryConfig = field(default_factory=GalleryConfig)
     xmp: XmpConfig = field(default_factory=XmpConfig)
     compute: ComputeConfig = field(default_factory=ComputeConfig)
+    index: IndexConfig = field(default_factory=IndexConfig)
 
     @property
     def face_settings(self) -> str:
@@ -235,7 +260,7 @@ def parse_config(raw: dict[str, Any], base_dir: Path, path: Path | None = None) 
     where = str(path) if path else "config"
     reader = _Reader(raw, where, base_dir)
     defaults = Config()
-    unknown = sorted(set(raw) - {"library", "storage", "detection", "embedding", "search", "runtime", "gallery", "xmp", "compute"})
+    unknown = sorted(set(raw) - {"library", "storage", "detection", "embedding", "search", "runtime", "gallery", "xmp", "compute", "index"})
     if unknown:
         raise ConfigError(f"{where}: unknown section [{unknown[0]}]")
 
@@ -304,6 +329,7 @@ def parse_config(raw: dict[str, Any], base_dir: Path, path: Path | None = None) 
         path=path, library=library, storage=storage, detection=detection, embedding=embedding, search=search,
         runtime=runtime, gallery=gallery, xmp=xmp,
         compute=ComputeConfig(scheduler=reader.string(reader.section("compute", ComputeConfig), "scheduler", None)),
+        index=IndexConfig(workers=reader.workers(reader.section("index", IndexConfig), "workers")),
     )
 
 
@@ -397,6 +423,15 @@ class _Reader:
         value = table.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
             raise self._fail(key, f"a whole number from {low}" + (f" to {high}" if high is not None else " up"), value)
+        return value
+
+    def workers(self, table: dict[str, Any], key: str) -> int | None:
+        """A count of workers, or WORKERS_AUTO (None)."""
+        value = table.get(key, WORKERS_AUTO)
+        if value == WORKERS_AUTO:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_WORKERS:
+            raise self._fail(key, f'"auto" or a whole number from 1 to {MAX_WORKERS}', value)
         return value
 
     def number(self, table: dict[str, Any], key: str, default: float, low: float, high: float | None = None) -> float:

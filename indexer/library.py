@@ -46,8 +46,10 @@ class Library:
         upgrade_to_head(self.engine, upgrade_unsaved)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._writer_sessions = sessionmaker(writing(self.engine), expire_on_commit=False)
-        self._detector = detector
-        self._embedder = embedder
+        self._detector, self._embedder = detector, embedder  # given (tests' fakes): serve whatever the threads
+        # the models built, by the threads each network's run may use (None: the cores)
+        self._detectors: dict[int | None, FaceDetector] = {}
+        self._embedders: dict[int | None, FaceEmbedder] = {}
 
     @property
     def model(self) -> ModelSpec:
@@ -66,23 +68,29 @@ class Library:
         with self._writer_sessions() as session, session.begin():
             yield session
 
-    def detector(self) -> FaceDetector:
+    def detector(self, threads: int | None = None) -> FaceDetector:
         """MTCNN on the configured engine (``vision.models``), built once; its ONNX files are verified
-        here, before any work."""
-        if self._detector is None:
+        here, before any work. ``threads``: what each network's run may use (None: the cores this process
+        may use; fewer for the detector an index run's reading threads share)."""
+        if self._detector is not None:
+            return self._detector
+        if threads not in self._detectors:
             from indexer.vision import models
 
-            self._detector = models.detector(self.config)
-        return self._detector
+            self._detectors[threads] = models.detector(self.config, threads)
+        return self._detectors[threads]
 
-    def embedder(self) -> FaceEmbedder:
+    def embedder(self, threads: int | None = None) -> FaceEmbedder:
         """The configured embedder on the configured engine (``vision.models``), built once. Its ONNX file,
-        or for TensorFlow its weights (fetched when missing), are verified here, before any work."""
-        if self._embedder is None:
+        or for TensorFlow its weights (fetched when missing), are verified here, before any work.
+        ``threads``: as ``detector``'s."""
+        if self._embedder is not None:
+            return self._embedder
+        if threads not in self._embedders:
             from indexer.vision import models
 
-            self._embedder = models.embedder(self.config)
-        return self._embedder
+            self._embedders[threads] = models.embedder(self.config, threads)
+        return self._embedders[threads]
 
     def writer_lock(self, what: str) -> AbstractContextManager[None]:
         """The lock every command that writes to the index in bulk holds (``db.lock``): ``what`` names the
@@ -177,3 +185,4 @@ class Library:
         index = self.checked_vectors(model, spec.dimensions)
         distances, ids = index.search(np.frombuffer(vector, dtype="<f4")[None, :], limit + 1)
         return [(int(i), round(float(d), 4)) for i, d in zip(ids[0], distances[0], strict=True) if i >= 0 and i != face_id][:limit]
+

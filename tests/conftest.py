@@ -79,8 +79,8 @@ def run_on_both(request, config, tmp_path, write_config):
 def patch_models(monkeypatch, embedder: FakeEmbedder) -> tuple[FakeDetector, FakeEmbedder]:
     """Make every Library opened from now on (the CLI's too) use FakeDetector and ``embedder``."""
     detector = FakeDetector()
-    monkeypatch.setattr(Library, "detector", lambda self: detector)
-    monkeypatch.setattr(Library, "embedder", lambda self: embedder)
+    monkeypatch.setattr(Library, "detector", lambda self, threads=None: detector)
+    monkeypatch.setattr(Library, "embedder", lambda self, threads=None: embedder)
     return detector, embedder
 
 

@@ -12,6 +12,7 @@ from indexer.cli.base import (
     JsonOption, Settings, app, box_text, command, describe_summary, log, one_line, print_json, print_table,
     progress_setting, time_text, tqdm_logging, when_text,
 )
+from indexer.config import MAX_WORKERS
 
 
 @app.command()
@@ -86,6 +87,9 @@ def index(
                                                 help="The old name of --scheduler.")] = None,
     retry_stopped: Annotated[bool, typer.Option("--retry-stopped", help="Read again the files a limit stopped "
                                                 "(too slow: [library] max_seconds_per_file), though they did not change.")] = False,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, max=MAX_WORKERS,
+                                                help="Photos read at once (default: [index] workers, \"auto\": the cores "
+                                                     "this process may use).")] = None,
 ) -> None:
     """Find and embed every face in the photos under the roots; only new and changed files are read.
 
@@ -101,7 +105,8 @@ def index(
     signal.signal(signal.SIGTERM, _stop_like_interrupt)  # a stopped cron job or service ends its run cleanly
     with tqdm_logging():
         summary = index_library(library, roots, progress=progress_setting(settings, progress), max_minutes=max_minutes,
-                                prune=prune, scheduler=scheduler or cluster, retry_stopped=retry_stopped).as_dict()
+                                prune=prune, scheduler=scheduler or cluster, retry_stopped=retry_stopped,
+                                workers=workers).as_dict()
     if json_output:
         print_json(summary)
         return

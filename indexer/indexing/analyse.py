@@ -1,15 +1,21 @@
 """Reading photos for their faces: decode (upright RGB) → detect → crop → embed, in batches.
 
-``FaceAnalyser`` is the one place this is done, for ``index``, ``enroll`` and ``who-is``. Files are
-decoded, prepared for the detector (scaled, its image pyramid made) and hashed a few photos ahead, in a
-second thread, while the models work on the current one (all release the GIL), and crops are embedded
-in batches across photos. A photo stays the Pillow image it was decoded as until its faces are cropped:
-no 12 MP array is made of it.
+``FaceAnalyser`` is the one place this is done, for ``index``, ``enroll`` and ``who-is``. A pipeline of
+threads reads photos ahead (decoding, hashing and preparing for the detector release the GIL, and so do
+the networks) and the results are taken in the order of the files by the thread that stores them. With
+one worker, one thread decodes the next photo while another detects, and the crops are embedded in
+batches across photos by the storing thread, each network using the cores itself. With ``workers`` > 1,
+that many threads each read a photo whole — decode, detect, crop, embed — at the same time, on networks
+that run single-threaded (the threads are the parallelism: bench/cores.py), one more decodes meanwhile,
+and the storing thread only stores. A photo stays the Pillow image it was decoded as until its faces are
+cropped: no 12 MP array is made of it. Videos are read in the storing thread, frame by frame, while the
+workers read the photos after them.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import os
 import time
 from collections import deque
@@ -35,9 +41,10 @@ from indexer.indexing.scan import ScannedFile
 log = logging.getLogger(__name__)
 
 COMMIT_EVERY_PHOTOS = 32
-# One thread decodes photos (and prepares them for the detector) while the networks work. Two were ~10 %
-# faster on 12 MP photos but raised the peak memory of 80 of them by ~200 MB (bench/memory.py).
-READ_AHEAD = 2  # photos decoded ahead of detection (memory: up to this many decoded photos more)
+# Photos handed to the workers ahead of the one being stored. Each worker holds one decoded photo at a
+# time, and one thread more decodes while they detect, so at most workers + 1 photos are decoded at once
+# (with one worker, as before: one detecting, one decoding).
+READ_AHEAD = 2
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,7 @@ class _Seen:
     detected: list[DetectedFace] = field(default_factory=list)
     drawn: list = field(default_factory=list)
     crops: list[np.ndarray] = field(default_factory=list)
+    vectors: np.ndarray | None = None  # the crops' embeddings, once made (by a worker, or in a batch)
 
 
 class ReadingStopped(Exception):
@@ -86,8 +94,11 @@ class FaceAnalyser:
 
     def __init__(self, detector, embedder, margin: float, batch_size: int, max_megapixels: float,
                  formats: tuple[str, ...] = DEFAULT_FORMATS, detector_side: int | None = 800,
-                 max_seconds_per_file: float | None = None, max_cut_samples_per_minute: int | None = None):
+                 max_seconds_per_file: float | None = None, max_cut_samples_per_minute: int | None = None,
+                 workers: int = 1):
         self.detector, self.embedder = detector, embedder
+        self.workers = workers  # photos searched for faces at once (``batches``)
+        self._detecting = threading.Semaphore(workers)
         self.margin, self.batch_size, self.max_megapixels, self.formats = margin, batch_size, max_megapixels, formats
         # px: the shorter side the detector looks at (video frames are decoded so); None: the whole frame
         # (min_face_fraction 0 looks for faces of min_face_size px however large the frame)
@@ -96,12 +107,17 @@ class FaceAnalyser:
         self.max_seconds_per_file, self.max_cut_samples_per_minute = max_seconds_per_file, max_cut_samples_per_minute
 
     @classmethod
-    def for_library(cls, library) -> FaceAnalyser:
-        """The models of ``library`` (built once there) with its settings."""
-        return cls.for_config(library.config, library.detector(), library.embedder())
+    def for_library(cls, library, workers: int = 1) -> FaceAnalyser:
+        """The models of ``library`` (built once there) with its settings, reading ``workers`` photos at
+        once: then the workers share a detector and an embedder whose networks each use their share of
+        the cores (one thread each when there are as many workers as cores)."""
+        from indexer.vision.engines.cores import usable_cores
+
+        threads = None if workers == 1 else max(1, usable_cores() // workers)
+        return cls.for_config(library.config, library.detector(threads), library.embedder(threads), workers)
 
     @classmethod
-    def for_config(cls, config, detector=None, embedder=None) -> FaceAnalyser:
+    def for_config(cls, config, detector=None, embedder=None, workers: int = 1) -> FaceAnalyser:
         """The settings of ``config``, with ``detector`` and ``embedder`` (default: the models ``config`` names,
         ``vision.models``; a Dask worker has no library)."""
         from indexer.vision import models
@@ -110,7 +126,7 @@ class FaceAnalyser:
         return cls(detector or models.detector(config), embedder or models.embedder(config), e.margin, e.batch_size,
                    library.max_megapixels, photo_formats(library.extensions),
                    round(FACE_PX / config.detection.min_face_fraction) if config.detection.min_face_fraction > 0 else None,
-                   library.max_seconds_per_file, library.max_cut_samples_per_minute)
+                   library.max_seconds_per_file, library.max_cut_samples_per_minute, workers)
 
     def faces_of(self, pixels: np.ndarray) -> list[FoundFace]:
         """The faces of one decoded photo (upright RGB), found as ``batches`` finds a file's."""
@@ -127,17 +143,18 @@ class FaceAnalyser:
         already known, by path. Stops early when ``out_of_time()`` says so (checked before each photo).
         ``progress``: a tqdm bar, advanced per photo."""
         hashes = dict(hashes or {})
-        pending: list[tuple[Analysed, list[np.ndarray]]] = []
-        reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="indexer-read")
-        ahead: deque[Future] = deque(reader.submit(self._read, item.file, hashes) for item in todo[:READ_AHEAD])
+        pending: list[_Seen] = []
+        window = self.workers + READ_AHEAD + (COMMIT_EVERY_PHOTOS if self.workers > 1 else 0)
+        readers = ThreadPoolExecutor(max_workers=self.workers + 1, thread_name_prefix="indexer-read")
+        ahead: deque[Future] = deque(readers.submit(self._read_and_look, item, hashes) for item in todo[:window])
         try:
             for done, item in enumerate(todo):
                 if out_of_time():
                     break
-                decoded, analysed = ahead.popleft().result()
-                analysed.before = item.before
-                if done + READ_AHEAD < len(todo):
-                    ahead.append(reader.submit(self._read, todo[done + READ_AHEAD].file, hashes))
+                seen = ahead.popleft().result()
+                analysed = seen.analysed
+                if done + window < len(todo):
+                    ahead.append(readers.submit(self._read_and_look, todo[done + window], hashes))
                 if analysed.error is None and read_as_video(item.file.path, self.formats):
                     if pending:
                         yield self._embed(pending)
@@ -149,14 +166,6 @@ class FaceAnalyser:
                     if not in_time:
                         break  # the run's time ran out inside it: read again, whole, after the others next run
                     continue
-                seen = _Seen(analysed)
-                if decoded is not None:
-                    try:
-                        seen = self._look(decoded.image, self.detector.detect(decoded.for_detector), item.drawn, analysed)
-                    except Exception as e:  # one photo must never stop the night's run
-                        log.debug("face detection failed on %s", item.file.path, exc_info=True)
-                        analysed.error = f"face detection failed: {type(e).__name__}: {e}"
-                    del decoded
                 pending.append(seen)
                 if progress is not None:
                     progress.update()
@@ -166,7 +175,26 @@ class FaceAnalyser:
             if pending:
                 yield self._embed(pending)
         finally:
-            reader.shutdown(wait=True, cancel_futures=True)
+            readers.shutdown(wait=True, cancel_futures=True)
+
+    def _read_and_look(self, item: ToRead, hashes: dict[str, str]) -> _Seen:
+        """Read one file and find its faces (in a reader thread): decoded, hashed, prepared for the detector,
+        then — at most ``workers`` photos at a time — searched for faces and cropped, and with several
+        workers embedded too. A video is hashed only (``_read``)."""
+        decoded, analysed = self._read(item.file, hashes)
+        analysed.before = item.before
+        if decoded is None:
+            return _Seen(analysed)
+        with self._detecting:
+            try:
+                seen = self._look(decoded.image, self.detector.detect(decoded.for_detector), item.drawn, analysed)
+            except Exception as e:  # one photo must never stop the night's run
+                log.debug("face detection failed on %s", item.file.path, exc_info=True)
+                analysed.error = f"face detection failed: {type(e).__name__}: {e}"
+                return _Seen(analysed)
+            if self.workers > 1:
+                seen.vectors = self.embedder.embed(seen.crops)
+            return seen
 
     def _look(self, picture: np.ndarray | Image.Image, detected: list[DetectedFace], drawn, analysed: Analysed | None = None,
               ) -> _Seen:
@@ -180,19 +208,22 @@ class FaceAnalyser:
                      list(zip(drawn, boxes)), crops)
 
     def _embed(self, pending: list[_Seen]) -> list[Analysed]:
-        """Embed the crops of a batch in one call and give each picture its faces (its detected faces' crops
-        first, then its drawn faces')."""
-        crops = [crop for seen in pending for crop in seen.crops]
+        """Embed the crops of a batch not embedded yet in one call and give each picture its faces (its
+        detected faces' crops first, then its drawn faces')."""
+        waiting = [seen for seen in pending if seen.vectors is None]
+        crops = [crop for seen in waiting for crop in seen.crops]
         vectors = self.embedder.embed(crops) if crops else np.zeros((0, self.embedder.dimensions), dtype=np.float32)
         assert len(vectors) == len(crops)
         offset = 0
+        for seen in waiting:
+            seen.vectors = vectors[offset : offset + len(seen.crops)]
+            offset += len(seen.crops)
         for seen in pending:
-            mine = vectors[offset : offset + len(seen.crops)]
+            mine = seen.vectors
             seen.analysed.faces = [FoundFace.of(face, vector)
                                    for face, vector in zip(seen.detected, mine[: len(seen.detected)], strict=True)]
             seen.analysed.drawn = [DrawnAgain(drawn, box, vector)
                                    for (drawn, box), vector in zip(seen.drawn, mine[len(seen.detected):], strict=True)]
-            offset += len(seen.crops)
         return [seen.analysed for seen in pending]
 
     def _read_video(self, analysed: Analysed, out_of_time: Callable[[], bool]) -> bool:

@@ -8,6 +8,7 @@ batch and the next run carries on.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import logging
 import math
 import sys
@@ -124,7 +125,7 @@ def index_files(library: Library, paths: list[str], progress: bool | None = None
 
 def index_library(library: Library, roots: list[Path] | None = None, progress: bool | None = None,
                   max_minutes: float | None = None, prune: bool = False, scheduler: str | None = None,
-                  retry_stopped: bool = False) -> IndexSummary:
+                  retry_stopped: bool = False, workers: int | None = None) -> IndexSummary:
     """Bring the index up to date with the files under ``roots`` (default: the configured roots).
 
     ``progress``: True or False to show or hide the progress bars on stderr; None shows them on a terminal.
@@ -133,8 +134,8 @@ def index_library(library: Library, roots: list[Path] | None = None, progress: b
     (folder empty or missing, out of scope, many at once), but under a folder that could not be listed.
     ``scheduler``: the address of a Dask scheduler whose workers read the photos (default: ``[compute]
     scheduler``; None there too: this machine reads them; see ``indexing.dask_workers``). ``retry_stopped``:
-    read again the files a limit stopped (``LimitHit.STOPPED``), though they did not change.
-    Holds the writer lock (AlreadyRunning when another writer has it).
+    read again the files a limit stopped (``LimitHit.STOPPED``), though they did not change. ``workers``:
+    photos read at once here (default: ``[index] workers``). Holds the writer lock (or AlreadyRunning).
     """
     if max_minutes is not None and not (math.isfinite(max_minutes) and max_minutes >= 0):
         raise IndexerError(f"--max-minutes must be a finite number of minutes from 0 up, not {max_minutes}")
@@ -151,7 +152,7 @@ def index_library(library: Library, roots: list[Path] | None = None, progress: b
         with library.transaction() as session:
             queries.fail_abandoned_runs(session)  # we hold the lock: a run still "running" died unrecorded
             run_id = queries.start_run(session, [str(r) for r in (*present, *missing)])
-        writer = _Writer(library, progress, max_minutes, scheduler)
+        writer = _Writer(library, progress, max_minutes, scheduler, workers)
         status = RunStatus.FAILED
         try:
             _index_roots(writer, present, missing if prune else (), prune, retry_stopped)
@@ -187,9 +188,7 @@ def check_scheduler(address: str) -> None:
         valid = False
     if not valid:
         raise IndexerError(f"not a Dask scheduler address: {address!r} (like tcp://host:8786)")
-    from importlib.util import find_spec
-
-    if find_spec("distributed") is None:
+    if importlib.util.find_spec("distributed") is None:
         raise IndexerError("--scheduler needs Dask's distributed package: pip install 'indexer[cluster]'")
 
 
@@ -324,9 +323,10 @@ class _Writer:
     """Reads files with the models and stores them, keeping the vector file in step; counts what it did."""
 
     def __init__(self, library: Library, progress: bool | None, max_minutes: float | None = None,
-                 scheduler: str | None = None):
+                 scheduler: str | None = None, workers: int | None = None):
         self.library = library
         self.scheduler = scheduler
+        self.workers = workers or library.config.index.workers_here(library.config.runtime.engine)
         self.model = library.model
         self.face_settings = library.config.face_settings  # recorded on every photo this run indexes
         self.bars_disabled = None if progress is None else not progress
@@ -360,7 +360,7 @@ class _Writer:
             from indexer.indexing.dask_workers import DaskAnalyser
 
             return DaskAnalyser(self.library.config, self.scheduler)
-        analyser = FaceAnalyser.for_library(self.library)
+        analyser = FaceAnalyser.for_library(self.library, self.workers)
         embedder = analyser.embedder
         if (embedder.model_name, embedder.dimensions) != (self.model.name, self.model.dimensions):
             raise RuntimeError(f"embedder {embedder.model_name} does not match the configured model {self.model.name}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,10 +65,13 @@ class MtcnnDetector:
         )
         self._load_networks = load_networks
         self._networks: CascadeNetworks | None = None
+        self._loading = threading.Lock()  # threads reading photos at once load the networks once
 
     def _load(self) -> CascadeNetworks:
         if self._networks is None:
-            self._networks = self._load_networks()
+            with self._loading:
+                if self._networks is None:
+                    self._networks = self._load_networks()
         return self._networks
 
     def min_face_px(self, width: int, height: int) -> float:
@@ -119,14 +123,15 @@ class MtcnnDetector:
         return w > 0 and h > 0 and max(w, h) >= min_face and face.confidence >= self.config.min_confidence
 
 
-def mtcnn_detector(config: DetectionConfig, engine: str, models_dir: Path) -> MtcnnDetector:
+def mtcnn_detector(config: DetectionConfig, engine: str, models_dir: Path, threads: int | None = None) -> MtcnnDetector:
     """MTCNN on ``engine`` ("onnx" or "tensorflow"). The ONNX files (in ``models_dir``) are verified now;
-    the networks load on the first ``detect``."""
+    the networks load on the first ``detect``, each run with ``threads`` on ONNX Runtime (None: its own
+    choice; 1 for a detector several threads share)."""
     from indexer.vision import engines
     from indexer.vision.engines import load
 
     files = load.cascade_files(models_dir) if engine == engines.ONNX else None
-    return MtcnnDetector(config, lambda: load.load_cascade(engine, files))
+    return MtcnnDetector(config, lambda: load.load_cascade(engine, files, threads))
 
 
 def scaled_for_detection(picture: np.ndarray | Image.Image, size: tuple[int, int]) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -53,10 +54,13 @@ class FacenetEmbedder:
         self.batch_size = batch_size
         self._load_network = load_network
         self._network = None
+        self._loading = threading.Lock()  # threads reading photos at once load the network once
 
     def _forward(self, batch: np.ndarray) -> np.ndarray:
         if self._network is None:
-            self._network = self._load_network()
+            with self._loading:
+                if self._network is None:
+                    self._network = self._load_network()
         return np.asarray(self._network(batch))
 
     def embed(self, crops: Sequence[np.ndarray]) -> np.ndarray:
@@ -67,9 +71,11 @@ class FacenetEmbedder:
         return l2_normalize(np.concatenate(outputs))
 
 
-def facenet_embedder(spec: ModelSpec, engine: str, models_dir: Path, batch_size: int = 32) -> FacenetEmbedder:
+def facenet_embedder(spec: ModelSpec, engine: str, models_dir: Path, batch_size: int = 32,
+                     threads: int | None = None) -> FacenetEmbedder:
     """FaceNet ``spec`` on ``engine`` ("onnx" or "tensorflow"). Its ONNX file, or for TensorFlow its weights
-    (fetched when missing), in ``models_dir`` are verified now; the network loads on the first ``embed``."""
+    (fetched when missing), in ``models_dir`` are verified now; the network loads on the first ``embed``,
+    and runs with ``threads`` on ONNX Runtime (None: its own choice; 1 for an embedder threads share)."""
     from indexer.vision import engines
     from indexer.vision.engines import load
 
@@ -82,4 +88,5 @@ def facenet_embedder(spec: ModelSpec, engine: str, models_dir: Path, batch_size:
         from indexer.vision.weights import verified_weights
 
         file = verified_weights(spec, models_dir, downloads_dir())
-    return FacenetEmbedder(spec, lambda: load.load_facenet(engine, spec.input_size, spec.dimensions, file), batch_size)
+    return FacenetEmbedder(spec, lambda: load.load_facenet(engine, spec.input_size, spec.dimensions, file, threads),
+                           batch_size)
