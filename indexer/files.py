@@ -52,6 +52,11 @@ def sha256_file(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def holds_sha256(path: Path, sha256: str) -> bool:
+    """Whether ``path`` is a file whose bytes have the hex ``sha256`` (a pinned download, a weights file)."""
+    return path.is_file() and sha256_file(path) == sha256
+
+
 class UnsafeFile(OSError):
     """A file indexer will not read or write because of what it is: a symbolic link where none belongs,
     not a regular file (a FIFO, a device), or far larger than such a file can be. ``str(e)`` says which."""

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from indexer.library import Library
 
 __all__ = ["FaceRow", "Reader", "reading", "Photo", "Person", "Cluster", "PersonSummary", "ClusterSummary",
-           "photo_version", "pages", "people_page", "person", "clusters_page", "cluster", "photo", "face", "everyone",
+           "photo_version", "pages", "person", "clusters_page", "cluster", "photo", "face", "everyone",
            "faces_with_photos", "picture_keys", "MIN_CLUSTER_SIZE", "PAGE_SIZE", "change_marks", "still_open",
            "EventShown", "event", "events", "photo_of_face", "ShownWith", "newest_first", "found_page", "SEARCH_PAGE", "SHOWN_WITH",
            "UNNAMED_PAGE", "unnamed_page", "people_list", "hidden_count", "hidden_people", "PersonShown", "person_shown",
@@ -136,14 +136,6 @@ def pages(total: int, size: int | None = None) -> int:
     return max(1, -(-total // (size or PAGE_SIZE)))
 
 
-def people_page(reader: Reader, page: int, size: int | None = None) -> tuple[int, list[PersonSummary]]:
-    """(how many people, those of page ``page`` (from 1) of ``size`` (default PAGE_SIZE)), by name ignoring case."""
-    size = size or PAGE_SIZE
-    total, rows = reads.people_page(reader, size, (page - 1) * size)
-    summaries = reads.person_summaries(reader, [person_id for person_id, _ in rows])
-    return total, [PersonSummary(person_id, name, *summaries[person_id]) for person_id, name in rows]
-
-
 def person(reader: Reader, person_id: int, page: int) -> tuple[PersonSummary, list[FaceRow]] | None:
     """A person (with the SHOWN_WITH people shown with them most) and the faces of page ``page``, newest
     first (``newest_first``); None when nobody has that id."""
@@ -165,8 +157,9 @@ def unnamed_page(reader: Reader, page: int, size: int = UNNAMED_PAGE) -> tuple[i
 
 def people_list(reader: Reader, page: int, size: int | None = None, order: str = "name", containing: str | None = None,
                 hidden: bool = False) -> tuple[int, list[PersonSummary]]:
-    """``people_page`` in ``order`` ("name", "faces" or "seen": newest photo first), of those whose name holds
-    ``containing``, the hidden ones too when ``hidden``."""
+    """(how many people, those of page ``page`` (from 1) of ``size`` (default PAGE_SIZE)) in ``order`` ("name",
+    ignoring case; "faces"; or "seen": newest photo first), of those whose name holds ``containing``, the
+    hidden ones too when ``hidden``."""
     size = size or PAGE_SIZE
     total, rows = reads.people_page(reader, size, (page - 1) * size, order if order in reads.PEOPLE_ORDERS else "name",
                                     containing, hidden)

@@ -245,19 +245,20 @@ def face_with_photo(reader: Reader, face_id: int) -> FaceRow | None:
 
 def faces_by_id(reader: Reader, face_ids: list[int]) -> list[FaceRow]:
     """The faces of ``face_ids`` that exist, by id."""
-    found: list[FaceRow] = []
-    for chunk in chunks(face_ids):
-        names, params = in_list("f", chunk)
-        found += face_rows(reader, f"faces.id IN ({names})", **params)
-    return found
+    return _face_rows_in(reader, "faces.id", face_ids)
 
 
 def faces_of_photos(reader: Reader, photo_ids: list[int]) -> list[FaceRow]:
     """The faces of some photos, by id."""
+    return _face_rows_in(reader, "faces.photo_id", photo_ids)
+
+
+def _face_rows_in(reader: Reader, column: str, ids: list[int]) -> list[FaceRow]:
+    """The faces whose ``column`` is one of ``ids``, a chunk of ids a query."""
     found: list[FaceRow] = []
-    for chunk in chunks(photo_ids):
-        names, params = in_list("p", chunk)
-        found += face_rows(reader, f"faces.photo_id IN ({names})", **params)
+    for chunk in chunks(ids):
+        names, params = in_list("i", chunk)
+        found += face_rows(reader, f"{column} IN ({names})", **params)
     return found
 
 

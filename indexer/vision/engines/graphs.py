@@ -138,10 +138,9 @@ class _Facenet:
     graph: _Graph
     weights: _Weights
 
-    def conv_bn(self, x: str, name: str, kernel: int | tuple[int, int] = 1, strides: int = 1, same: bool = True,
-                relu: bool = True) -> str:
-        """Convolution, batch normalisation (no bias, gamma 1) and ReLU, as keras-facenet's conv2d_bn."""
-        del kernel  # the shape is the weights'; kept at the call for reading against the paper's tables
+    def conv_bn(self, x: str, name: str, strides: int = 1, same: bool = True, relu: bool = True) -> str:
+        """Convolution, batch normalisation (no bias, gamma 1) and ReLU, as keras-facenet's conv2d_bn; the
+        kernel's shape is the weights' (the layer's name says it: Conv2d_0b_1x7)."""
         conv = self.weights.of(name)
         x = self.graph.conv(x, conv["kernel"], None, strides, same)
         norm = self.weights.of(f"{name}_BatchNorm")
@@ -158,9 +157,9 @@ class _Facenet:
 
         if kind == "Block35":
             b0 = self.conv_bn(x, branch(0, "Conv2d_1x1"))
-            b1 = self.conv_bn(self.conv_bn(x, branch(1, "Conv2d_0a_1x1")), branch(1, "Conv2d_0b_3x3"), 3)
+            b1 = self.conv_bn(self.conv_bn(x, branch(1, "Conv2d_0a_1x1")), branch(1, "Conv2d_0b_3x3"))
             b2 = self.conv_bn(x, branch(2, "Conv2d_0a_1x1"))
-            b2 = self.conv_bn(self.conv_bn(b2, branch(2, "Conv2d_0b_3x3"), 3), branch(2, "Conv2d_0c_3x3"), 3)
+            b2 = self.conv_bn(self.conv_bn(b2, branch(2, "Conv2d_0b_3x3")), branch(2, "Conv2d_0c_3x3"))
             branches = [b0, b1, b2]
         else:
             first, second = ("1x7", "7x1") if kind == "Block17" else ("1x3", "3x1")
@@ -174,14 +173,14 @@ class _Facenet:
         summed = self.graph.node("Add", [x, self.graph.scaled(up, scale)], "residual")
         return self.graph.node("Relu", [summed], "relu") if relu else summed
 
-    def reduction(self, x: str, name: str, branches: list[list[tuple[str, int, int, bool]]]) -> str:
-        """A reduction block: each branch a chain of (layer, kernel, stride, same) conv_bn, then a 3×3
-        stride-2 max pool of the input, all concatenated."""
+    def reduction(self, x: str, name: str, branches: list[list[tuple[str, int, bool]]]) -> str:
+        """A reduction block: each branch a chain of (layer, stride, same) conv_bn, then a 3×3 stride-2 max
+        pool of the input, all concatenated."""
         outputs = []
         for number, chain in enumerate(branches):
             y = x
-            for layer, kernel, stride, same in chain:
-                y = self.conv_bn(y, f"{name}_Branch_{number}_{layer}", kernel, stride, same)
+            for layer, stride, same in chain:
+                y = self.conv_bn(y, f"{name}_Branch_{number}_{layer}", stride, same)
             outputs.append(y)
         outputs.append(self.graph.max_pool(x, 3, 2, same=False))
         return self.graph.node("Concat", outputs, "concat", axis=1)
@@ -195,25 +194,25 @@ def facenet_graph(weights_path: Path, side: int, dimensions: int) -> bytes:
     try:
         net = _Facenet(graph, weights)
         x = graph.to_nchw("input")
-        x = net.conv_bn(x, "Conv2d_1a_3x3", 3, strides=2, same=False)
-        x = net.conv_bn(x, "Conv2d_2a_3x3", 3, same=False)
-        x = net.conv_bn(x, "Conv2d_2b_3x3", 3)
+        x = net.conv_bn(x, "Conv2d_1a_3x3", strides=2, same=False)
+        x = net.conv_bn(x, "Conv2d_2a_3x3", same=False)
+        x = net.conv_bn(x, "Conv2d_2b_3x3")
         x = graph.max_pool(x, 3, 2, same=False)
-        x = net.conv_bn(x, "Conv2d_3b_1x1", 1, same=False)
-        x = net.conv_bn(x, "Conv2d_4a_3x3", 3, same=False)
-        x = net.conv_bn(x, "Conv2d_4b_3x3", 3, strides=2, same=False)
+        x = net.conv_bn(x, "Conv2d_3b_1x1", same=False)
+        x = net.conv_bn(x, "Conv2d_4a_3x3", same=False)
+        x = net.conv_bn(x, "Conv2d_4b_3x3", strides=2, same=False)
         for index in range(1, 6):
             x = net.residual_block(x, "Block35", index, 0.17)
         x = net.reduction(x, "Mixed_6a", [
-            [("Conv2d_1a_3x3", 3, 2, False)],
-            [("Conv2d_0a_1x1", 1, 1, True), ("Conv2d_0b_3x3", 3, 1, True), ("Conv2d_1a_3x3", 3, 2, False)],
+            [("Conv2d_1a_3x3", 2, False)],
+            [("Conv2d_0a_1x1", 1, True), ("Conv2d_0b_3x3", 1, True), ("Conv2d_1a_3x3", 2, False)],
         ])
         for index in range(1, 11):
             x = net.residual_block(x, "Block17", index, 0.1)
         x = net.reduction(x, "Mixed_7a", [
-            [("Conv2d_0a_1x1", 1, 1, True), ("Conv2d_1a_3x3", 3, 2, False)],
-            [("Conv2d_0a_1x1", 1, 1, True), ("Conv2d_1a_3x3", 3, 2, False)],
-            [("Conv2d_0a_1x1", 1, 1, True), ("Conv2d_0b_3x3", 3, 1, True), ("Conv2d_1a_3x3", 3, 2, False)],
+            [("Conv2d_0a_1x1", 1, True), ("Conv2d_1a_3x3", 2, False)],
+            [("Conv2d_0a_1x1", 1, True), ("Conv2d_1a_3x3", 2, False)],
+            [("Conv2d_0a_1x1", 1, True), ("Conv2d_0b_3x3", 1, True), ("Conv2d_1a_3x3", 2, False)],
         ])
         for index in range(1, 6):
             x = net.residual_block(x, "Block8", index, 0.2)

@@ -42,7 +42,7 @@ def home(served: Served, request: Request) -> Response:
     with served.read() as reader:
         marks = browse.change_marks(reader)
         served.suggestions.current(marks)  # the review queue starts computing now
-        people_total, people = browse.people_page(reader, 1, HOME_TILES)
+        people_total, people = browse.people_list(reader, 1, HOME_TILES)
         clusters_total, clusters = browse.clusters_page(reader, 1, HOME_TILES)
         now = status(reader, served.library.config)
         current = served.suggestions.up_to_date(marks)
