@@ -24,8 +24,7 @@ from indexer.vision.weights import MODELS, DEFAULT_MODEL
 
 log = logging.getLogger(__name__)
 
-# Keys earlier versions read and this one ignores, with why (a warning says so, instead of an error that
-# would stop a nightly run over a setting that no longer matters).
+# Keys earlier versions read and this one ignores, with why (a warning says so: an error would stop a nightly run)
 RETIRED_KEYS = {
     "search": {"probes": "approximate search is an HNSW graph now, not IVF cells; [search] candidates sets its breadth"},
 }
@@ -97,6 +96,7 @@ class StorageConfig:
 @dataclass(frozen=True)
 class DetectionConfig:
     min_face_size: int = 20
+    tiny_face_size: int = 12  # in a small photo, faces down to this are looked for (vision/detect.SMALL_PHOTO_PIXELS)
     # Faces smaller than this fraction of the photo's shorter side are not looked for either (1/40: 75 px
     # in a 4000×3000 photo); the photo is searched at the size where such a face is min_face_size px.
     min_face_fraction: float = 0.025
@@ -200,7 +200,7 @@ class Config:
         the same faces and vectors (tests/test_e2e_engines.py)."""
         d, e = self.detection, self.embedding
         return (
-            f"model={e.model} margin={e.margin:g} min_face_size={d.min_face_size} min_face_fraction={d.min_face_fraction:g} "
+            f"model={e.model} margin={e.margin:g} crop=upright min_face_size={d.min_face_size} tiny={d.tiny_face_size} min_face_fraction={d.min_face_fraction:g} "
             f"min_confidence={d.min_confidence:g} pnet={d.pnet_threshold:g} rnet={d.rnet_threshold:g}"
             f"{ENGINE_SETTING}{self.runtime.engine}"
         )
@@ -288,6 +288,7 @@ def parse_config(raw: dict[str, Any], base_dir: Path, path: Path | None = None) 
     det = reader.section("detection", DetectionConfig)
     detection = DetectionConfig(
         min_face_size=reader.integer(det, "min_face_size", defaults.detection.min_face_size, low=10, high=MAX_FACE_SIZE),
+        tiny_face_size=reader.integer(det, "tiny_face_size", defaults.detection.tiny_face_size, low=10, high=MAX_FACE_SIZE),
         min_face_fraction=reader.number(det, "min_face_fraction", defaults.detection.min_face_fraction, low=0, high=0.5),
         min_confidence=reader.number(det, "min_confidence", defaults.detection.min_confidence, low=0, high=1),
         pnet_threshold=reader.number(det, "pnet_threshold", defaults.detection.pnet_threshold, low=0, high=1),

@@ -192,6 +192,20 @@ def test_a_margin_change_reads_every_photo_again_and_keeps_every_name(run, root,
     assert names(run, root) == named
 
 
+def test_a_setting_change_that_embeds_faces_far_from_before_keeps_every_name_by_place(run, root, named, write_config,
+                                                                                        models, monkeypatch):
+    """Turning tilted faces upright moved their vectors 0.9–1.3 from the old ones (bench: 21 of 48 faces
+    turned 30°, 36 of 38 turned 45°): the photo's bytes are the ones it was named on, so a name stays with
+    the face at its place however differently that face is embedded now."""
+    _, embedder = models
+    embed = type(embedder).embed
+    monkeypatch.setattr(embedder, "embed", lambda crops: -embed(embedder, crops))  # 2.0 from before: as far as can be
+    write_config("[embedding]\nmargin = 0.2\n")
+    summary, _ = index(run, root)
+    assert (summary["changed"], summary["names_lost"]) == (4, 0)
+    assert names(run, root) == named
+
+
 @pytest.fixture
 def trained(run, root, named, tmp_path):
     """ann, bob and cy enrolled with three photos each, and trained; the library's faces named by hand."""

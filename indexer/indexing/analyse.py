@@ -30,10 +30,11 @@ from indexer.vision.cascade import FACE_PX
 from indexer.vision.detect import DetectedFace, PreparedPhoto
 from indexer.db.values import LimitHit
 from indexer.vision.media import read_as_video
-from indexer.vision.video import BadVideo, Sampling, VideoInfo, sample_frames, video_info
+from indexer.vision.video import SAMPLE_EVERY, BadVideo, Sampling, VideoInfo, sample_frames, video_info
 from indexer.indexing.tracks import FrameFace, Tracker, sharpness
 from indexer.files import sha256_file
-from indexer.vision.imaging import DEFAULT_FORMATS, UnreadablePhoto, crop_face, load_upright, photo_formats
+from indexer.vision.imaging import DEFAULT_FORMATS, UnreadablePhoto, load_upright, photo_formats
+from indexer.vision.upright import drawn_face_crop, turned_box, upright_crop
 from indexer.indexing.plan import ToRead
 from indexer.indexing.store import Analysed, DrawnAgain, FoundFace
 from indexer.indexing.scan import ScannedFile
@@ -134,7 +135,8 @@ class FaceAnalyser:
         return self._embed([seen])[0].faces
 
     def _crops(self, picture: np.ndarray | Image.Image, faces: list[DetectedFace]) -> list[np.ndarray]:
-        return [crop_face(picture, face.box, self.margin, self.embedder.input_size) for face in faces]
+        """Each face's crop, turned upright by its roll (``vision.upright``)."""
+        return [upright_crop(picture, turned_box(face), self.margin, self.embedder.input_size) for face in faces]
 
     def batches(self, todo: list[ToRead], hashes: dict[str, str] | None = None,
                 out_of_time: Callable[[], bool] = lambda: False, progress=None) -> Iterator[list[Analysed]]:
@@ -199,11 +201,12 @@ class FaceAnalyser:
     def _look(self, picture: np.ndarray | Image.Image, detected: list[DetectedFace], drawn, analysed: Analysed | None = None,
               ) -> _Seen:
         """A picture's faces as the detector found them, the faces drawn by hand on it (``DrawnBox``es, placed
-        on the picture as it is now) and the crops of both, to embed (``_embed``)."""
+        on the picture as it is now) and the crops of both, to embed (``_embed``): each turned upright
+        (``vision.upright``; a drawn face where the detector finds it inside its box)."""
         width, height = picture.size if isinstance(picture, Image.Image) else (picture.shape[1], picture.shape[0])
         boxes = [scaled_box(face, width, height) for face in drawn]
-        crops = [crop_face(picture, box, self.margin, self.embedder.input_size)
-                 for box in [face.box for face in detected] + boxes]
+        crops = self._crops(picture, detected) + [drawn_face_crop(picture, box, self.detector, self.margin, self.embedder.input_size)
+                                                  for box in boxes]
         return _Seen(analysed if analysed is not None else Analysed(ScannedFile("", 0, 0), None), detected,
                      list(zip(drawn, boxes)), crops)
 
@@ -277,7 +280,7 @@ class FaceAnalyser:
             scale = 1.0 if self.detector_side is None else min(1.0, self.detector_side / min(width, height))
             return max(1, round(width * scale)), max(1, round(height * scale))
 
-        tracker, waiting = Tracker(), []  # frames whose crops are not embedded yet
+        tracker, waiting = Tracker(SAMPLE_EVERY), []  # frames whose crops are not embedded yet
         info = video_info(path, self.max_megapixels)
         last = 0.0  # seconds: the last frame looked at (a header may say less than the video holds)
         sampling = Sampling()

@@ -1,13 +1,16 @@
 """A video's faces, one per appearance: the faces found in its sampled frames, linked into tracks.
 
-A *track* is one person's continuous appearance: a face of one sampled frame continues a track of the
-frame before (SAMPLE gap at most MAX_GAP samples, no cut in between) when its embedding is within
-LINK_DISTANCE of the track's last face, each face joining at most one track and each track taking at most
-one face per frame, nearest pairs first — so two people seen together are never one track, and a face
-that looks like nobody seen just before starts a new one. A track is kept as one face: its best frame
-(the largest, sharpest, surest face: ``quality``) gives the box, the time and the detection score; the
-mean of all its frames' embeddings (unit length again) is its embedding, what recognition, grouping and
-search use; its span is the time from its first frame to its last.
+A *track* is one person's continuous appearance. A face of a sampled frame continues a track seen at most
+MAX_GAP samples before, with no cut in between, when its embedding is within LINK_DISTANCE of the track's
+last face — or within NEAR_LINK_DISTANCE when it is also near the same place (``near``: a face moves
+little in a second or two, and a drawn or turning face changes its look more than its place). A face the
+detector lost for up to LOST_SECONDS continues its track across a cut too (a flash, a frame the cut test
+took for a new shot), but only near the same place *and* within NEAR_LINK_DISTANCE. Each face joins at
+most one track and each track takes at most one face per frame, nearest pairs first — so two people seen
+together are never one track, and a face that looks like nobody seen just before starts a new one. A track
+is kept as one face: its best frame (the largest, sharpest, surest face: ``quality``) gives the box, the
+time and the detection score; the mean of all its frames' embeddings (unit length again) is its embedding,
+what recognition, grouping and search use; its span is the time from its first frame to its last.
 """
 
 from __future__ import annotations
@@ -20,6 +23,11 @@ import numpy as np
 # second apart is ~0.3–0.6, two people ~1.2–1.5 (docs/naming.md: 0.86 is the mean between photos).
 LINK_DISTANCE = 0.8
 MAX_GAP = 2  # samples a track may go unseen (a blink, a face turned away) and still go on
+# Near the same place, a face that far from the track's last one is still the same person: under the
+# distance between two people (~1.2–1.5), over what a turning or drawn face changes (docs/performance.md,
+# "Hard faces")
+NEAR_LINK_DISTANCE = 1.0
+LOST_SECONDS = 1.0  # a track lost this long (seconds between sampled frames, beyond SAMPLE_EVERY) goes on after a cut
 
 
 @dataclass
@@ -47,6 +55,7 @@ class Track:
 
     faces: list[FrameFace] = field(default_factory=list)
     last_sample: int = 0  # the index of the sample it was last seen in
+    cut_since: bool = False  # a cut came after it was last seen
 
     @property
     def best(self) -> FrameFace:
@@ -65,36 +74,62 @@ class Track:
 class Tracker:
     """Links the faces of sampled frames, given in time order, into tracks (see the module)."""
 
-    def __init__(self):
+    def __init__(self, sample_every: float = 1.0):
         self.open: list[Track] = []
         self.done: list[Track] = []
         self.sample = -1
+        self.sample_every = sample_every  # seconds between regular samples (video.SAMPLE_EVERY)
 
     def add(self, faces: list[FrameFace], after_cut: bool) -> None:
         """The faces of the next sampled frame; ``after_cut``: a cut comes just before it."""
         self.sample += 1
+        at = faces[0].time if faces else None
         if after_cut:
-            self.done += self.open
-            self.open = []
-        live = [t for t in self.open if self.sample - t.last_sample <= MAX_GAP + 1]
+            for track in self.open:
+                track.cut_since = True
+        live = [t for t in self.open if self._may_go_on(t, at)]
         self.done += [t for t in self.open if t not in live]
         pairs = sorted((float(np.linalg.norm(t.faces[-1].vector - f.vector)), i, j)
                        for i, t in enumerate(live) for j, f in enumerate(faces))
         taken_tracks, taken_faces = set(), set()
         for distance, i, j in pairs:
-            if distance > LINK_DISTANCE:
+            if distance > NEAR_LINK_DISTANCE:
                 break
-            if i in taken_tracks or j in taken_faces:
+            if i in taken_tracks or j in taken_faces or not self._links(live[i], faces[j], distance):
                 continue
             taken_tracks.add(i)
             taken_faces.add(j)
             live[i].faces.append(faces[j])
-            live[i].last_sample = self.sample
+            live[i].last_sample, live[i].cut_since = self.sample, False
         self.open = live + [Track([f], self.sample) for j, f in enumerate(faces) if j not in taken_faces]
+
+    def _may_go_on(self, track: Track, at: float | None) -> bool:
+        """Whether a track may still take a face of this sample (at ``at`` seconds; None: no face in it)."""
+        if track.cut_since:
+            last = track.faces[-1].time
+            return at is None or at - last <= self.sample_every + LOST_SECONDS
+        return self.sample - track.last_sample <= MAX_GAP + 1
+
+    @staticmethod
+    def _links(track: Track, face: FrameFace, distance: float) -> bool:
+        """Whether ``face``, ``distance`` from the track's last face, continues it (see the module)."""
+        if distance <= LINK_DISTANCE and not track.cut_since:
+            return True
+        return distance <= NEAR_LINK_DISTANCE and near(track.faces[-1].box, face.box)
 
     def tracks(self) -> list[Track]:
         """Every track, by the time it starts."""
         return sorted(self.done + self.open, key=lambda t: (t.span[0], t.best.box[0]))
+
+
+def near(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    """Whether two boxes ([x, y, w, h]) of frames a second or two apart are one face's place: centres at
+    most one face's side apart, sides within 1.5× of each other."""
+    side_a, side_b = max(a[2], a[3]), max(b[2], b[3])
+    if min(side_a, side_b) <= 0 or max(side_a, side_b) > 1.5 * min(side_a, side_b):
+        return False
+    apart = np.hypot(a[0] + a[2] / 2 - b[0] - b[2] / 2, a[1] + a[3] / 2 - b[1] - b[3] / 2)
+    return bool(apart <= max(side_a, side_b))
 
 
 def sharpness(grey: np.ndarray) -> float:

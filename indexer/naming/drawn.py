@@ -14,7 +14,8 @@ from indexer.errors import IndexerError
 from indexer.files import sha256_file
 from indexer.ids import integer, is_id
 from indexer.naming.labels import Who, by_hand
-from indexer.vision.imaging import UnreadablePhoto, crop_face, load_photo, photo_formats
+from indexer.vision.imaging import UnreadablePhoto, load_photo, photo_formats
+from indexer.vision.upright import drawn_face_crop
 
 if TYPE_CHECKING:
     from indexer.library import Library
@@ -118,11 +119,13 @@ def indexed_pixels(library: Library, photo_id: int, at: float | None = None) -> 
 
 def embed_boxes(library: Library, pixels: np.ndarray, boxes: list[Box]) -> np.ndarray:
     """The embeddings (n, dimensions) of the faces in ``boxes`` of an upright photo, cropped with the
-    configured margin like a detected face, a batch (``[embedding] batch_size``) at a time: memory stays
-    that of one batch however many boxes there are (the embedder loads on first use)."""
-    embedder = library.embedder()
+    configured margin like a detected face — turned upright where the detector finds the face inside its
+    box (``vision.upright``) —, a batch (``[embedding] batch_size``) at a time: memory stays that of one
+    batch however many boxes there are (the models load on first use)."""
+    embedder, detector = library.embedder(), library.detector()
     size, margin = library.config.embedding.batch_size, library.config.embedding.margin
-    vectors = [embedder.embed([crop_face(pixels, box, margin, embedder.input_size) for box in boxes[start : start + size]])
+    vectors = [embedder.embed([drawn_face_crop(pixels, box, detector, margin, embedder.input_size)
+                               for box in boxes[start : start + size]])
                for start in range(0, len(boxes), size)]
     return np.concatenate(vectors) if vectors else np.zeros((0, embedder.dimensions), dtype=np.float32)
 

@@ -354,10 +354,12 @@ def carry_over(labels: list[queries.ManualLabel], boxes: list, vectors: np.ndarr
     """Rule 4: which new face (index into ``boxes`` / ``vectors``, embedded by ``model_name``) each label
     given by hand goes to: the face at the same place (boxes overlapping by half, or centred on each
     other; in a video, ``spans``: an appearance at the same time, its span within SAME_MOMENT seconds)
-    whose embedding is within ``max_distance`` of the labelled one, nearest first. A label whose face
-    another model embedded cannot be compared so; it goes by place alone when ``same_content`` (the
-    photo's bytes are the ones it was named on: only the settings changed). Returns (face index → label,
-    labels not placed)."""
+    whose embedding is within ``max_distance`` of the labelled one, nearest first. When ``same_content``
+    (the photo's bytes are the ones it was named on: only the settings changed) a label goes by place
+    alone (in a video, an appearance at the same time whose best frame is at its place), the
+    nearest-looking face there first: new settings may embed the same face far from
+    before (a face tilted 30° turned upright: 0.9–1.3 from its old crop), and a model's vectors cannot be
+    compared with another's at all. Returns (face index → label, labels not placed)."""
     pairs = []
     for i, label in enumerate(labels):
         old = np.frombuffer(label.embedding, dtype="<f4")
@@ -365,14 +367,15 @@ def carry_over(labels: list[queries.ManualLabel], boxes: list, vectors: np.ndarr
         if not comparable and not same_content:
             continue
         for j, box in enumerate(boxes):
+            at_place = same_place(label.box, box)
             if label.span is not None and spans is not None and spans[j] is not None:
                 (start, end), (new_start, new_end) = label.span, spans[j]
                 if not (new_start - SAME_MOMENT <= end and start <= new_end + SAME_MOMENT):
                     continue
-            elif not same_place(label.box, box):
+            elif not at_place:
                 continue
             distance = float(np.linalg.norm(old - vectors[j])) if comparable else 1 - box_overlap(label.box, box)
-            if distance <= max_distance:
+            if distance <= max_distance or (same_content and at_place):
                 pairs.append((distance, i, j))
     placed: dict[int, queries.ManualLabel] = {}
     used: set[int] = set()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +14,13 @@ from PIL import Image
 
 from indexer.vision.cascade import FACE_PX, LANDMARK_NAMES, CascadeNetworks, CascadeThresholds, find_faces, pyramid
 from indexer.config import DetectionConfig
+
+# pixels: the size a small photo is enlarged to at most, to look for faces under FACE_PX (down to
+# tiny_face_size) in it. MTCNN's 12 px window sees a FACE_PX face at its first level, so a 12 px face needs
+# the photo 20/12 × larger: a 150×104 photo is searched at 250×173, a 150×200 one at 217×289 (faces down to
+# 14 px), and a photo of 250×250 or more is not enlarged — the search never costs more than that of a photo
+# of this size (bench/hard_faces.py).
+SMALL_PHOTO_PIXELS = 250 * 250
 
 
 @dataclass(frozen=True)
@@ -51,8 +59,8 @@ class FaceDetector(Protocol):
 class MtcnnDetector:
     """MTCNN (``indexer.vision.cascade``) on the networks ``load_networks()`` returns, called on the first ``detect``.
 
-    A photo's smallest face looked for is ``min_face_px`` (the larger of ``min_face_size`` and
-    ``min_face_fraction`` of the shorter side); MTCNN searches a copy scaled so that such a face is
+    A photo's smallest face looked for is ``min_face_px`` (``min_face_size``, lower in a small photo, or
+    ``min_face_fraction`` of the shorter side when that is larger); MTCNN searches a copy scaled so that such a face is
     FACE_PX (20 px), and the boxes are mapped back to the photo's pixels (crops are cut from the photo
     itself). Boxes below that size (longer side) or ``min_confidence`` are dropped: the image pyramid
     does not look for smaller faces, so such boxes are unreliable.
@@ -75,8 +83,15 @@ class MtcnnDetector:
         return self._networks
 
     def min_face_px(self, width: int, height: int) -> float:
-        """The smallest face (pixels, longer side of the box) looked for in a width × height photo."""
-        return max(self.config.min_face_size, self.config.min_face_fraction * min(width, height))
+        """The smallest face (pixels of the photo, longer side of the box) looked for in a width × height
+        photo: ``min_face_size``, or in a small photo down to ``tiny_face_size`` where the copy searched
+        stays within SMALL_PHOTO_PIXELS; at least ``min_face_fraction`` of the shorter side."""
+        config, shorter = self.config, min(width, height)
+        smallest = config.min_face_size
+        if config.tiny_face_size < smallest:
+            enlarged = FACE_PX / math.sqrt(SMALL_PHOTO_PIXELS / max(1, width * height))  # at the largest allowed
+            smallest = min(smallest, max(config.tiny_face_size, enlarged))
+        return max(smallest, config.min_face_fraction * shorter)
 
     def working_size(self, width: int, height: int) -> tuple[int, int]:
         """The size (width, height, pixels) of the copy of a width × height photo MTCNN searches: scaled
