@@ -23,7 +23,6 @@ on PYTHONPATH, for the "before" figures: docs/performance.md, "Hard faces").
 from __future__ import annotations
 
 import json
-import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -255,7 +254,6 @@ def main() -> None:
         sideways(sample, analyser, known)
         tiny(sample, analyser, indexer, tmp)
         clip_with_gaps(sample, analyser, tmp)
-        shutil.rmtree(tmp / "tilted", ignore_errors=True)
 
 
 if __name__ == "__main__":
