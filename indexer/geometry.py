@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 Box = Sequence[float]
@@ -22,6 +23,16 @@ def same_place(a: Box, b: Box) -> bool:
     """Whether two boxes are one face's place: overlapping by half or more (IoU), or centred on each other
     (``same_face``). Where a name given by hand, or a face drawn by hand, goes when a photo is read anew."""
     return box_overlap(a, b) >= 0.5 or same_face(a, b)
+
+
+def near_in_time(a: Box, b: Box) -> bool:
+    """Whether two boxes of frames of a video a second or two apart are one face's place, as it moves:
+    centres at most one face's side (the longer of the two) apart, sides within 1.5× of each other.
+    Where a track goes on (``indexing.tracks``)."""
+    side_a, side_b = max(a[2], a[3]), max(b[2], b[3])
+    if min(side_a, side_b) <= 0 or max(side_a, side_b) > 1.5 * min(side_a, side_b):
+        return False
+    return math.hypot(a[0] + a[2] / 2 - b[0] - b[2] / 2, a[1] + a[3] / 2 - b[1] - b[3] / 2) <= max(side_a, side_b)
 
 
 def same_face(a: Box, b: Box) -> bool:

@@ -6,11 +6,13 @@ in a clip stays one appearance."""
 
 from __future__ import annotations
 
-import math
+import json
 
 import numpy as np
 import pytest
 from PIL import Image
+
+from indexer.vision.upright import roll_of
 
 from support.e2e import own_copy
 from support.videos import make_video
@@ -87,14 +89,7 @@ def stored(indexer, path) -> list[tuple[list[int], dict, np.ndarray, str | None]
     rows = indexer.query(
         "SELECT box_x, box_y, box_w, box_h, landmarks, embedding, people.name FROM faces JOIN photos ON photos.id = faces.photo_id "
         "LEFT JOIN people ON people.id = faces.person_id WHERE photos.path = ?", str(path))
-    import json
-
     return [(list(r[:4]), json.loads(r[4]), np.frombuffer(r[5], dtype="<f4"), r[6]) for r in rows]
-
-
-def roll(landmarks: dict) -> float:
-    (lx, ly), (rx, ry) = landmarks["left_eye"], landmarks["right_eye"]
-    return math.degrees(math.atan2(ry - ly, rx - lx))
 
 
 def test_a_face_turned_30_degrees_is_read_upright_named_and_next_to_the_same_face_upright(hard, sample):
@@ -102,7 +97,7 @@ def test_a_face_turned_30_degrees_is_read_upright_named_and_next_to_the_same_fac
     for name, photo in (("turned-left.jpg", sample.photos("val", PERSON)[0]), ("turned-right.jpg", sample.photos("val", PERSON)[1])):
         upright = max(stored(indexer, library / "val" / PERSON / photo.name), key=lambda f: f[0][2])
         face = max(stored(indexer, library / name), key=lambda f: f[0][2])
-        assert abs(abs(roll(face[1])) - TURN) < 8  # it is turned
+        assert abs(abs(roll_of(face[1])) - TURN) < 8  # it is turned
         assert face[3] == PERSON.replace("_", " ").title() or face[3] == PERSON
         # cut as it lies, it embedded 0.90 and 0.68 from the same face upright (0.63–1.31 for the val photos
         # of three people turned ±30°; turned upright 0.15–0.61)
@@ -120,7 +115,7 @@ def test_an_upright_face_keeps_the_vector_it_had_before_faces_were_turned(hard, 
     for photo in sample.photos("val"):
         for box, landmarks, vector, _ in stored(indexer, library / "val" / photo.parent.name / photo.name):
             as_before = embedder.embed([crop_face(load_photo(photo, 100), box, 0.1, embedder.input_size)])[0]
-            if abs(roll(landmarks)) < 8:
+            if abs(roll_of(landmarks)) < 8:
                 upright += 1
                 assert np.abs(vector - as_before).max() < 1e-3
             else:

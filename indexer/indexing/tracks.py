@@ -2,15 +2,16 @@
 
 A *track* is one person's continuous appearance. A face of a sampled frame continues a track seen at most
 MAX_GAP samples before, with no cut in between, when its embedding is within LINK_DISTANCE of the track's
-last face — or within NEAR_LINK_DISTANCE when it is also near the same place (``near``: a face moves
-little in a second or two, and a drawn or turning face changes its look more than its place). A face the
-detector lost for up to LOST_SECONDS continues its track across a cut too (a flash, a frame the cut test
-took for a new shot), but only near the same place *and* within NEAR_LINK_DISTANCE. Each face joins at
-most one track and each track takes at most one face per frame, nearest pairs first — so two people seen
-together are never one track, and a face that looks like nobody seen just before starts a new one. A track
-is kept as one face: its best frame (the largest, sharpest, surest face: ``quality``) gives the box, the
-time and the detection score; the mean of all its frames' embeddings (unit length again) is its embedding,
-what recognition, grouping and search use; its span is the time from its first frame to its last.
+last face — or within NEAR_LINK_DISTANCE when it is also near the same place (``geometry.near_in_time``:
+a face moves little in a second or two, and a drawn or turning face changes its look more than its
+place). A face the detector lost for up to LOST_SECONDS continues its track across a cut too (a flash, a
+frame the cut test took for a new shot), but only near the same place *and* within NEAR_LINK_DISTANCE.
+Each face joins at most one track and each track takes at most one face per frame, nearest pairs first —
+so two people seen together are never one track, and a face that looks like nobody seen just before
+starts a new one. A track is kept as one face: its best frame (the largest, sharpest, surest face:
+``quality``) gives the box, the time and the detection score; the mean of all its frames' embeddings
+(``embed.mean_face``) is its embedding, what recognition, grouping and search use; its span is the time
+from its first frame to its last.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from indexer.geometry import near_in_time
+from indexer.vision.embed import mean_face
 
 # FaceNet L2 distance under which faces of consecutive samples are the same person: the same face a
 # second apart is ~0.3–0.6, two people ~1.2–1.5 (docs/naming.md: 0.86 is the mean between photos).
@@ -67,8 +71,7 @@ class Track:
 
     @property
     def vector(self) -> np.ndarray:
-        mean = np.mean([f.vector for f in self.faces], axis=0)
-        return (mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32)
+        return mean_face([f.vector for f in self.faces])
 
 
 class Tracker:
@@ -115,21 +118,11 @@ class Tracker:
         """Whether ``face``, ``distance`` from the track's last face, continues it (see the module)."""
         if distance <= LINK_DISTANCE and not track.cut_since:
             return True
-        return distance <= NEAR_LINK_DISTANCE and near(track.faces[-1].box, face.box)
+        return distance <= NEAR_LINK_DISTANCE and near_in_time(track.faces[-1].box, face.box)
 
     def tracks(self) -> list[Track]:
         """Every track, by the time it starts."""
         return sorted(self.done + self.open, key=lambda t: (t.span[0], t.best.box[0]))
-
-
-def near(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
-    """Whether two boxes ([x, y, w, h]) of frames a second or two apart are one face's place: centres at
-    most one face's side apart, sides within 1.5× of each other."""
-    side_a, side_b = max(a[2], a[3]), max(b[2], b[3])
-    if min(side_a, side_b) <= 0 or max(side_a, side_b) > 1.5 * min(side_a, side_b):
-        return False
-    apart = np.hypot(a[0] + a[2] / 2 - b[0] - b[2] / 2, a[1] + a[3] / 2 - b[1] - b[3] / 2)
-    return bool(apart <= max(side_a, side_b))
 
 
 def sharpness(grey: np.ndarray) -> float:

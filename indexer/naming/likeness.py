@@ -19,7 +19,7 @@ from indexer.db.queries.rows import vector_array
 from indexer.db.reader import Reader
 from indexer.library import Library
 from indexer.naming.labels import refused
-from indexer.vision.embed import l2_normalize
+from indexer.vision.embed import mean_face
 
 NEAREST = 10  # named faces looked at per face, for one whose person is not rejected
 
@@ -85,14 +85,14 @@ class Likeness:
         found = cls()
         for person in np.unique(person_ids).tolist():
             chosen = vectors[person_ids == person]
-            found.people[person] = (names[person], len(chosen), _mean_face(chosen))
+            found.people[person] = (names[person], len(chosen), mean_face(chosen))
         unnamed = vector_array([r.embedding for r in rows], model.dimensions)
         members: dict[int, list[int]] = {}
         for i, row in enumerate(rows):
             if row.cluster_id is not None:
                 members.setdefault(row.cluster_id, []).append(i)
         for cluster, at in sorted(members.items()):
-            found.clusters[cluster] = (len(at), _mean_face(unnamed[at]))
+            found.clusters[cluster] = (len(at), mean_face(unnamed[at]))
         if person_id is not None:
             chosen = person_ids == person_id
             face_ids, person_ids, vectors = face_ids[chosen], person_ids[chosen], vectors[chosen]
@@ -133,11 +133,6 @@ class Likeness:
     def without(self, face_id: int) -> None:
         """Face ``face_id`` was named or answered: it has no guess any more."""
         self.guesses.pop(face_id, None)
-
-
-def _mean_face(vectors: np.ndarray) -> np.ndarray:
-    """The mean of some faces' unit vectors, itself of unit length."""
-    return l2_normalize(vectors.mean(axis=0, keepdims=True))[0]
 
 
 def _sure_within(library: Library) -> float:

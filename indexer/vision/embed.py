@@ -41,6 +41,12 @@ def l2_normalize(vectors: np.ndarray) -> np.ndarray:
     return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
+def mean_face(vectors: np.ndarray) -> np.ndarray:
+    """The mean of some faces' unit vectors (n, dimensions), itself of unit length: a person's, a
+    cluster's or a video track's one face."""
+    return l2_normalize(np.mean(vectors, axis=0, keepdims=True))[0]
+
+
 class FacenetEmbedder:
     """FaceNet on the network ``load_network()`` returns (called on the first ``embed``): a function
     from a standardised (n, size, size, 3) float32 batch to raw (n, dimensions) outputs. Runs

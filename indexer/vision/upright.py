@@ -74,8 +74,7 @@ def upright_crop(picture: np.ndarray | Image.Image, where: TurnedBox, margin: fl
     cx, cy = x + w / 2, y + h / 2
     out_w, out_h = w * (1 + 2 * margin), h * (1 + 2 * margin)
     reach = math.ceil(math.hypot(out_w, out_h) / 2) + 2
-    left, top = math.floor(cx) - reach, math.floor(cy) - reach
-    region = _region(picture, left, top, 2 * reach)
+    region, left, top = _around(picture, cx, cy, reach)
     # turned at the crop's own scale: one resampling at the size FaceNet sees, as an upright crop has
     scale = size / max(out_w, out_h)
     side = max(1, round(2 * reach * scale))
@@ -103,9 +102,7 @@ def find_upright(picture: np.ndarray | Image.Image, box: tuple[int, int, int, in
     x, y, w, h = box
     side = max(w, h)
     cx, cy = x + w / 2, y + h / 2
-    reach = max(1, math.ceil(side * SEARCH_REGION / 2))
-    left, top = math.floor(cx) - reach, math.floor(cy) - reach
-    region = _region(picture, left, top, 2 * reach)
+    region, _, _ = _around(picture, cx, cy, max(1, math.ceil(side * SEARCH_REGION / 2)))
     shrink = min(1.0, SEARCH_REGION_PX / region.width)
     if shrink < 1.0:
         region = region.resize((max(1, round(region.width * shrink)),) * 2, Image.Resampling.BILINEAR)
@@ -143,13 +140,15 @@ def _turned_back(dx: float, dy: float, turn: float) -> tuple[float, float]:
     return dx * math.cos(a) - dy * math.sin(a), dx * math.sin(a) + dy * math.cos(a)
 
 
-def _region(picture: np.ndarray | Image.Image, left: int, top: int, side: int) -> Image.Image:
-    """The square of ``side`` pixels at (left, top) of the picture as an RGB image, black outside it."""
+def _around(picture: np.ndarray | Image.Image, cx: float, cy: float, reach: int) -> tuple[Image.Image, int, int]:
+    """The square of 2 × ``reach`` pixels around (cx, cy) of the picture as an RGB image, black outside the
+    picture, and its top-left corner in the picture (left, top)."""
+    left, top, side = math.floor(cx) - reach, math.floor(cy) - reach, 2 * reach
     if isinstance(picture, Image.Image):
-        return picture.crop((left, top, left + side, top + side))
+        return picture.crop((left, top, left + side, top + side)), left, top
     height, width = picture.shape[:2]
     region = np.zeros((side, side, 3), dtype=np.uint8)
     x0, y0, x1, y1 = max(0, left), max(0, top), min(width, left + side), min(height, top + side)
     if x1 > x0 and y1 > y0:
         region[y0 - top : y1 - top, x0 - left : x1 - left] = picture[y0:y1, x0:x1]
-    return Image.fromarray(region)
+    return Image.fromarray(region), left, top
